@@ -1,0 +1,69 @@
+export interface ServeArgs {
+  command: "serve" | "help" | "version";
+  port: number;
+  host: string;
+  basePath: string;
+}
+
+/** Parses `copilot-runtime serve --port N --host H --base-path P` (also `--flag=value`). */
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeArgs {
+  const args: ServeArgs = {
+    command: "serve",
+    port: env.PORT ? parsePort(env.PORT, "PORT") : 3001,
+    host: env.HOST ?? "0.0.0.0",
+    basePath: "/api/copilotkit",
+  };
+  const rest = [...argv];
+  if (rest[0] !== undefined && !rest[0].startsWith("-")) {
+    const command = rest.shift()!;
+    if (command === "serve" || command === "help" || command === "version") args.command = command;
+    else throw new Error(`Unknown command '${command}'. Try: copilot-runtime serve --port 3001`);
+  }
+  while (rest.length > 0) {
+    const token = rest.shift()!;
+    const [flag, inline] = token.includes("=") ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)] : [token, undefined];
+    const value = () => {
+      const v = inline ?? rest.shift();
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--port":
+      case "-p":
+        args.port = parsePort(value(), flag);
+        break;
+      case "--host":
+        args.host = value();
+        break;
+      case "--base-path":
+        args.basePath = value();
+        break;
+      case "--help":
+      case "-h":
+        args.command = "help";
+        break;
+      case "--version":
+      case "-v":
+        args.command = "version";
+        break;
+      default:
+        throw new Error(`Unknown option '${flag}'. Try: copilot-runtime --help`);
+    }
+  }
+  return args;
+}
+
+function parsePort(raw: string, name: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
+  return port;
+}
+
+export const HELP = `copilot-runtime: a CopilotKit v2-compatible agent runtime
+
+Usage:
+  copilot-runtime serve [--port 3001] [--host 0.0.0.0] [--base-path /api/copilotkit]
+
+Environment:
+  PORT, HOST            defaults for --port and --host
+`;

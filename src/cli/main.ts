@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { createCopilotEndpoint } from "../adapters/hono.js";
+import { DemoAgent } from "../agents/demo.js";
+import { CopilotRuntime } from "../runtime.js";
+import { VERSION } from "../version.js";
+import { HELP, parseArgs } from "./args.js";
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  if (args.command === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (args.command === "version") {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+
+  const runtime = new CopilotRuntime({ agents: { default: new DemoAgent() } });
+  const app = createCopilotEndpoint({ runtime, basePath: args.basePath });
+  const server = serve({ fetch: app.fetch, port: args.port, hostname: args.host }, (info: AddressInfo) => {
+    const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
+    console.log(
+      `copilot-runtime ${VERSION} listening on http://${shownHost}:${info.port}${args.basePath} ` +
+        `(agent "default": demo agent, no API key needed; runner: in-memory)`,
+    );
+  });
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal} received: no new connections; letting open runs finish (up to ${SHUTDOWN_DEADLINE_MS / 1000} s)`);
+    server.close();
+    await runtime.runner.shutdown?.({ deadlineMs: SHUTDOWN_DEADLINE_MS });
+    // Streams end once their runs have; give the last frames a moment to flush.
+    setTimeout(() => {
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      process.exit(0);
+    }, 200).unref();
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+void main();

@@ -1,0 +1,210 @@
+import { type AgentEvent, EventTypes as T } from "./types.js";
+
+/** Why a run is being closed by the runtime rather than by the agent. */
+export type FinalizeReason =
+  | { kind: "stopped" }
+  | { kind: "incomplete" }
+  | { kind: "error"; message: string; code: string };
+
+type Lane = { kind: "text" | "tool" | "reasoning"; id: string } | undefined;
+
+/**
+ * Follows one run's event stream: expands AG-UI `*_CHUNK` shorthand into explicit events
+ * (we subscribe to `agent.run()` directly, which does not expand them) and remembers what is
+ * still open, so the runtime can close a run that ended without a terminal event.
+ *
+ * Cost per event is a switch and a set operation: it sits on the hot path.
+ */
+export class StreamState {
+  readonly openText = new Set<string>();
+  readonly openToolCalls = new Set<string>();
+  readonly toolCallsAwaitingResult = new Set<string>();
+  readonly openReasoningMessages = new Set<string>();
+  readonly openReasoningSpans = new Set<string>();
+  readonly openSteps = new Set<string>();
+  started = false;
+  terminated = false;
+  private lane: Lane;
+
+  constructor(
+    readonly threadId: string,
+    readonly runId: string,
+  ) {}
+
+  /** Feeds one agent event; returns the events to emit in its place (usually just itself). */
+  accept(event: AgentEvent): AgentEvent[] {
+    switch (event.type) {
+      case T.TEXT_MESSAGE_CHUNK:
+        return this.expandChunk(event, "text");
+      case T.TOOL_CALL_CHUNK:
+        return this.expandChunk(event, "tool");
+      case T.REASONING_MESSAGE_CHUNK:
+        return this.expandChunk(event, "reasoning");
+      case "RAW":
+      case "ACTIVITY_SNAPSHOT":
+      case "ACTIVITY_DELTA":
+        return [event];
+    }
+    const closing = this.refersToLane(event) ? this.releaseLaneFor(event) : this.closeLane();
+    this.track(event);
+    if (closing === undefined) return [event];
+    closing.push(event);
+    return closing;
+  }
+
+  /**
+   * The events that close this run cleanly, in an order every client version verifies:
+   * reasoning, text and tool calls closed, steps finished, then one terminal event that always
+   * carries threadId and runId. Empty when the agent already ended the run.
+   */
+  finalize(reason: FinalizeReason): AgentEvent[] {
+    if (this.terminated) return [];
+    const out: AgentEvent[] = [];
+    const { threadId, runId } = this;
+    if (!this.started && reason.kind === "stopped") {
+      out.push({ type: T.RUN_STARTED, threadId, runId });
+    }
+    this.lane = undefined;
+    for (const messageId of this.openReasoningMessages) out.push({ type: T.REASONING_MESSAGE_END, messageId });
+    for (const messageId of this.openReasoningSpans) out.push({ type: T.REASONING_END, messageId });
+    for (const messageId of this.openText) out.push({ type: T.TEXT_MESSAGE_END, messageId });
+    for (const toolCallId of this.openToolCalls) out.push({ type: T.TOOL_CALL_END, toolCallId });
+    for (const toolCallId of this.toolCallsAwaitingResult) {
+      out.push({
+        type: T.TOOL_CALL_RESULT,
+        messageId: `${toolCallId}-result`,
+        toolCallId,
+        role: "tool",
+        content: JSON.stringify(
+          reason.kind === "stopped"
+            ? { status: "stopped", reason: "stop_requested", message: "The run was stopped before this tool call finished." }
+            : { status: "error", reason: "missing_terminal_event", message: "The run ended before this tool call finished." },
+        ),
+      });
+    }
+    for (const stepName of this.openSteps) out.push({ type: T.STEP_FINISHED, stepName });
+    if (reason.kind === "stopped") {
+      out.push({ type: T.RUN_FINISHED, threadId, runId });
+    } else if (reason.kind === "incomplete") {
+      out.push({ type: T.RUN_ERROR, message: "Run ended without emitting a terminal event", code: "INCOMPLETE_STREAM" });
+    } else {
+      out.push({ type: T.RUN_ERROR, message: reason.message, code: reason.code });
+    }
+    for (const event of out) this.track(event);
+    return out;
+  }
+
+  private track(event: AgentEvent): void {
+    switch (event.type) {
+      case T.TEXT_MESSAGE_START:
+        this.openText.add(event.messageId as string);
+        return;
+      case T.TEXT_MESSAGE_END:
+        this.openText.delete(event.messageId as string);
+        return;
+      case T.TOOL_CALL_START:
+        this.openToolCalls.add(event.toolCallId as string);
+        this.toolCallsAwaitingResult.add(event.toolCallId as string);
+        return;
+      case T.TOOL_CALL_END:
+        this.openToolCalls.delete(event.toolCallId as string);
+        return;
+      case T.TOOL_CALL_RESULT:
+        this.toolCallsAwaitingResult.delete(event.toolCallId as string);
+        return;
+      case T.REASONING_START:
+        this.openReasoningSpans.add(event.messageId as string);
+        return;
+      case T.REASONING_END:
+        this.openReasoningSpans.delete(event.messageId as string);
+        return;
+      case T.REASONING_MESSAGE_START:
+        this.openReasoningMessages.add(event.messageId as string);
+        return;
+      case T.REASONING_MESSAGE_END:
+        this.openReasoningMessages.delete(event.messageId as string);
+        return;
+      case T.STEP_STARTED:
+        this.openSteps.add(event.stepName as string);
+        return;
+      case T.STEP_FINISHED:
+        this.openSteps.delete(event.stepName as string);
+        return;
+      case T.RUN_STARTED:
+        this.started = true;
+        this.terminated = false;
+        return;
+      case T.RUN_FINISHED:
+      case T.RUN_ERROR:
+        this.terminated = true;
+        // A frontend tool call legitimately ends a run without a result: the client answers it.
+        this.toolCallsAwaitingResult.clear();
+        return;
+    }
+  }
+
+  private refersToLane(event: AgentEvent): boolean {
+    const lane = this.lane;
+    if (lane === undefined) return false;
+    return (lane.kind === "tool" ? event.toolCallId : event.messageId) === lane.id;
+  }
+
+  /** An explicit event for the chunk lane's own id continues it; its explicit end closes it. */
+  private releaseLaneFor(event: AgentEvent): undefined {
+    if (event.type.endsWith("_END")) this.lane = undefined;
+    return undefined;
+  }
+
+  private closeLane(): AgentEvent[] | undefined {
+    const lane = this.lane;
+    if (lane === undefined) return undefined;
+    this.lane = undefined;
+    const end = laneEnd(lane);
+    if (end === undefined) return undefined;
+    this.track(end);
+    return [end];
+  }
+
+  private expandChunk(chunk: AgentEvent, kind: "text" | "tool" | "reasoning"): AgentEvent[] {
+    const idField = kind === "tool" ? "toolCallId" : "messageId";
+    const id = chunk[idField] as string | undefined;
+    const out: AgentEvent[] = [];
+    const continues = this.lane?.kind === kind && (id === undefined || id === this.lane.id);
+    if (!continues) {
+      const closing = this.closeLane();
+      if (closing) out.push(...closing);
+      if (id === undefined) return out; // a first chunk without an id cannot be placed; drop it
+      out.push(laneStart(kind, id, chunk));
+      this.lane = { kind, id };
+    }
+    const laneId = this.lane!.id;
+    const delta = chunk.delta;
+    if (typeof delta === "string" && delta.length > 0) {
+      out.push(
+        kind === "tool"
+          ? { type: T.TOOL_CALL_ARGS, toolCallId: laneId, delta }
+          : { type: kind === "text" ? T.TEXT_MESSAGE_CONTENT : T.REASONING_MESSAGE_CONTENT, messageId: laneId, delta },
+      );
+    }
+    for (const event of out) this.track(event);
+    return out;
+  }
+}
+
+function laneStart(kind: "text" | "tool" | "reasoning", id: string, chunk: AgentEvent): AgentEvent {
+  if (kind === "tool") {
+    const start: AgentEvent = { type: T.TOOL_CALL_START, toolCallId: id, toolCallName: chunk.toolCallName ?? "" };
+    if (typeof chunk.parentMessageId === "string") start.parentMessageId = chunk.parentMessageId;
+    return start;
+  }
+  if (kind === "reasoning") return { type: T.REASONING_MESSAGE_START, messageId: id, role: "reasoning" };
+  const start: AgentEvent = { type: T.TEXT_MESSAGE_START, messageId: id, role: chunk.role ?? "assistant" };
+  if (typeof chunk.name === "string") start.name = chunk.name;
+  return start;
+}
+
+function laneEnd(lane: NonNullable<Lane>): AgentEvent | undefined {
+  if (lane.kind === "tool") return { type: T.TOOL_CALL_END, toolCallId: lane.id };
+  if (lane.kind === "reasoning") return { type: T.REASONING_MESSAGE_END, messageId: lane.id };
+  return { type: T.TEXT_MESSAGE_END, messageId: lane.id };
+}

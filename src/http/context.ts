@@ -1,0 +1,127 @@
+import type { EventSubscribable } from "../agents/agent-like.js";
+import type { AgentEvent } from "../events/types.js";
+import { logger } from "../logger.js";
+import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
+import type { AgentRecord, CopilotRuntime, RuntimeUser } from "../runtime.js";
+import { readJsonBody } from "./body.js";
+import { HttpError } from "./errors.js";
+import type { HeaderSelector } from "./forward-headers.js";
+import type { RouteName } from "./router.js";
+import { createSseResponse } from "./sse.js";
+
+/** Options of the handler, resolved once when it is created. */
+export interface HandlerSettings {
+  runtime: CopilotRuntime;
+  basePath: string;
+  mode: "multi-route" | "single-route";
+  maxBodyBytes: number;
+  heartbeatMs: number;
+  selectHeaders: HeaderSelector;
+}
+
+/** What the after-request middleware learns about an event stream once it ends. */
+export interface StreamReport {
+  events: AgentEvent[];
+  threadId?: string;
+  runId?: string;
+}
+
+/**
+ * Everything a route handler needs for one request, computed lazily and at most once:
+ * the agents (a factory runs once per request), the caller's identity, the JSON body.
+ */
+export class RequestContext {
+  private agentsPromise?: Promise<AgentRecord>;
+  private userPromise?: Promise<RuntimeUser | undefined>;
+  private streamEndListener?: (report: StreamReport) => void;
+  private endedReport?: StreamReport;
+
+  constructor(
+    readonly request: Request,
+    readonly settings: HandlerSettings,
+    readonly route: RouteName,
+    readonly params: Record<string, string>,
+  ) {}
+
+  get runtime(): CopilotRuntime {
+    return this.settings.runtime;
+  }
+
+  agents(): Promise<AgentRecord> {
+    this.agentsPromise ??= this.runtime.resolveAgents(this.request).catch((error: unknown) => {
+      logger.error("the agents factory failed", error);
+      throw new HttpError(500, "agent_factory_failed", "The server could not load its agents. See the server logs for details.");
+    });
+    return this.agentsPromise;
+  }
+
+  /** The caller's owner id for thread isolation. */
+  async ownerId(): Promise<string> {
+    const identify = this.runtime.identifyUser;
+    if (identify === undefined) return ANONYMOUS_OWNER;
+    this.userPromise ??= Promise.resolve()
+      .then(() => identify(this.request))
+      .catch((error: unknown) => {
+        if (error instanceof Response) throw error;
+        logger.error("identifyUser failed", error);
+        throw new HttpError(500, "identify_user_failed", "The server could not identify the caller.");
+      });
+    const user = await this.userPromise;
+    if (user === undefined || user === null || typeof user.id !== "string" || user.id === "") {
+      throw new HttpError(401, "unauthenticated", "identifyUser did not return a user id for this request.");
+    }
+    return user.id;
+  }
+
+  /** A body the single-route envelope already parsed, so it is not serialised again. */
+  preparsedBody?: unknown;
+  /** True once a route answered with an event stream. */
+  streamed = false;
+
+  /** Calls `listener` once the event stream has ended (at once if it already has). */
+  onStreamEnd(listener: (report: StreamReport) => void): void {
+    if (this.endedReport !== undefined) listener(this.endedReport);
+    else this.streamEndListener = listener;
+  }
+
+  private reportStreamEnd(report: StreamReport): void {
+    if (this.streamEndListener !== undefined) this.streamEndListener(report);
+    else this.endedReport = report;
+  }
+
+  readJson(): Promise<unknown> {
+    if (this.preparsedBody !== undefined) return Promise.resolve(this.preparsedBody);
+    return readJsonBody(this.request, this.settings.maxBodyBytes);
+  }
+
+  /** An SSE response for an event source, wired to heartbeats, disconnects and the after hook. */
+  stream(source: EventSubscribable): Response {
+    this.streamed = true;
+    const report = this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
+    return createSseResponse(source, {
+      heartbeatMs: this.settings.heartbeatMs,
+      signal: this.request.signal,
+      onEvent: report?.onEvent,
+      onClose: report?.onClose,
+    });
+  }
+}
+
+function collector(onEnd: (report: StreamReport) => void) {
+  const events: AgentEvent[] = [];
+  let threadId: string | undefined;
+  let runId: string | undefined;
+  return {
+    onEvent(event: AgentEvent) {
+      events.push(event);
+      if (event.type === "RUN_STARTED") {
+        threadId = event.threadId as string;
+        runId = event.runId as string;
+      }
+    },
+    onClose() {
+      onEnd({ events, threadId, runId });
+    },
+  };
+}
+

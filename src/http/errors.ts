@@ -1,0 +1,31 @@
+/**
+ * A JSON error response: `{ "error": <stable code>, "message": <for humans>, ...extra }`.
+ * Where CopilotKit's contract fixes an `error` string ("Agent not found", "Not found", ...),
+ * that string is kept byte for byte and a `message` is added.
+ */
+export function jsonError(status: number, error: string, message: string, extra?: Record<string, unknown>, headers?: HeadersInit): Response {
+  return jsonResponse({ error, message, ...extra }, status, headers);
+}
+
+export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const merged = new Headers(headers);
+  merged.set("Content-Type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers: merged });
+}
+
+/** An error that already knows its HTTP answer; thrown inside handlers, answered by the core. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+
+  toResponse(): Response {
+    return jsonError(this.status, this.code, this.message, this.extra);
+  }
+}

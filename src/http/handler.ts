@@ -1,0 +1,183 @@
+import { logger } from "../logger.js";
+import type { CopilotRuntime } from "../runtime.js";
+import { handleTranscribe } from "../transcription/handle-transcribe.js";
+import { DEFAULT_MAX_BODY_BYTES } from "./body.js";
+import { RequestContext, type HandlerSettings, type StreamReport } from "./context.js";
+import { type CopilotCorsConfig, createCors } from "./cors.js";
+import { HttpError, jsonError } from "./errors.js";
+import { createHeaderSelector } from "./forward-headers.js";
+import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
+import { handleConnect, handleRun, handleStop, handleSuggest } from "./routes/agent.js";
+import { handleInfo } from "./routes/info.js";
+import {
+  handleArchiveThread,
+  handleClearThreads,
+  handleDeleteThread,
+  handleListThreads,
+  handleThreadEvents,
+  handleThreadMessages,
+  handleThreadState,
+  handleUpdateThread,
+} from "./routes/threads.js";
+import { handleEnvelope } from "./single-route.js";
+import { messagesFromEvents } from "../events/messages.js";
+
+export interface CopilotRuntimeHandlerOptions {
+  runtime: CopilotRuntime;
+  /** Where the runtime is mounted, e.g. `/api/copilotkit`. Without it, routes match the end of any path. */
+  basePath?: string;
+  /**
+   * `"multi-route"` (default) serves every route under `basePath` and also answers the
+   * single-route envelope at `POST basePath`; `"single-route"` serves only the envelope.
+   */
+  mode?: "multi-route" | "single-route";
+  /** CORS: off by default here (the Hono and Express endpoints default to permissive). */
+  cors?: boolean | CopilotCorsConfig;
+  /** Largest accepted JSON body, in bytes. Default 10 MB. */
+  maxBodyBytes?: number;
+  /** Largest accepted audio upload for `/transcribe`, in bytes. Default 25 MB. */
+  maxAudioBytes?: number;
+  /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+export type CopilotRuntimeHandler = (request: Request) => Promise<Response>;
+
+type RouteHandler = (ctx: RequestContext) => Promise<Response>;
+
+/**
+ * The web-standard core: `(Request) => Promise<Response>`. Mount it in any framework that
+ * speaks Fetch (Hono, Next.js, Bun, Deno, workers) or through the Node and Express adapters.
+ *
+ * @example
+ * ```ts
+ * const handler = createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit", cors: true });
+ * export const GET = handler, POST = handler, OPTIONS = handler;
+ * ```
+ */
+export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOptions): CopilotRuntimeHandler {
+  const { runtime } = options;
+  const basePath = normalizeBasePath(options.basePath);
+  const mode = options.mode ?? "multi-route";
+  const cors = createCors(options.cors);
+  const maxAudioBytes = options.maxAudioBytes;
+  const settings: HandlerSettings = {
+    runtime,
+    basePath,
+    mode,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    selectHeaders: createHeaderSelector(runtime.forwardHeaders),
+  };
+
+  const routes: Record<RouteName, RouteHandler> = {
+    info: handleInfo,
+    run: handleRun,
+    connect: handleConnect,
+    stop: handleStop,
+    suggest: handleSuggest,
+    transcribe: (ctx) => handleTranscribe(ctx.request, runtime.transcriptionService, { maxBytes: maxAudioBytes, onError: logTranscriptionError }),
+    "threads/list": handleListThreads,
+    "threads/clear": handleClearThreads,
+    "threads/subscribe": async () =>
+      jsonError(501, "not_supported", "Realtime thread metadata is not available: /info reports threadEndpoints.realtimeMetadata = false."),
+    thread: (ctx) => (ctx.request.method === "DELETE" ? handleDeleteThread(ctx) : handleUpdateThread(ctx)),
+    "thread/archive": handleArchiveThread,
+    "thread/messages": handleThreadMessages,
+    "thread/events": handleThreadEvents,
+    "thread/state": handleThreadState,
+    "inspector-metadata": async () => new Response(null, { status: 204, headers: { "Cache-Control": "no-store, private" } }),
+  };
+
+  const dispatchRoute = async (request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
+    const ctx = new RequestContext(request, settings, name, params);
+    ctx.preparsedBody = preparsedBody;
+    return { ctx, response: await routes[name](ctx) };
+  };
+
+  const dispatch = async (request: Request): Promise<{ ctx?: RequestContext; response: Response }> => {
+    const url = new URL(request.url);
+    const match = matchRoute(request.method, url.pathname, basePath);
+    if (match.kind === "root") {
+      if (request.method !== "POST") {
+        return { response: jsonError(405, "Method not allowed", `${request.method} is not allowed here; use POST.`, undefined, { Allow: "POST" }) };
+      }
+      return handleEnvelope(request, settings, dispatchRoute);
+    }
+    if (mode === "single-route" || match.kind === "not-found") {
+      return { response: jsonError(404, "Not found", `No route for ${request.method} ${url.pathname}.`) };
+    }
+    if (match.kind === "method-not-allowed") {
+      const allow = match.allow.join(", ");
+      return { response: jsonError(405, "Method not allowed", `${request.method} is not allowed here; use ${allow}.`, undefined, { Allow: allow }) };
+    }
+    return dispatchRoute(request, match.name, match.params);
+  };
+
+  return async function copilotRuntimeHandler(incoming: Request): Promise<Response> {
+    const preflight = cors?.preflight(incoming);
+    if (preflight !== undefined) return preflight;
+
+    let request = incoming;
+    let ctx: RequestContext | undefined;
+    let response: Response;
+    try {
+      request = await runBeforeMiddleware(runtime, incoming);
+      const result = await dispatch(request);
+      ctx = result.ctx;
+      response = result.response;
+    } catch (error) {
+      response = errorResponse(error);
+    }
+    if (cors !== undefined) response = cors.apply(incoming, response);
+
+    if (runtime.afterRequestMiddleware !== undefined) {
+      const path = new URL(request.url).pathname;
+      if (ctx?.streamed) {
+        // The body belongs to the client; the hook gets status and headers, and the events.
+        const sent = new Response(null, { status: response.status, headers: response.headers });
+        ctx.onStreamEnd((report) => callAfter(runtime, { response: sent, path, report }));
+      } else {
+        callAfter(runtime, { response: response.clone(), path });
+      }
+    }
+    return response;
+  };
+}
+
+async function runBeforeMiddleware(runtime: CopilotRuntime, request: Request): Promise<Request> {
+  const before = runtime.beforeRequestMiddleware;
+  if (before === undefined) return request;
+  const replaced = await before({ runtime, request, path: new URL(request.url).pathname });
+  return replaced instanceof Request ? replaced : request;
+}
+
+function errorResponse(error: unknown): Response {
+  if (error instanceof Response) return error;
+  if (error instanceof HttpError) return error.toResponse();
+  logger.error("request failed", error);
+  return jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
+}
+
+function callAfter(runtime: CopilotRuntime, args: { response: Response; path: string; report?: StreamReport }): void {
+  const after = runtime.afterRequestMiddleware!;
+  const report = args.report;
+  queueMicrotask(() => {
+    Promise.resolve()
+      .then(() =>
+        after({
+          runtime,
+          response: args.response,
+          path: args.path,
+          ...(report
+            ? { events: report.events, messages: messagesFromEvents(report.events), threadId: report.threadId, runId: report.runId }
+            : {}),
+        }),
+      )
+      .catch((error: unknown) => logger.error("afterRequestMiddleware failed", error));
+  });
+}
+
+function logTranscriptionError(error: unknown, original: unknown): void {
+  if (original !== undefined && original !== error) logger.warn("transcription failed", original);
+}

@@ -1,0 +1,105 @@
+export type RouteName =
+  | "info"
+  | "run"
+  | "connect"
+  | "stop"
+  | "suggest"
+  | "transcribe"
+  | "threads/list"
+  | "threads/clear"
+  | "threads/subscribe"
+  | "thread"
+  | "thread/archive"
+  | "thread/messages"
+  | "thread/events"
+  | "thread/state"
+  | "inspector-metadata";
+
+interface RoutePattern {
+  name: RouteName;
+  segments: string[]; // ":name" marks a parameter
+  methods: string[];
+}
+
+const PATTERNS: RoutePattern[] = [
+  { name: "info", segments: ["info"], methods: ["GET"] },
+  { name: "run", segments: ["agent", ":agentId", "run"], methods: ["POST"] },
+  { name: "connect", segments: ["agent", ":agentId", "connect"], methods: ["POST"] },
+  { name: "stop", segments: ["agent", ":agentId", "stop", ":threadId"], methods: ["POST"] },
+  { name: "suggest", segments: ["agent", ":agentId", "suggest"], methods: ["POST"] },
+  { name: "transcribe", segments: ["transcribe"], methods: ["POST"] },
+  { name: "threads/list", segments: ["threads"], methods: ["GET"] },
+  { name: "threads/clear", segments: ["threads", "clear"], methods: ["POST"] },
+  { name: "threads/subscribe", segments: ["threads", "subscribe"], methods: ["POST"] },
+  { name: "thread/archive", segments: ["threads", ":threadId", "archive"], methods: ["POST"] },
+  { name: "thread/messages", segments: ["threads", ":threadId", "messages"], methods: ["GET"] },
+  { name: "thread/events", segments: ["threads", ":threadId", "events"], methods: ["GET"] },
+  { name: "thread/state", segments: ["threads", ":threadId", "state"], methods: ["GET"] },
+  { name: "thread", segments: ["threads", ":threadId"], methods: ["PATCH", "DELETE"] },
+  { name: "inspector-metadata", segments: ["inspector-metadata"], methods: ["GET"] },
+];
+
+export type RouteMatch =
+  | { kind: "route"; name: RouteName; params: Record<string, string> }
+  | { kind: "method-not-allowed"; allow: string[] }
+  | { kind: "root" }
+  | { kind: "not-found" };
+
+/** Normalises a base path: leading slash, no trailing slash; `""` means "no base path". */
+export function normalizeBasePath(basePath: string | undefined): string {
+  if (basePath === undefined || basePath === "" || basePath === "/") return "";
+  const withSlash = basePath.startsWith("/") ? basePath : `/${basePath}`;
+  return withSlash.replace(/\/+$/, "");
+}
+
+/**
+ * Matches a pathname against the contract's routes. With a base path the prefix must match
+ * exactly (on a segment boundary); without one, routes match the end of the path, so the
+ * runtime works wherever a framework mounts it. A trailing slash is ignored.
+ */
+export function matchRoute(method: string, pathname: string, basePath: string): RouteMatch {
+  let rest: string;
+  if (basePath !== "") {
+    if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return { kind: "not-found" };
+    rest = pathname.slice(basePath.length);
+  } else {
+    rest = pathname;
+  }
+  const raw = rest.split("/").filter((segment) => segment !== "");
+  if (raw.length === 0) return { kind: "root" };
+  let segments: string[];
+  try {
+    segments = raw.map((segment) => decodeURIComponent(segment));
+  } catch {
+    return { kind: "not-found" };
+  }
+
+  let allow: string[] | undefined;
+  for (const pattern of PATTERNS) {
+    const offset = basePath === "" ? segments.length - pattern.segments.length : 0;
+    if (offset < 0 || (basePath !== "" && segments.length !== pattern.segments.length)) continue;
+    const params = matchSegments(pattern.segments, segments, offset);
+    if (params === undefined) continue;
+    if (!pattern.methods.includes(method)) {
+      allow ??= pattern.methods;
+      continue;
+    }
+    return { kind: "route", name: pattern.name, params };
+  }
+  return allow ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
+}
+
+function matchSegments(pattern: string[], segments: string[], offset: number): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const expected = pattern[i];
+    const actual = segments[offset + i];
+    if (expected.startsWith(":")) {
+      if (actual === "") return undefined;
+      params[expected.slice(1)] = actual;
+    } else if (expected !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}

@@ -1,0 +1,128 @@
+import { prepareAgentForRequest, type AgentLike } from "../../agents/agent-like.js";
+import { logger } from "../../logger.js";
+import { ThreadAgentMismatchError, ThreadBusyError, ThreadNotFoundError } from "../../runners/agent-runner.js";
+import { RunSession } from "../../runners/run-session.js";
+import type { AgentEvent } from "../../events/types.js";
+import type { RequestContext } from "../context.js";
+import { HttpError, jsonResponse } from "../errors.js";
+import { mergeAgentHeaders } from "../forward-headers.js";
+import { parseRunInput } from "../run-input.js";
+
+async function findAgent(ctx: RequestContext): Promise<{ id: string; agent: AgentLike }> {
+  const id = ctx.params.agentId;
+  const agents = await ctx.agents();
+  const agent = Object.prototype.hasOwnProperty.call(agents, id) ? agents[id] : undefined;
+  if (agent === undefined) throw new HttpError(404, "Agent not found", `Agent '${id}' does not exist`);
+  return { id, agent };
+}
+
+function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string, string> {
+  return mergeAgentHeaders(ctx.settings.selectHeaders(ctx.request.headers), agent.headers);
+}
+
+/** `POST /agent/:agentId/run`: starts a run and streams its events. */
+export async function handleRun(ctx: RequestContext): Promise<Response> {
+  const { id, agent: registered } = await findAgent(ctx);
+  const input = parseRunInput(await ctx.readJson());
+  const ownerId = await ctx.ownerId();
+  const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
+  let source;
+  try {
+    source = ctx.runtime.runner.run({ threadId: input.threadId, agent, input, agentId: id, ownerId });
+  } catch (error) {
+    throw runnerError(error);
+  }
+  return ctx.stream(source);
+}
+
+/** `POST /agent/:agentId/connect`: replays the thread, then follows its live run. */
+export async function handleConnect(ctx: RequestContext): Promise<Response> {
+  const { id, agent } = await findAgent(ctx);
+  const body = await ctx.readJson();
+  const input = parseRunInput(body);
+  const ownerId = await ctx.ownerId();
+  const lastEventId =
+    ctx.request.headers.get("last-event-id") ??
+    (typeof (body as { lastSeenEventId?: unknown }).lastSeenEventId === "string" ? (body as { lastSeenEventId: string }).lastSeenEventId : undefined);
+  const source = ctx.runtime.runner.connect({
+    threadId: input.threadId,
+    agentId: id,
+    ownerId,
+    headers: forwardedHeaders(ctx, agent),
+    lastEventId: lastEventId ?? undefined,
+  });
+  return ctx.stream(source);
+}
+
+/** `POST /agent/:agentId/stop/:threadId`: ends the thread's active run (optionally only `runId`). */
+export async function handleStop(ctx: RequestContext): Promise<Response> {
+  const { id } = await findAgent(ctx);
+  const threadId = ctx.params.threadId;
+  const ownerId = await ctx.ownerId();
+  const runId = await optionalRunId(ctx);
+  let stopped: boolean | undefined;
+  try {
+    stopped = await ctx.runtime.runner.stop({ threadId, runId, agentId: id, ownerId });
+  } catch (error) {
+    logger.error(`stopping thread ${threadId} failed`, error);
+    throw new HttpError(500, "Failed to stop agent", "The run could not be stopped. See the server logs for details.");
+  }
+  if (!stopped) {
+    return jsonResponse({ stopped: false, message: `No active run for thread '${threadId}'.` });
+  }
+  return jsonResponse({ stopped: true, interrupt: { type: "RUN_ERROR", message: "Run stopped by user", code: "STOPPED" } });
+}
+
+/**
+ * `POST /agent/:agentId/suggest`: a stateless run for suggestions. It bypasses the runner (no
+ * thread is stored) but still gets a well-formed, finalized stream.
+ */
+export async function handleSuggest(ctx: RequestContext): Promise<Response> {
+  const { id, agent: registered } = await findAgent(ctx);
+  const input = parseRunInput(await ctx.readJson());
+  const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
+  return ctx.stream({
+    subscribe(observer) {
+      const session = new RunSession({
+        agent,
+        input,
+        onEvent: (event: AgentEvent) => observer.next(event),
+        onEnd: () => observer.complete(),
+      });
+      session.start();
+      return { unsubscribe: () => session.stop() };
+    },
+  });
+}
+
+/** The body of a stop is optional: `{ "runId": "..." }` scopes the stop to one run. */
+async function optionalRunId(ctx: RequestContext): Promise<string | undefined> {
+  const fromQuery = new URL(ctx.request.url).searchParams.get("runId");
+  if (fromQuery) return fromQuery;
+  let body: unknown = ctx.preparsedBody;
+  if (body === undefined) {
+    if (ctx.request.body === null || ctx.request.headers.get("content-length") === "0") return undefined;
+    try {
+      body = await ctx.readJson();
+    } catch (error) {
+      if (error instanceof HttpError && error.code === "invalid_json") return undefined; // the body is ignored, as in CopilotKit
+      throw error;
+    }
+  }
+  const runId = (body as { runId?: unknown } | null)?.runId;
+  return typeof runId === "string" && runId !== "" ? runId : undefined;
+}
+
+function runnerError(error: unknown): Error {
+  if (error instanceof ThreadBusyError) {
+    return new HttpError(409, "thread_busy", error.message, { threadId: error.threadId, retryable: true });
+  }
+  if (error instanceof Error && /already running/i.test(error.message)) {
+    // CopilotKit-style custom runners signal a busy thread with a plain Error.
+    return new HttpError(409, "thread_busy", "The thread already has an active run. Stop it or wait for it to finish.", { retryable: true });
+  }
+  if (error instanceof ThreadNotFoundError) return new HttpError(404, "thread_not_found", error.message);
+  if (error instanceof ThreadAgentMismatchError) return new HttpError(409, "thread_agent_mismatch", error.message);
+  logger.error("the runner refused a run", error);
+  return new HttpError(500, "Failed to run agent", "The run could not be started. See the server logs for details.");
+}

@@ -1,0 +1,49 @@
+import { logger } from "../../logger.js";
+import { VERSION } from "../../version.js";
+import type { RequestContext } from "../context.js";
+import { jsonResponse } from "../errors.js";
+
+/**
+ * `GET /info`: the 1.54.1 fields plus the ones current clients read. Thread endpoints are
+ * advertised when the runner implements the thread queries (and never in single-route mode,
+ * where the envelope has no thread methods).
+ */
+export async function handleInfo(ctx: RequestContext): Promise<Response> {
+  const agents = await ctx.agents();
+  const runner = ctx.runtime.runner;
+  const singleRoute = ctx.settings.mode === "single-route";
+  const listable = !singleRoute && typeof runner.listThreads === "function";
+  const inspectable = !singleRoute && typeof runner.getThreadMessages === "function";
+  const mutable = !singleRoute && typeof runner.updateThread === "function" && typeof runner.deleteThread === "function";
+
+  const entries = await Promise.all(
+    Object.entries(agents).map(async ([id, agent]) => {
+      const info: Record<string, unknown> = {
+        name: id,
+        description: typeof agent.description === "string" ? agent.description : "",
+        className: agent.constructor?.name ?? "Agent",
+      };
+      if (typeof agent.getCapabilities === "function") {
+        try {
+          const capabilities = await agent.getCapabilities();
+          if (capabilities !== undefined && capabilities !== null) info.capabilities = capabilities;
+        } catch (error) {
+          logger.warn(`agent '${id}' getCapabilities() failed; omitted from /info`, error);
+        }
+      }
+      return [id, info] as const;
+    }),
+  );
+
+  return jsonResponse({
+    version: VERSION,
+    agents: Object.fromEntries(entries),
+    audioFileTranscriptionEnabled: ctx.runtime.transcriptionService !== undefined,
+    mode: "sse",
+    a2uiEnabled: false,
+    threadEndpoints: { list: listable, inspect: inspectable, mutations: mutable, realtimeMetadata: false },
+    suggestions: true,
+    openGenerativeUIEnabled: false,
+    telemetryDisabled: true,
+  });
+}

@@ -1,0 +1,84 @@
+import { readBodyText } from "./body.js";
+import type { HandlerSettings, RequestContext } from "./context.js";
+import { jsonError } from "./errors.js";
+import type { RouteName } from "./router.js";
+
+type DispatchRoute = (
+  request: Request,
+  name: RouteName,
+  params: Record<string, string>,
+  preparsedBody?: unknown,
+) => Promise<{ ctx?: RequestContext; response: Response }>;
+
+interface EnvelopeMethod {
+  route: RouteName;
+  params: string[];
+  /** The envelope must carry `body` (the JSON the multi-route call would have posted). */
+  needsBody: boolean;
+}
+
+const METHODS: Record<string, EnvelopeMethod> = {
+  info: { route: "info", params: [], needsBody: false },
+  "agent/run": { route: "run", params: ["agentId"], needsBody: true },
+  "agent/connect": { route: "connect", params: ["agentId"], needsBody: true },
+  "agent/stop": { route: "stop", params: ["agentId", "threadId"], needsBody: false },
+  "agent/suggest": { route: "suggest", params: ["agentId"], needsBody: true },
+  transcribe: { route: "transcribe", params: [], needsBody: true },
+  "inspector/metadata": { route: "inspector-metadata", params: [], needsBody: false },
+};
+
+const invalidRequest = (status: number, message: string) => jsonError(status, "invalid_request", message);
+
+/**
+ * The single-route envelope at `POST basePath`: `{ method, params?, body? }`, dispatched to the
+ * same route handlers as the multi-route paths, so the answers are byte-identical.
+ */
+export async function handleEnvelope(
+  request: Request,
+  settings: HandlerSettings,
+  dispatchRoute: DispatchRoute,
+): Promise<{ ctx?: RequestContext; response: Response }> {
+  const contentType = request.headers.get("content-type") ?? "";
+  if (!contentType.includes("application/json")) {
+    return { response: invalidRequest(415, "Single-route endpoint expects JSON payloads") };
+  }
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(await readBodyText(request, settings.maxBodyBytes));
+  } catch (error) {
+    if (error instanceof SyntaxError) return { response: invalidRequest(400, "Invalid JSON payload") };
+    throw error;
+  }
+  if (envelope === null || typeof envelope !== "object" || Array.isArray(envelope)) {
+    return { response: invalidRequest(400, "Invalid JSON payload") };
+  }
+  const { method, params, body } = envelope as { method?: unknown; params?: unknown; body?: unknown };
+  if (typeof method !== "string" || method === "") return { response: invalidRequest(400, "Missing method field") };
+  const spec = Object.prototype.hasOwnProperty.call(METHODS, method) ? METHODS[method] : undefined;
+  if (spec === undefined) return { response: invalidRequest(400, `Unsupported method '${method}'`) };
+
+  const routeParams: Record<string, string> = {};
+  for (const key of spec.params) {
+    const value = (params as Record<string, unknown> | undefined)?.[key];
+    if (typeof value !== "string" || value.trim() === "") {
+      return { response: invalidRequest(400, `Missing or invalid parameter '${key}'`) };
+    }
+    routeParams[key] = value;
+  }
+  if (spec.needsBody && body === undefined) return { response: invalidRequest(400, "Missing request body for JSON handler") };
+
+  const inner = innerRequest(request, spec, body);
+  return dispatchRoute(inner, spec.route, routeParams, spec.route === "transcribe" ? undefined : body ?? {});
+}
+
+/** The request a route sees: same headers and signal, the envelope's `body` as its JSON. */
+function innerRequest(request: Request, spec: EnvelopeMethod, body: unknown): Request {
+  const method = spec.route === "info" || spec.route === "inspector-metadata" ? "GET" : "POST";
+  const headers = new Headers(request.headers);
+  headers.delete("content-length");
+  if (spec.route !== "transcribe" || method === "GET") {
+    return new Request(request.url, { method, headers, signal: request.signal });
+  }
+  headers.set("content-type", "application/json");
+  return new Request(request.url, { method, headers, body: JSON.stringify(body), signal: request.signal });
+}

@@ -1,0 +1,41 @@
+export { CopilotRuntime } from "./runtime.js";
+export type {
+  AfterRequestContext,
+  AgentRecord,
+  AgentsOption,
+  BeforeRequestContext,
+  CopilotRuntimeOptions,
+  RuntimeUser,
+} from "./runtime.js";
+export { createCopilotRuntimeHandler } from "./http/handler.js";
+export type { CopilotRuntimeHandler, CopilotRuntimeHandlerOptions } from "./http/handler.js";
+export type { CopilotCorsConfig } from "./http/cors.js";
+export type { ForwardHeadersPolicy } from "./http/forward-headers.js";
+export { createCopilotEndpoint, createCopilotEndpointSingleRoute } from "./adapters/hono.js";
+export type { CopilotEndpointOptions } from "./adapters/hono.js";
+export {
+  AgentRunner,
+  ThreadAgentMismatchError,
+  ThreadBusyError,
+  ThreadNotFoundError,
+} from "./runners/agent-runner.js";
+export type {
+  AgentRunnerConnectRequest,
+  AgentRunnerIsRunningRequest,
+  AgentRunnerRunRequest,
+  AgentRunnerStopRequest,
+  ListThreadsRequest,
+  ThreadRequest,
+  ThreadSummary,
+  UpdateThreadRequest,
+} from "./runners/agent-runner.js";
+export { InMemoryAgentRunner } from "./runners/in-memory.js";
+export type { InMemoryAgentRunnerOptions } from "./runners/in-memory.js";
+export { TranscriptionService, TranscriptionError, OpenAITranscriptionService } from "./transcription/index.js";
+export type { OpenAITranscriptionServiceOptions, TranscriptionErrorCode } from "./transcription/index.js";
+export { DemoAgent } from "./agents/demo.js";
+export type { DemoAgentOptions } from "./agents/demo.js";
+export type { AgentLike } from "./agents/agent-like.js";
+export { setLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+export { VERSION } from "./version.js";

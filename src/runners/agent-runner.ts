@@ -1,0 +1,138 @@
+import type { BaseEvent } from "@ag-ui/core";
+import type { Observable } from "rxjs";
+import type { AgentLike } from "../agents/agent-like.js";
+import type { AgentEvent, AgentMessage, RunInput } from "../events/types.js";
+
+/** The owner recorded on threads when the runtime has no `identifyUser`. */
+export const ANONYMOUS_OWNER = "anonymous";
+
+export interface AgentRunnerRunRequest {
+  threadId: string;
+  /** The per-request clone, already holding the input's messages, state and forwarded headers. */
+  agent: AgentLike;
+  input: RunInput;
+  /** The route's agent id; a thread belongs to the agent that first ran on it. */
+  agentId?: string;
+  /** The caller, from `identifyUser`; a thread belongs to the user who created it. */
+  ownerId?: string;
+}
+
+export interface AgentRunnerConnectRequest {
+  threadId: string;
+  agentId?: string;
+  ownerId?: string;
+  /** Forwarded request headers, for runners that reach a remote store or agent on connect. */
+  headers?: Record<string, string>;
+  /** Resume after this event id (SSE `Last-Event-ID`), for runners that number their events. */
+  lastEventId?: string;
+}
+
+export interface AgentRunnerStopRequest {
+  threadId: string;
+  /** Stop only this run; a stop naming an older run does nothing. */
+  runId?: string;
+  agentId?: string;
+  ownerId?: string;
+}
+
+export interface AgentRunnerIsRunningRequest {
+  threadId: string;
+}
+
+/** A thread as `GET /threads` lists it (CopilotKit's `ThreadSummary` shape). */
+export interface ThreadSummary {
+  id: string;
+  name: string | null;
+  agentId: string;
+  organizationId: string;
+  createdById: string;
+  archived: boolean;
+  createdAt: string;
+  updatedAt: string;
+  lastRunAt?: string;
+}
+
+export interface ListThreadsRequest {
+  ownerId?: string;
+  agentId?: string;
+  includeArchived?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ThreadRequest {
+  threadId: string;
+  ownerId?: string;
+}
+
+export interface UpdateThreadRequest extends ThreadRequest {
+  name?: string | null;
+  archived?: boolean;
+}
+
+/**
+ * Thrown synchronously by `run()` when the thread already has an active run and the runner's
+ * policy is to reject. The HTTP layer answers 409 `thread_busy`.
+ */
+export class ThreadBusyError extends Error {
+  readonly code = "thread_busy";
+  constructor(readonly threadId: string) {
+    super(`Thread '${threadId}' already has an active run. Stop it or wait for it to finish.`);
+    this.name = "ThreadBusyError";
+  }
+}
+
+/** Thrown by thread mutations when the thread does not exist for this caller. */
+export class ThreadNotFoundError extends Error {
+  readonly code = "thread_not_found";
+  constructor(readonly threadId: string) {
+    super(`Thread '${threadId}' was not found.`);
+    this.name = "ThreadNotFoundError";
+  }
+}
+
+/** Thrown by `run()` when the thread id already belongs to another agent. HTTP 409. */
+export class ThreadAgentMismatchError extends Error {
+  readonly code = "thread_agent_mismatch";
+  constructor(
+    readonly threadId: string,
+    readonly ownerAgentId: string,
+  ) {
+    super(`Thread '${threadId}' belongs to another agent. Use a new thread id for this agent.`);
+    this.name = "ThreadAgentMismatchError";
+  }
+}
+
+/**
+ * Where runs execute and threads live. Same four methods as CopilotKit's `AgentRunner`, so a
+ * custom runner written for `@copilotkit/runtime` works here; the thread queries are optional
+ * and light up `/threads` when present.
+ *
+ * @example
+ * ```ts
+ * class LoggingRunner extends InMemoryAgentRunner {
+ *   override run(request: AgentRunnerRunRequest) {
+ *     console.log("run", request.threadId);
+ *     return super.run(request);
+ *   }
+ * }
+ * ```
+ */
+export abstract class AgentRunner {
+  abstract run(request: AgentRunnerRunRequest): Observable<BaseEvent>;
+  abstract connect(request: AgentRunnerConnectRequest): Observable<BaseEvent>;
+  abstract isRunning(request: AgentRunnerIsRunningRequest): Promise<boolean>;
+  abstract stop(request: AgentRunnerStopRequest): Promise<boolean | undefined>;
+
+  listThreads?(request: ListThreadsRequest): Promise<{ threads: ThreadSummary[]; nextCursor: string | null }>;
+  getThread?(request: ThreadRequest): Promise<ThreadSummary | undefined>;
+  getThreadMessages?(request: ThreadRequest): Promise<AgentMessage[] | undefined>;
+  getThreadEvents?(request: ThreadRequest): Promise<AgentEvent[] | undefined>;
+  getThreadState?(request: ThreadRequest): Promise<{ state: unknown } | undefined>;
+  updateThread?(request: UpdateThreadRequest): Promise<ThreadSummary>;
+  deleteThread?(request: ThreadRequest): Promise<boolean>;
+  clearThreads?(request: { ownerId?: string }): Promise<void>;
+
+  /** Lets open runs finish until the deadline, then stops them with a proper terminal event. */
+  shutdown?(options?: { deadlineMs?: number }): Promise<void>;
+}

@@ -1,0 +1,370 @@
+import type { BaseEvent } from "@ag-ui/core";
+import { Observable, type Subscriber } from "rxjs";
+import { compactEvents } from "../events/compact.js";
+import { messagesFromEvents } from "../events/messages.js";
+import { type AgentEvent, type AgentMessage, EventTypes as T } from "../events/types.js";
+import { logger } from "../logger.js";
+import {
+  ANONYMOUS_OWNER,
+  AgentRunner,
+  type AgentRunnerConnectRequest,
+  type AgentRunnerIsRunningRequest,
+  type AgentRunnerRunRequest,
+  type AgentRunnerStopRequest,
+  type ListThreadsRequest,
+  ThreadAgentMismatchError,
+  ThreadBusyError,
+  ThreadNotFoundError,
+  type ThreadRequest,
+  type ThreadSummary,
+  type UpdateThreadRequest,
+} from "./agent-runner.js";
+import { RunSession } from "./run-session.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+
+export interface InMemoryAgentRunnerOptions {
+  /** Threads kept; the least recently used idle thread goes first. Default 1,000. */
+  maxThreads?: number;
+  /** Finished runs kept per thread; the oldest go first. Default 100. */
+  maxRunsPerThread?: number;
+  /** Stored history size across all threads, in bytes of JSON. Default 256 MiB. */
+  maxBytes?: number;
+  /**
+   * A run on a thread that already has one: `"reject"` (default) throws `ThreadBusyError`
+   * (HTTP 409 `thread_busy`); `"interrupt"` stops the old run and starts the new one.
+   */
+  busyThread?: "reject" | "interrupt";
+}
+
+interface StoredRun {
+  runId: string;
+  parentRunId: string | null;
+  agentId: string;
+  events: AgentEvent[];
+  bytes: number;
+  createdAt: number;
+}
+
+interface ActiveRun {
+  runId: string;
+  session: RunSession;
+  events: AgentEvent[];
+  subscribers: Set<Subscriber<BaseEvent>>;
+  done: Promise<void>;
+}
+
+interface ThreadRecord {
+  id: string;
+  agentId: string;
+  ownerId: string;
+  name: string | null;
+  archived: boolean;
+  createdAt: number;
+  updatedAt: number;
+  runs: StoredRun[];
+  bytes: number;
+  messageIds: Set<string>;
+  state: unknown;
+  active?: ActiveRun;
+}
+
+/**
+ * Keeps threads in process memory, bounded by thread count, runs per thread and bytes, so a
+ * long-lived server does not grow without limit. Runs keep going when the client disconnects;
+ * `connect` replays the compacted history and then the live run, each event exactly once.
+ *
+ * @example
+ * ```ts
+ * const runtime = new CopilotRuntime({
+ *   agents: { default: myAgent },
+ *   runner: new InMemoryAgentRunner({ maxThreads: 500, busyThread: "interrupt" }),
+ * });
+ * ```
+ */
+export class InMemoryAgentRunner extends AgentRunner {
+  private readonly threads = new Map<string, ThreadRecord>();
+  private readonly maxThreads: number;
+  private readonly maxRunsPerThread: number;
+  private readonly maxBytes: number;
+  private readonly busyThread: "reject" | "interrupt";
+  private totalBytes = 0;
+  private warnedEviction = false;
+
+  constructor(options: InMemoryAgentRunnerOptions = {}) {
+    super();
+    this.maxThreads = options.maxThreads ?? 1000;
+    this.maxRunsPerThread = options.maxRunsPerThread ?? 100;
+    this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
+    this.busyThread = options.busyThread ?? "reject";
+  }
+
+  run(request: AgentRunnerRunRequest): Observable<BaseEvent> {
+    const { threadId, input } = request;
+    const agentId = request.agentId ?? request.agent.agentId ?? "default";
+    const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
+    let thread = this.threads.get(threadId);
+    if (thread !== undefined) assertThreadUsable(thread, ownerId, agentId);
+    if (thread?.active !== undefined) {
+      if (this.busyThread === "reject") throw new ThreadBusyError(threadId);
+      thread.active.session.stop();
+    }
+    const now = Date.now();
+    if (thread === undefined) {
+      thread = {
+        id: threadId,
+        agentId,
+        ownerId,
+        name: null,
+        archived: false,
+        createdAt: now,
+        updatedAt: now,
+        runs: [],
+        bytes: 0,
+        messageIds: new Set(),
+        state: undefined,
+      };
+      this.threads.set(threadId, thread);
+      this.evictIfNeeded();
+    } else {
+      this.touch(thread);
+    }
+    const record = thread;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const events: AgentEvent[] = [];
+    const subscribers = new Set<Subscriber<BaseEvent>>();
+    const session = new RunSession({
+      agent: request.agent,
+      input,
+      isKnownMessage: (id) => record.messageIds.has(id),
+      onEvent: (event) => {
+        events.push(event);
+        for (const subscriber of subscribers) subscriber.next(event as BaseEvent);
+      },
+      onEnd: () => {
+        this.storeRun(record, active, agentId);
+        record.active = undefined;
+        for (const subscriber of subscribers) subscriber.complete();
+        subscribers.clear();
+        resolveDone();
+      },
+    });
+    const active: ActiveRun = { runId: input.runId, session, events, subscribers, done };
+    record.active = active;
+    session.start();
+    return liveRunObservable(active, session);
+  }
+
+  connect(request: AgentRunnerConnectRequest): Observable<BaseEvent> {
+    const thread = this.findThread(request);
+    return new Observable<BaseEvent>((subscriber) => {
+      if (thread === undefined) {
+        subscriber.complete();
+        return;
+      }
+      for (const run of thread.runs) for (const event of run.events) subscriber.next(event as BaseEvent);
+      const active = thread.active;
+      if (active === undefined || active.session.isEnded) {
+        subscriber.complete();
+        return;
+      }
+      return subscribeToLiveRun(active, subscriber);
+    });
+  }
+
+  async isRunning({ threadId }: AgentRunnerIsRunningRequest): Promise<boolean> {
+    return this.threads.get(threadId)?.active !== undefined;
+  }
+
+  async stop(request: AgentRunnerStopRequest): Promise<boolean> {
+    const thread = this.findThread(request);
+    const active = thread?.active;
+    if (active === undefined) return false;
+    if (request.runId !== undefined && request.runId !== active.runId) return false;
+    return active.session.stop();
+  }
+
+  override async listThreads(request: ListThreadsRequest): Promise<{ threads: ThreadSummary[]; nextCursor: string | null }> {
+    const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
+    const matching = [...this.threads.values()]
+      .filter(
+        (t) =>
+          t.ownerId === ownerId &&
+          t.runs.length > 0 &&
+          (request.agentId === undefined || t.agentId === request.agentId) &&
+          (request.includeArchived === true || !t.archived),
+      )
+      .sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
+    const offset = decodeCursor(request.cursor);
+    const limit = request.limit ?? 50;
+    const page = matching.slice(offset, offset + limit);
+    const next = offset + limit < matching.length ? encodeCursor(offset + limit) : null;
+    return { threads: page.map(summarize), nextCursor: next };
+  }
+
+  override async getThread(request: ThreadRequest): Promise<ThreadSummary | undefined> {
+    const thread = this.findThread(request);
+    return thread && summarize(thread);
+  }
+
+  override async getThreadMessages(request: ThreadRequest): Promise<AgentMessage[] | undefined> {
+    const thread = this.findThread(request);
+    return thread && messagesFromEvents(historyOf(thread));
+  }
+
+  override async getThreadEvents(request: ThreadRequest): Promise<AgentEvent[] | undefined> {
+    const thread = this.findThread(request);
+    return thread && [...historyOf(thread)];
+  }
+
+  override async getThreadState(request: ThreadRequest): Promise<{ state: unknown } | undefined> {
+    const thread = this.findThread(request);
+    return thread && { state: thread.state ?? null };
+  }
+
+  override async updateThread(request: UpdateThreadRequest): Promise<ThreadSummary> {
+    const thread = this.findThread(request);
+    if (thread === undefined) throw new ThreadNotFoundError(request.threadId);
+    if (request.name !== undefined) thread.name = request.name;
+    if (request.archived !== undefined) thread.archived = request.archived;
+    thread.updatedAt = Date.now();
+    return summarize(thread);
+  }
+
+  override async deleteThread(request: ThreadRequest): Promise<boolean> {
+    const thread = this.findThread(request);
+    if (thread === undefined) return false;
+    thread.active?.session.stop();
+    this.forget(thread);
+    return true;
+  }
+
+  override async clearThreads(request: { ownerId?: string }): Promise<void> {
+    const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
+    for (const thread of [...this.threads.values()]) {
+      if (thread.ownerId !== ownerId) continue;
+      thread.active?.session.stop();
+      this.forget(thread);
+    }
+  }
+
+  override async shutdown(options: { deadlineMs?: number } = {}): Promise<void> {
+    const active = [...this.threads.values()].flatMap((t) => (t.active ? [t.active] : []));
+    if (active.length === 0) return;
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, options.deadlineMs ?? 10_000).unref());
+    await Promise.race([Promise.all(active.map((a) => a.done)), deadline]);
+    for (const run of active) run.session.stop();
+  }
+
+  private findThread(request: { threadId: string; ownerId?: string; agentId?: string }): ThreadRecord | undefined {
+    const thread = this.threads.get(request.threadId);
+    if (thread === undefined) return undefined;
+    if (thread.ownerId !== (request.ownerId ?? ANONYMOUS_OWNER)) return undefined;
+    if (request.agentId !== undefined && thread.agentId !== request.agentId) return undefined;
+    return thread;
+  }
+
+  private storeRun(thread: ThreadRecord, active: ActiveRun, agentId: string): void {
+    if (active.events.length === 0) return;
+    const events = compactEvents(active.events);
+    const bytes = JSON.stringify(events).length;
+    for (const event of events) {
+      if (event.type === T.RUN_STARTED) {
+        const messages = (event.input as { messages?: AgentMessage[] } | undefined)?.messages ?? [];
+        for (const message of messages) thread.messageIds.add(message.id);
+      } else if (typeof event.messageId === "string") {
+        thread.messageIds.add(event.messageId);
+      } else if (event.type === T.STATE_SNAPSHOT) {
+        thread.state = event.snapshot;
+      }
+    }
+    const previous = thread.runs[thread.runs.length - 1];
+    thread.runs.push({
+      runId: active.runId,
+      parentRunId: previous?.runId ?? null,
+      agentId,
+      events,
+      bytes,
+      createdAt: Date.now(),
+    });
+    thread.bytes += bytes;
+    this.totalBytes += bytes;
+    while (thread.runs.length > this.maxRunsPerThread) {
+      const dropped = thread.runs.shift()!;
+      thread.bytes -= dropped.bytes;
+      this.totalBytes -= dropped.bytes;
+    }
+    thread.updatedAt = Date.now();
+    this.touch(thread);
+    this.evictIfNeeded();
+  }
+
+  private touch(thread: ThreadRecord): void {
+    this.threads.delete(thread.id);
+    this.threads.set(thread.id, thread);
+  }
+
+  private forget(thread: ThreadRecord): void {
+    this.threads.delete(thread.id);
+    this.totalBytes -= thread.bytes;
+  }
+
+  /** Least recently used first, never a thread with an active run. */
+  private evictIfNeeded(): void {
+    if (this.threads.size <= this.maxThreads && this.totalBytes <= this.maxBytes) return;
+    for (const thread of this.threads.values()) {
+      if (this.threads.size <= this.maxThreads && this.totalBytes <= this.maxBytes) break;
+      if (thread.active !== undefined) continue;
+      this.forget(thread);
+      if (!this.warnedEviction) {
+        this.warnedEviction = true;
+        logger.warn(
+          `InMemoryAgentRunner reached its limits (${this.maxThreads} threads, ${this.maxBytes} bytes) and evicts the least recently used threads. Use a durable runner to keep every thread.`,
+        );
+      }
+    }
+  }
+}
+
+function liveRunObservable(active: ActiveRun, session: RunSession): Observable<BaseEvent> {
+  return new Observable<BaseEvent>((subscriber) => {
+    if (session.isEnded) {
+      for (const event of active.events) subscriber.next(event as BaseEvent);
+      subscriber.complete();
+      return;
+    }
+    return subscribeToLiveRun(active, subscriber);
+  });
+}
+
+/** Replays a live run from its first event, then follows it until it ends. */
+function subscribeToLiveRun(active: ActiveRun, subscriber: Subscriber<BaseEvent>): () => void {
+  for (const event of active.events) subscriber.next(event as BaseEvent);
+  active.subscribers.add(subscriber);
+  return () => active.subscribers.delete(subscriber);
+}
+
+/** Another user's thread id looks like no thread at all; another agent's is a conflict. */
+function assertThreadUsable(thread: ThreadRecord, ownerId: string, agentId: string): void {
+  if (thread.ownerId !== ownerId) throw new ThreadNotFoundError(thread.id);
+  if (thread.agentId !== agentId) throw new ThreadAgentMismatchError(thread.id, thread.agentId);
+}
+
+function historyOf(thread: ThreadRecord): AgentEvent[] {
+  return thread.runs.flatMap((run) => run.events);
+}
+
+function summarize(thread: ThreadRecord): ThreadSummary {
+  const last = thread.runs[thread.runs.length - 1];
+  return {
+    id: thread.id,
+    name: thread.name,
+    agentId: thread.agentId,
+    organizationId: "",
+    createdById: thread.ownerId,
+    archived: thread.archived,
+    createdAt: new Date(thread.createdAt).toISOString(),
+    updatedAt: new Date(thread.updatedAt).toISOString(),
+    ...(last ? { lastRunAt: new Date(last.createdAt).toISOString() } : {}),
+  };
+}

@@ -1,0 +1,142 @@
+import { hasMiddleware, type AgentLike, type EventSubscribable } from "../agents/agent-like.js";
+import { StreamState } from "../events/stream-state.js";
+import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
+import { logger } from "../logger.js";
+
+export interface RunSessionOptions {
+  agent: AgentLike;
+  input: RunInput;
+  /** Message ids the thread already holds; `RUN_STARTED.input.messages` carries only the new ones. */
+  isKnownMessage?: (messageId: string) => boolean;
+  onEvent: (event: AgentEvent) => void;
+  onEnd: (outcome: RunOutcome) => void;
+}
+
+export type RunOutcome = "finished" | "stopped" | "failed";
+
+/**
+ * Runs one agent for one run and turns whatever it does into a well-formed AG-UI stream:
+ * chunks expanded, `RUN_STARTED` enriched with the new input messages, and a run that ends
+ * without a terminal event (completion, a throw, or a stop) closed properly. Shared by every
+ * runner, so they differ only in where events go.
+ */
+export class RunSession {
+  readonly state: StreamState;
+  private subscription: { unsubscribe(): void } | undefined;
+  private ended = false;
+  private stopping = false;
+
+  constructor(private readonly options: RunSessionOptions) {
+    this.state = new StreamState(options.input.threadId, options.input.runId);
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  start(): void {
+    let source: EventSubscribable;
+    try {
+      source = this.openSource();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    const subscription = source.subscribe({
+      next: (event) => this.receive(event),
+      error: (error) => this.fail(error),
+      complete: () => this.finish(),
+    });
+    if (this.ended) subscription.unsubscribe();
+    else this.subscription = subscription;
+  }
+
+  /** Ends the run now: the agent is aborted and the stream closes with `RUN_FINISHED`. */
+  stop(): boolean {
+    if (this.ended || this.stopping) return false;
+    this.stopping = true;
+    this.subscription?.unsubscribe();
+    try {
+      this.options.agent.abortRun?.();
+    } catch (error) {
+      logger.warn("agent.abortRun() threw; the run is closed anyway", error);
+    }
+    this.end("stopped");
+    return true;
+  }
+
+  private openSource(): EventSubscribable {
+    const { agent, input } = this.options;
+    if (hasMiddleware(agent) && typeof agent.runAgent === "function") return runWithMiddleware(agent, input);
+    const source = agent.run(input) as EventSubscribable | undefined;
+    if (source === undefined || typeof source.subscribe !== "function") {
+      throw new TypeError("agent.run() did not return an observable");
+    }
+    return source;
+  }
+
+  private receive(raw: AgentEvent): void {
+    if (this.ended || raw === null || typeof raw !== "object" || typeof raw.type !== "string") return;
+    const events = this.state.accept(raw);
+    for (let i = 0; i < events.length; i++) {
+      let event = events[i];
+      if (event.type === T.RUN_STARTED && event.input === undefined) event = this.enrichRunStarted(event);
+      this.options.onEvent(event);
+    }
+  }
+
+  private enrichRunStarted(event: AgentEvent): AgentEvent {
+    const { input, isKnownMessage } = this.options;
+    const messages = isKnownMessage ? input.messages.filter((m) => !isKnownMessage(m.id)) : input.messages;
+    return { ...event, input: { ...input, messages } };
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.end(this.state.terminated ? "finished" : "incomplete");
+  }
+
+  private fail(error: unknown): void {
+    if (this.ended) return;
+    logger.error(`agent run ${this.options.input.runId} on thread ${this.options.input.threadId} failed`, error);
+    this.end("error");
+  }
+
+  private end(kind: "stopped" | "incomplete" | "error" | "finished"): void {
+    if (this.ended) return;
+    this.ended = true;
+    const closing =
+      kind === "finished"
+        ? []
+        : this.state.finalize(
+            kind === "error"
+              ? { kind: "error", message: "The agent failed while running. See the server logs for details.", code: "AGENT_ERROR" }
+              : { kind },
+          );
+    for (const event of closing) this.options.onEvent(event);
+    this.options.onEnd(kind === "stopped" ? "stopped" : kind === "finished" ? "finished" : "failed");
+  }
+}
+
+/** Agents with `use()` middleware go through `runAgent()`, the only path that applies it. */
+function runWithMiddleware(agent: AgentLike, input: RunInput): EventSubscribable {
+  return {
+    subscribe(observer) {
+      let active = true;
+      agent
+        .runAgent!(
+          { runId: input.runId, tools: input.tools, context: input.context, forwardedProps: input.forwardedProps },
+          { onEvent: ({ event }: { event: AgentEvent }) => active && observer.next(event) },
+        )
+        .then(
+          () => active && observer.complete(),
+          (error: unknown) => active && observer.error(error),
+        );
+      return {
+        unsubscribe() {
+          active = false;
+        },
+      };
+    },
+  };
+}
