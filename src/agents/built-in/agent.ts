@@ -1,0 +1,130 @@
+import { AbstractAgent } from "@ag-ui/client";
+import type { AgentCapabilities, BaseEvent, RunAgentInput } from "@ag-ui/core";
+import { Observable } from "rxjs";
+import { executeRun } from "./run-loop.js";
+import type { BuiltInAgentConfig } from "./types.js";
+
+/**
+ * An AG-UI agent that answers with a model through the Vercel AI SDK: text, reasoning, server tools
+ * (`defineTool`), client tools (`RunAgentInput.tools`), MCP server tools and state tools. A wrong
+ * model, provider or missing key does not throw here: each run reports it as a RUN_ERROR.
+ *
+ * Runs are independent; `abortRun()` stops all of this instance's runs and cancels their model
+ * requests. The runtime clones the agent per request, and `clone()` gives a fresh instance with the
+ * same configuration and a copy of the messages and state.
+ *
+ * @example
+ * ```ts
+ * import { BuiltInAgent, defineTool } from "copilot-runtime";
+ * import { z } from "zod";
+ *
+ * const agent = new BuiltInAgent({
+ *   model: "openai/gpt-4o",
+ *   prompt: "You are a helpful assistant.",
+ *   tools: [
+ *     defineTool({
+ *       name: "get_time",
+ *       description: "The current time",
+ *       parameters: z.object({}),
+ *       execute: async () => new Date().toISOString(),
+ *     }),
+ *   ],
+ *   mcpServers: [{ type: "http", url: "https://mcp.example.com/mcp" }],
+ * });
+ * ```
+ */
+export class BuiltInAgent extends AbstractAgent {
+  private readonly config: Readonly<BuiltInAgentConfig>;
+  private readonly activeRuns = new Set<AbortController>();
+
+  constructor(config: BuiltInAgentConfig) {
+    super({ agentId: config.agentId, description: config.description });
+    this.config = freezeConfig(config);
+  }
+
+  /** The agent's configuration (read-only). */
+  get configuration(): Readonly<BuiltInAgentConfig> {
+    return this.config;
+  }
+
+  /** Streams one run. Nothing happens until it is subscribed; unsubscribing stops the run. */
+  run(input: RunAgentInput): Observable<BaseEvent> {
+    return new Observable<BaseEvent>((subscriber) => {
+      const controller = new AbortController();
+      this.activeRuns.add(controller);
+      executeRun({
+        input,
+        config: this.config,
+        signal: controller.signal,
+        emit: (events) => {
+          for (const event of events) {
+            if (subscriber.closed) return;
+            subscriber.next(event);
+          }
+        },
+      }).then(
+        () => {
+          this.activeRuns.delete(controller);
+          subscriber.complete();
+        },
+        (error: unknown) => {
+          // executeRun reports failures as events; reaching this is a bug, but must not hang the run
+          this.activeRuns.delete(controller);
+          subscriber.error(error);
+        },
+      );
+      return () => {
+        this.activeRuns.delete(controller);
+        controller.abort();
+      };
+    });
+  }
+
+  /** Stops this instance's runs: the model requests are aborted and each run ends with RUN_FINISHED. */
+  override abortRun(): void {
+    for (const controller of this.activeRuns) controller.abort();
+    super.abortRun();
+  }
+
+  /** A fresh agent with the same configuration, a copy of messages and state, and no running runs. */
+  override clone(): BuiltInAgent {
+    const copy = new BuiltInAgent(this.config);
+    copy.agentId = this.agentId;
+    copy.description = this.description;
+    copy.threadId = this.threadId;
+    copy.messages = structuredClone(this.messages);
+    copy.state = structuredClone(this.state);
+    copy.subscribers = [...this.subscribers];
+    copyPrivateField(this, copy, "middlewares");
+    copyPrivateField(this, copy, "debug");
+    if (Array.isArray(this.pendingInterrupts)) copy.pendingInterrupts = structuredClone(this.pendingInterrupts);
+    return copy;
+  }
+
+  override async getCapabilities(): Promise<AgentCapabilities> {
+    return {
+      transport: { streaming: true },
+      tools: { supported: true, clientProvided: true },
+      state: { snapshots: true, deltas: true },
+      reasoning: { supported: true, streaming: true },
+    } as AgentCapabilities;
+  }
+}
+
+// Agent middleware (use()) and debug settings live in fields the base class keeps to itself;
+// a clone must carry them, as the base class's own clone() does.
+function copyPrivateField(from: AbstractAgent, to: AbstractAgent, field: string): void {
+  const value = (from as unknown as Record<string, unknown>)[field];
+  if (value === undefined) return;
+  (to as unknown as Record<string, unknown>)[field] = Array.isArray(value) ? [...value] : value;
+}
+
+function freezeConfig(config: BuiltInAgentConfig): Readonly<BuiltInAgentConfig> {
+  return Object.freeze({
+    ...config,
+    tools: config.tools ? Object.freeze([...config.tools]) : undefined,
+    mcpServers: config.mcpServers ? Object.freeze(config.mcpServers.map((server) => Object.freeze({ ...server }))) : undefined,
+    overridableProperties: config.overridableProperties ? Object.freeze([...config.overridableProperties]) : undefined,
+    stopSequences: config.stopSequences ? Object.freeze([...config.stopSequences]) : undefined,
+  }) as Readonly<BuiltInAgentConfig>;
+}

@@ -1,0 +1,26 @@
+/**
+ * BuiltInAgent: an AG-UI agent on the Vercel AI SDK, with server, client, MCP and state tools.
+ *
+ * @example
+ * ```ts
+ * import { BuiltInAgent, defineTool } from "./agents/built-in/index.js";
+ * const agent = new BuiltInAgent({ model: "anthropic/claude-sonnet-4-5" });
+ * ```
+ */
+export { BuiltInAgent } from "./agent.js";
+export { defineTool } from "./define-tool.js";
+export { BuiltInAgentError, type BuiltInAgentErrorCode } from "./errors.js";
+export { resolveModel, parseModelId, type KnownProvider } from "./resolve-model.js";
+export type {
+  BuiltInAgentConfig,
+  InferSchemaOutput,
+  LanguageModelObject,
+  MCPServerConfig,
+  ModelSpecifier,
+  OverridableProperty,
+  ProviderOptions,
+  StandardSchemaV1,
+  ToolChoiceOption,
+  ToolDefinition,
+  ToolExecutionContext,
+} from "./types.js";

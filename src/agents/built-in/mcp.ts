@@ -1,0 +1,162 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import { jsonSchema, type JSONSchema7, type Tool } from "ai";
+import { TOOL_NAME_PATTERN } from "./define-tool.js";
+import { BuiltInAgentError } from "./errors.js";
+import type { MCPServerConfig } from "./types.js";
+
+/** The tools of the configured MCP servers for one run, and how to let go of their connections. */
+export interface McpToolset {
+  tools: Record<string, Tool>;
+  close(): Promise<void>;
+}
+
+interface ListedTool {
+  name: string;
+  description?: string;
+  title?: string;
+  inputSchema: unknown;
+}
+
+interface CallResult {
+  content?: unknown;
+  structuredContent?: unknown;
+  isError?: boolean;
+}
+
+const CLIENT_INFO = { name: "copilot-runtime", version: "0.1.0" };
+const MAX_TOOL_PAGES = 50;
+
+/**
+ * Connects to each MCP server, lists its tools and wraps them as AI SDK tools whose `execute` calls
+ * the server. Names are made valid for every provider (`a.b` becomes `a_b`, clashes get a suffix);
+ * the original name is used when calling. If any server fails, the ones already open are closed and a
+ * `mcp_connection_failed` error names the server (without its query string, which may hold a token).
+ *
+ * @example
+ * ```ts
+ * const mcp = await openMcpToolset([{ type: "http", url: "http://127.0.0.1:3001/mcp" }], { signal });
+ * try { ... streamText({ tools: mcp.tools }) ... } finally { await mcp.close(); }
+ * ```
+ */
+export async function openMcpToolset(
+  servers: readonly MCPServerConfig[],
+  options: { signal: AbortSignal; takenNames?: ReadonlySet<string> },
+): Promise<McpToolset> {
+  const clients: Client[] = [];
+  const close = async () => {
+    await Promise.allSettled(clients.splice(0).map((client) => client.close()));
+  };
+  const tools: Record<string, Tool> = {};
+  const used = new Set(options.takenNames);
+  try {
+    const connected = await Promise.all(
+      servers.map(async (server) => {
+        const client = await connect(server, options.signal);
+        clients.push(client);
+        return { server, client, listed: await listTools(client, server, options.signal) };
+      }),
+    );
+    for (const { client, listed } of connected) {
+      for (const tool of listed) {
+        const name = uniqueName(tool.name, used);
+        used.add(name);
+        tools[name] = wrapTool(client, tool);
+      }
+    }
+    return { tools, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function createTransport(server: MCPServerConfig): Transport {
+  const url = new URL(server.url);
+  const requestInit = server.headers ? { headers: { ...server.headers } } : undefined;
+  return server.type === "sse"
+    ? new SSEClientTransport(url, { requestInit })
+    : new StreamableHTTPClientTransport(url, { requestInit });
+}
+
+async function connect(server: MCPServerConfig, signal: AbortSignal): Promise<Client> {
+  const client = new Client(CLIENT_INFO);
+  try {
+    await client.connect(createTransport(server), { signal });
+    return client;
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    throw connectionError(server, error);
+  }
+}
+
+async function listTools(client: Client, server: MCPServerConfig, signal: AbortSignal): Promise<ListedTool[]> {
+  const tools: ListedTool[] = [];
+  let cursor: string | undefined;
+  try {
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const result = await client.listTools(cursor ? { cursor } : undefined, { signal });
+      tools.push(...(result.tools as ListedTool[]));
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+  } catch (error) {
+    throw connectionError(server, error);
+  }
+  return tools;
+}
+
+function wrapTool(client: Client, tool: ListedTool): Tool {
+  return {
+    description: tool.description ?? tool.title ?? "",
+    inputSchema: jsonSchema(objectSchema(tool.inputSchema)),
+    execute: async (args: unknown, options: { abortSignal?: AbortSignal }) => {
+      const result = (await client.callTool(
+        { name: tool.name, arguments: (args ?? {}) as Record<string, unknown> },
+        undefined,
+        { signal: options.abortSignal },
+      )) as CallResult;
+      const text = renderResult(result);
+      // Thrown, the AI SDK reports it as a tool error: the model sees it failed and can react.
+      if (result.isError) throw new Error(text || `The MCP tool "${tool.name}" failed.`);
+      return text;
+    },
+  } as Tool;
+}
+
+function objectSchema(schema: unknown): JSONSchema7 {
+  if (!schema || typeof schema !== "object") return { type: "object", properties: {} };
+  return { type: "object", properties: {}, ...(schema as JSONSchema7) };
+}
+
+/** The text of an MCP tool result: its text parts, else its structured content, else the raw parts. */
+function renderResult(result: CallResult): string {
+  const parts = Array.isArray(result.content) ? (result.content as Array<{ type?: string; text?: unknown }>) : [];
+  const texts = parts.filter((part) => part.type === "text" && typeof part.text === "string").map((part) => part.text);
+  if (texts.length > 0) return texts.join("\n");
+  if (result.structuredContent !== undefined) return JSON.stringify(result.structuredContent);
+  return parts.length > 0 ? JSON.stringify(parts) : "";
+}
+
+function uniqueName(name: string, used: ReadonlySet<string>): string {
+  const base = (name.replace(/[^A-Za-z0-9_-]/g, "_") || "tool").slice(0, 60);
+  if (!used.has(base) && TOOL_NAME_PATTERN.test(base)) return base;
+  for (let i = 2; ; i++) {
+    const candidate = `${base}_${i}`;
+    if (!used.has(candidate)) return candidate;
+  }
+}
+
+function connectionError(server: MCPServerConfig, error: unknown): BuiltInAgentError {
+  if (error instanceof BuiltInAgentError) return error;
+  let where = server.url;
+  try {
+    const url = new URL(server.url);
+    where = `${url.origin}${url.pathname}`;
+  } catch {
+    where = "(invalid URL)";
+  }
+  return new BuiltInAgentError("mcp_connection_failed", `Could not use the MCP server at ${where}.`, { cause: error });
+}

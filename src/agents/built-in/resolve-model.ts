@@ -1,0 +1,132 @@
+import { createAnthropic } from "@ai-sdk/anthropic";
+import { createGoogleGenerativeAI } from "@ai-sdk/google";
+import { createOpenAI } from "@ai-sdk/openai";
+import { BuiltInAgentError } from "./errors.js";
+import type { LanguageModelObject, ModelSpecifier } from "./types.js";
+
+/** A provider BuiltInAgent can build a model for from a `"provider/model"` string. */
+export type KnownProvider = "openai" | "anthropic" | "google";
+
+const PROVIDER_ALIASES: Record<string, KnownProvider> = {
+  openai: "openai",
+  anthropic: "anthropic",
+  google: "google",
+  gemini: "google",
+  "google-gemini": "google",
+};
+
+interface ProviderEnvironment {
+  apiKeys: readonly string[];
+  baseURL: string;
+}
+
+const ENVIRONMENT: Record<KnownProvider, ProviderEnvironment> = {
+  openai: { apiKeys: ["OPENAI_API_KEY"], baseURL: "OPENAI_BASE_URL" },
+  anthropic: { apiKeys: ["ANTHROPIC_API_KEY"], baseURL: "ANTHROPIC_BASE_URL" },
+  google: { apiKeys: ["GOOGLE_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY"], baseURL: "GOOGLE_GENERATIVE_AI_BASE_URL" },
+};
+
+/** A model string split into its provider and model id. */
+export interface ParsedModelId {
+  provider: KnownProvider;
+  modelId: string;
+}
+
+/**
+ * Splits `"provider/model"` or `"provider:model"`; the model id may itself contain `/` or `:`.
+ * Throws a {@link BuiltInAgentError} (`invalid_model`, `unknown_provider`).
+ *
+ * @example
+ * ```ts
+ * parseModelId("openai/gpt-4o"); // { provider: "openai", modelId: "gpt-4o" }
+ * parseModelId("gemini:gemini-2.5-pro"); // { provider: "google", modelId: "gemini-2.5-pro" }
+ * ```
+ */
+export function parseModelId(spec: string): ParsedModelId {
+  const match = /^\s*([^/:\s]+)\s*[/:]\s*(\S.*?)\s*$/.exec(spec);
+  if (!match) {
+    throw new BuiltInAgentError(
+      "invalid_model",
+      `Invalid model "${spec}": use "provider/model", e.g. "openai/gpt-4o" or "anthropic/claude-sonnet-4-5".`,
+    );
+  }
+  const provider = PROVIDER_ALIASES[match[1].toLowerCase()];
+  if (!provider) {
+    throw new BuiltInAgentError(
+      "unknown_provider",
+      `Unknown model provider "${match[1]}" in "${spec}". Supported: openai, anthropic, google (gemini).`,
+    );
+  }
+  return { provider, modelId: match[2] };
+}
+
+/** The credentials to build a model with; fields left out come from the environment. */
+export interface ModelCredentials {
+  apiKey?: string;
+  baseURL?: string;
+  /** Only used when the model string names this provider (an overridden model may name another). */
+  provider?: KnownProvider;
+  env?: Record<string, string | undefined>;
+}
+
+/** A model ready for the AI SDK, and the key it uses (so error messages can redact it). */
+export interface ResolvedModel {
+  model: LanguageModelObject;
+  apiKey?: string;
+}
+
+function firstSet(env: Record<string, string | undefined>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the AI SDK model for a model specifier. Runs at the start of every run, so a missing key or a
+ * typo in the provider is a RUN_ERROR for that run, never a crash at start-up.
+ * Throws a {@link BuiltInAgentError} (`invalid_model`, `unknown_provider`, `missing_api_key`).
+ *
+ * @example
+ * ```ts
+ * const { model } = resolveModel("anthropic/claude-sonnet-4-5", { apiKey: "sk-ant-..." });
+ * ```
+ */
+export function resolveModel(spec: ModelSpecifier, credentials: ModelCredentials = {}): ResolvedModel {
+  if (typeof spec !== "string") return { model: spec };
+  const { provider, modelId } = parseModelId(spec);
+  const env = credentials.env ?? process.env;
+  const ownCredentials = credentials.provider === undefined || credentials.provider === provider;
+  const names = ENVIRONMENT[provider];
+  const apiKey = (ownCredentials ? credentials.apiKey?.trim() : undefined) || firstSet(env, names.apiKeys);
+  if (!apiKey) {
+    throw new BuiltInAgentError(
+      "missing_api_key",
+      `No API key for provider "${provider}": set ${names.apiKeys.join(" or ")} or pass apiKey.`,
+    );
+  }
+  const baseURL = (ownCredentials ? credentials.baseURL?.trim() : undefined) || firstSet(env, [names.baseURL]);
+  return { model: createModel(provider, modelId, apiKey, baseURL), apiKey };
+}
+
+function createModel(provider: KnownProvider, modelId: string, apiKey: string, baseURL?: string): LanguageModelObject {
+  switch (provider) {
+    case "openai":
+      return createOpenAI({ apiKey, baseURL })(modelId);
+    case "anthropic":
+      return createAnthropic({ apiKey, baseURL })(modelId);
+    case "google":
+      return createGoogleGenerativeAI({ apiKey, baseURL })(modelId);
+  }
+}
+
+/** The provider named by a model specifier, if it is a string naming a known provider. */
+export function providerOf(spec: ModelSpecifier): KnownProvider | undefined {
+  if (typeof spec !== "string") return undefined;
+  try {
+    return parseModelId(spec).provider;
+  } catch {
+    return undefined;
+  }
+}

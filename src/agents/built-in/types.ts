@@ -1,0 +1,143 @@
+import type { JSONValue, LanguageModel } from "ai";
+
+/**
+ * A language model given as an object (for example `openai.chat("gpt-4o")` from `@ai-sdk/openai`).
+ * Plain strings are parsed by BuiltInAgent itself, never sent to the AI SDK's gateway.
+ */
+export type LanguageModelObject = Exclude<LanguageModel, string>;
+
+/**
+ * The model of a BuiltInAgent: `"provider/model"`, `"provider:model"` (providers: `openai`,
+ * `anthropic`, `google`, alias `gemini`) or a language model object.
+ *
+ * @example
+ * ```ts
+ * const a: ModelSpecifier = "openai/gpt-4o";
+ * const b: ModelSpecifier = "anthropic:claude-sonnet-4-5";
+ * ```
+ */
+export type ModelSpecifier = string | LanguageModelObject;
+
+/** The options a client may override through `forwardedProps`, when listed in `overridableProperties`. */
+export type OverridableProperty =
+  | "model"
+  | "prompt"
+  | "maxSteps"
+  | "temperature"
+  | "maxOutputTokens"
+  | "topP"
+  | "topK"
+  | "presencePenalty"
+  | "frequencyPenalty"
+  | "stopSequences"
+  | "seed"
+  | "maxRetries"
+  | "toolChoice"
+  | "providerOptions";
+
+/** How the model may pick tools, as in the AI SDK. */
+export type ToolChoiceOption = "auto" | "none" | "required" | { type: "tool"; toolName: string };
+
+/** Per-provider options passed through to the AI SDK provider, e.g. `{ anthropic: { thinking: {...} } }`. */
+export type ProviderOptions = Record<string, Record<string, JSONValue>>;
+
+/**
+ * The part of the Standard Schema interface (https://standardschema.dev) that BuiltInAgent relies on.
+ * zod 4, valibot and arktype schemas all satisfy it.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly "~standard": {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => unknown;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+/** The parsed arguments type of a Standard Schema. */
+export type InferSchemaOutput<S extends StandardSchemaV1> = NonNullable<S["~standard"]["types"]>["output"];
+
+/** What a server tool's `execute` receives besides its arguments. */
+export interface ToolExecutionContext {
+  /** The id of the tool call the model made. */
+  toolCallId: string;
+  /** Aborted when the run is stopped. */
+  abortSignal: AbortSignal;
+}
+
+/** A tool executed on the server. Create it with {@link defineTool}. */
+export interface ToolDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
+  name: string;
+  description: string;
+  parameters: S;
+  execute: (args: InferSchemaOutput<S>, context: ToolExecutionContext) => unknown;
+}
+
+/**
+ * An MCP server whose tools are offered to the model. `http` is the streamable HTTP transport,
+ * `sse` the older HTTP+SSE transport. A client is opened per run and closed when the run ends.
+ */
+export interface MCPServerConfig {
+  type: "http" | "sse";
+  url: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Options of a {@link BuiltInAgent}.
+ *
+ * @example
+ * ```ts
+ * const config: BuiltInAgentConfig = {
+ *   model: "openai/gpt-4o",
+ *   prompt: "You are a helpful assistant.",
+ *   maxSteps: 5,
+ *   overridableProperties: ["temperature"],
+ * };
+ * ```
+ */
+export interface BuiltInAgentConfig {
+  /** `"provider/model"`, `"provider:model"` or a language model object. */
+  model: ModelSpecifier;
+  /** API key of the model's provider; defaults to the provider's environment variable. */
+  apiKey?: string;
+  /** Base URL of the provider's API; defaults to the provider's environment variable or its public URL. */
+  baseURL?: string;
+  /** The system prompt; the client's context and the current state are appended to it. */
+  prompt?: string;
+  /**
+   * The most model calls in one run (each tool round-trip is one more). Default 10.
+   * CopilotKit's BuiltInAgent defaults to 1, which stops right after a server tool's result.
+   */
+  maxSteps?: number;
+  temperature?: number;
+  maxOutputTokens?: number;
+  topP?: number;
+  topK?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  stopSequences?: string[];
+  seed?: number;
+  /** Retries of a failed model call (429, 5xx); the AI SDK's default is 2. */
+  maxRetries?: number;
+  toolChoice?: ToolChoiceOption;
+  providerOptions?: ProviderOptions;
+  /** Which options the client's `forwardedProps` may override. None by default. */
+  overridableProperties?: OverridableProperty[];
+  /** Tools executed on the server. */
+  tools?: ToolDefinition<any>[];
+  /** MCP servers whose tools are offered to the model. */
+  mcpServers?: MCPServerConfig[];
+  /** Append the client's `system` messages to the system prompt. Default false: clients are not trusted with it. */
+  forwardSystemMessages?: boolean;
+  /** Append the client's `developer` messages to the system prompt. Default false. */
+  forwardDeveloperMessages?: boolean;
+  /**
+   * Called with the original error when a run fails. The client only gets a RUN_ERROR with a safe
+   * message and a code; use this to log the full cause.
+   */
+  onRunError?: (error: unknown, context: { threadId: string; runId: string; code: string }) => void;
+  /** Shown by the runtime's `/info`. */
+  description?: string;
+  agentId?: string;
+}
