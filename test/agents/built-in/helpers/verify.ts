@@ -1,7 +1,15 @@
 import { AbstractAgent as AgentV1, type BaseEvent, type Message, type RunAgentInput } from "@ag-ui/client";
 import { AbstractAgent as AgentV0058 } from "ag-ui-client-0-0-58";
+import { createRequire } from "node:module";
 import { from, lastValueFrom, type Observable, toArray } from "rxjs";
 import { expect, vi } from "vitest";
+
+// 0.0.58's HttpAgent validates every event it parses with its core's EventSchemas, which an
+// in-process runAgent() skips; load them from the core 0.0.58 depends on to apply the same check.
+const requireFrom0058 = createRequire(createRequire(import.meta.url).resolve("ag-ui-client-0-0-58/package.json"));
+const { EventSchemas: EventSchemas0058 } = requireFrom0058("@ag-ui/core") as {
+  EventSchemas: { safeParse(value: unknown): { success: boolean; error?: unknown } };
+};
 
 /** What one client version made of a recorded event stream. */
 export interface ClientReplay {
@@ -54,7 +62,13 @@ async function replay(version: string, agent: AgentV1 | AgentV0058, initial: Mes
 export async function replayThroughClients(events: BaseEvent[], initial: Message[] = []): Promise<ClientReplay[]> {
   return [
     await replay("1.0.0", new ReplayAgentV1(events), initial),
-    await replay("0.0.58", new ReplayAgentV0058(events), initial),
+    await replay("0.0.58", new ReplayAgentV0058(events), initial).then((result) => {
+      for (const event of events) {
+        const parsed = EventSchemas0058.safeParse(structuredClone(event));
+        if (!parsed.success) result.failures.push(`${event.type}: ${String(parsed.error)}`);
+      }
+      return result;
+    }),
   ];
 }
 
