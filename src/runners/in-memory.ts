@@ -66,6 +66,8 @@ interface ThreadRecord {
   messageIds: Set<string>;
   state: unknown;
   active?: ActiveRun;
+  /** Orders threads by recency even when two updates share a millisecond. */
+  activity: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export class InMemoryAgentRunner extends AgentRunner {
   private readonly maxBytes: number;
   private readonly busyThread: "reject" | "interrupt";
   private totalBytes = 0;
+  private activityClock = 0;
   private warnedEviction = false;
 
   constructor(options: InMemoryAgentRunnerOptions = {}) {
@@ -122,6 +125,7 @@ export class InMemoryAgentRunner extends AgentRunner {
         bytes: 0,
         messageIds: new Set(),
         state: undefined,
+        activity: ++this.activityClock,
       };
       this.threads.set(threadId, thread);
       this.evictIfNeeded();
@@ -194,7 +198,7 @@ export class InMemoryAgentRunner extends AgentRunner {
           (request.agentId === undefined || t.agentId === request.agentId) &&
           (request.includeArchived === true || !t.archived),
       )
-      .sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? -1 : 1));
+      .sort((a, b) => b.activity - a.activity);
     const offset = decodeCursor(request.cursor);
     const limit = request.limit ?? 50;
     const page = matching.slice(offset, offset + limit);
@@ -228,6 +232,7 @@ export class InMemoryAgentRunner extends AgentRunner {
     if (request.name !== undefined) thread.name = request.name;
     if (request.archived !== undefined) thread.archived = request.archived;
     thread.updatedAt = Date.now();
+    this.touch(thread);
     return summarize(thread);
   }
 
@@ -300,6 +305,7 @@ export class InMemoryAgentRunner extends AgentRunner {
   }
 
   private touch(thread: ThreadRecord): void {
+    thread.activity = ++this.activityClock;
     this.threads.delete(thread.id);
     this.threads.set(thread.id, thread);
   }
