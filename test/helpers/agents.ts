@@ -1,0 +1,169 @@
+/**
+ * Deterministic AG-UI agents for tests. The runtime clones the registered agent for every
+ * request, so anything a test wants to observe (inputs, forwarded headers, aborts) is written
+ * to an `AgentRecorder` that every clone shares.
+ *
+ * @example
+ * ```ts
+ * const recorder = new AgentRecorder();
+ * const agents = {
+ *   default: new ScriptedAgent({ script: textReply("Hello there"), recorder }),
+ *   long: new ScriptedAgent({ script: longReply(500), delayMs: 5, recorder }),
+ * };
+ * // ... after a request:
+ * expect(recorder.runs[0].headers.authorization).toBe("Bearer t");
+ * ```
+ */
+import { AbstractAgent, type BaseEvent, type RunAgentInput } from "@ag-ui/client";
+import { Observable } from "rxjs";
+
+/** An AG-UI event as a plain object (the agent emits exactly what the script says). */
+export type ScriptEvent = { type: string } & Record<string, unknown>;
+
+/** The events of one run, built from the request so ids can follow `threadId`/`runId`. */
+export type Script = (input: RunAgentInput) => ScriptEvent[];
+
+/** What one run of a recorded agent saw. */
+export interface RecordedRun {
+  agentId: string | undefined;
+  input: RunAgentInput;
+  /** `agent.headers` when `run()` was called: what the runtime forwarded to the agent. */
+  headers: Record<string, string>;
+  /** True once the runtime called `abortRun()` on this run's clone. */
+  aborted: boolean;
+}
+
+/** Shared by an agent and all its clones. */
+export class AgentRecorder {
+  readonly runs: RecordedRun[] = [];
+  private waiters: Array<{ count: number; resolve: () => void }> = [];
+
+  record(run: RecordedRun): void {
+    this.runs.push(run);
+    this.waiters = this.waiters.filter((waiter) => {
+      if (this.runs.length < waiter.count) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  /** Resolves once at least `count` runs have started. */
+  waitForRuns(count: number): Promise<void> {
+    if (this.runs.length >= count) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  get lastRun(): RecordedRun | undefined {
+    return this.runs[this.runs.length - 1];
+  }
+}
+
+export interface ScriptedAgentOptions {
+  script: Script;
+  /** Pause before each event, in milliseconds. Default 2: streams are real, tests stay fast. */
+  delayMs?: number;
+  description?: string;
+  recorder?: AgentRecorder;
+  /** Headers the server configured for this agent (they win over forwarded ones). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Emits its script one event at a time with a small pause, like a model streaming tokens.
+ * It has a `headers` property, so the runtime forwards request headers to it (as it would to
+ * an `HttpAgent`), and stops emitting when aborted or unsubscribed.
+ */
+export class ScriptedAgent extends AbstractAgent {
+  headers: Record<string, string>;
+  private readonly options: ScriptedAgentOptions;
+  private activeRun: RecordedRun | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: ScriptedAgentOptions) {
+    super({ description: options.description ?? "A scripted test agent." });
+    this.options = options;
+    this.headers = { ...(options.headers ?? {}) };
+  }
+
+  // Clones must be real ScriptedAgents: 0.0.4x's base clone() skips the subclass constructor.
+  override clone(): ScriptedAgent {
+    const copy = new ScriptedAgent(this.options);
+    copy.agentId = this.agentId;
+    copy.threadId = this.threadId;
+    copy.headers = { ...this.headers };
+    copy.setMessages(structuredClone(this.messages));
+    copy.setState(structuredClone(this.state));
+    return copy;
+  }
+
+  override abortRun(): void {
+    if (this.activeRun) this.activeRun.aborted = true;
+    clearTimeout(this.timer);
+    super.abortRun();
+  }
+
+  run(input: RunAgentInput): Observable<BaseEvent> {
+    const run: RecordedRun = { agentId: this.agentId, input, headers: { ...this.headers }, aborted: false };
+    this.activeRun = run;
+    this.options.recorder?.record(run);
+    const events = this.options.script(input);
+    const delayMs = this.options.delayMs ?? 2;
+    return new Observable<BaseEvent>((subscriber) => {
+      let index = 0;
+      const next = () => {
+        if (run.aborted) return;
+        if (index >= events.length) {
+          subscriber.complete();
+          return;
+        }
+        subscriber.next(events[index++] as unknown as BaseEvent);
+        this.timer = setTimeout(next, delayMs);
+      };
+      this.timer = setTimeout(next, delayMs);
+      return () => clearTimeout(this.timer);
+    });
+  }
+}
+
+/** The id of the assistant message a script helper streams in a run: stable per run. */
+export function replyMessageId(input: RunAgentInput): string {
+  return `reply-${input.runId}`;
+}
+
+/** The deltas `textReply` and `longReply` stream: one word (with its leading space) each. */
+export function words(text: string): string[] {
+  return text.split(" ").map((word, i) => (i === 0 ? word : ` ${word}`));
+}
+
+/** A complete, well-formed run that streams `text` word by word as one assistant message. */
+export function textReply(text: string | ((input: RunAgentInput) => string)): Script {
+  return (input) => {
+    const messageId = replyMessageId(input);
+    const body = typeof text === "function" ? text(input) : text;
+    return [
+      { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+      { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
+      ...words(body).map((delta) => ({ type: "TEXT_MESSAGE_CONTENT", messageId, delta })),
+      { type: "TEXT_MESSAGE_END", messageId },
+      { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+    ];
+  };
+}
+
+/** Echoes the last user message, so each run on a thread has a recognisable reply. */
+export function echoReply(): Script {
+  return textReply((input) => `You said: ${lastUserText(input)}`);
+}
+
+/** A reply of `wordCount` words (`w1 w2 ...`): with a few ms per event, long enough to stop. */
+export function longReply(wordCount: number): Script {
+  return textReply(Array.from({ length: wordCount }, (_, i) => `w${i + 1}`).join(" "));
+}
+
+export function lastUserText(input: RunAgentInput): string {
+  for (let i = input.messages.length - 1; i >= 0; i--) {
+    const message = input.messages[i];
+    if (message.role === "user") return typeof message.content === "string" ? message.content : JSON.stringify(message.content);
+  }
+  return "";
+}
