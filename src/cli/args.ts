@@ -3,6 +3,8 @@ export interface ServeArgs {
   port: number;
   host: string;
   basePath: string;
+  /** How long open runs may continue after SIGTERM/SIGINT before they are stopped. */
+  shutdownTimeoutMs: number;
 }
 
 /** Parses `copilot-runtime serve --port N --host H --base-path P` (also `--flag=value`). */
@@ -12,6 +14,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     port: env.PORT ? parsePort(env.PORT, "PORT") : 3001,
     host: env.HOST ?? "0.0.0.0",
     basePath: "/api/copilotkit",
+    shutdownTimeoutMs: 10_000,
   };
   const rest = [...argv];
   if (rest[0] !== undefined && !rest[0].startsWith("-")) {
@@ -38,6 +41,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case "--base-path":
         args.basePath = value();
         break;
+      case "--shutdown-timeout": {
+        const ms = Number(value());
+        if (!Number.isInteger(ms) || ms < 0) throw new Error(`${flag} must be a whole number of milliseconds`);
+        args.shutdownTimeoutMs = ms;
+        break;
+      }
       case "--help":
       case "-h":
         args.command = "help";
@@ -63,6 +72,7 @@ export const HELP = `copilot-runtime: a CopilotKit v2-compatible agent runtime
 
 Usage:
   copilot-runtime serve [--port 3001] [--host 0.0.0.0] [--base-path /api/copilotkit]
+                        [--shutdown-timeout 10000]
 
 Environment:
   PORT, HOST            defaults for --port and --host

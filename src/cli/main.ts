@@ -7,8 +7,6 @@ import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
 
-const SHUTDOWN_DEADLINE_MS = 10_000;
-
 async function main(): Promise<void> {
   let args;
   try {
@@ -40,9 +38,9 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received: no new connections; letting open runs finish (up to ${SHUTDOWN_DEADLINE_MS / 1000} s)`);
+    console.log(`${signal} received: no new connections; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
     server.close();
-    await runtime.runner.shutdown?.({ deadlineMs: SHUTDOWN_DEADLINE_MS });
+    await runtime.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs });
     // Streams end once their runs have; give the last frames a moment to flush.
     setTimeout(() => {
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
