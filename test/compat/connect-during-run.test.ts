@@ -1,0 +1,127 @@
+/**
+ * Connecting to a thread while it has an active run and earlier finished runs: the replay
+ * (history, then the live run from its start, then live events) must deliver every message
+ * exactly once. CopilotKit's runtime replays some events twice in this case.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CopilotRuntime } from "../../src/runtime.js";
+import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { ScriptedAgent, echoReply, lastUserText, longReply, type Script } from "../helpers/agents.js";
+import { startServer, type TestServer } from "../helpers/server.js";
+import { type CoreClient, type CoreError, coreClients } from "./clients.js";
+import { deferred, ids, installBrowserGlobals, parseSse, runInput, transcript, waitUntil, type WireEvent } from "./support.js";
+
+installBrowserGlobals();
+
+/** Echoes, except "go long", which streams long enough to connect in the middle of it. */
+const script: Script = (input) => (/go long/.test(lastUserText(input)) ? longReply(200)(input) : echoReply()(input));
+
+describe.each(coreClients)("$name: connect during an active run", (factory) => {
+  let server: TestServer;
+  const runner = new InMemoryAgentRunner();
+  const errors: CoreError[] = [];
+  const slug = factory.name.replace(/[^a-z0-9]+/gi, "-");
+
+  beforeAll(async () => {
+    const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script, delayMs: 2 }) } });
+    server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
+  });
+  afterAll(() => server.close());
+  afterEach(() => expect(errors.map((e) => `${e.code}: ${e.error?.message}`)).toEqual([]));
+
+  async function connectedCore(): Promise<CoreClient> {
+    const core = factory.create({ runtimeUrl: server.runtimeUrl });
+    core.subscribe({ onError: (event) => void errors.push(event) });
+    await waitUntil(() => core.runtimeConnectionStatus === "connected" || core.runtimeConnectionStatus === "error", "/info");
+    return core;
+  }
+
+  it("a second tab that connects mid-run sees every message once, and the live reply in full", async () => {
+    const threadId = `live-${slug}`;
+    const writer = await connectedCore();
+    const agent = writer.getAgent("default")!;
+    agent.threadId = threadId;
+    await writer.connectAgent({ agent });
+    agent.addMessage({ id: `${slug}-u1`, role: "user", content: "hello" });
+    await writer.runAgent({ agent });
+    agent.addMessage({ id: `${slug}-u2`, role: "user", content: "hello again" });
+    await writer.runAgent({ agent });
+
+    // Third run: still streaming when the second tab connects.
+    const streaming = deferred();
+    const subscription = agent.subscribe({ onTextMessageContentEvent: () => streaming.resolve() });
+    agent.addMessage({ id: `${slug}-u3`, role: "user", content: "now go long" });
+    const run = writer.runAgent({ agent });
+    await streaming.promise;
+    subscription.unsubscribe();
+    expect(await runner.isRunning({ threadId })).toBe(true);
+
+    const reader = await connectedCore();
+    const watcher = reader.getAgent("default")!;
+    watcher.threadId = threadId;
+    const connect = reader.connectAgent({ agent: watcher }); // follows the live run to its end
+    await Promise.all([run, connect]);
+
+    expect(transcript(agent.messages)).toHaveLength(6);
+    expect(ids(watcher.messages)).toEqual(ids(agent.messages));
+    expect(transcript(watcher.messages)).toEqual(transcript(agent.messages));
+    expect(new Set(ids(watcher.messages)).size).toBe(6);
+  });
+});
+
+describe("connect during an active run, on the wire", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script, delayMs: 2 }) } });
+    server = await startServer({ runtime });
+  });
+  afterAll(() => server.close());
+
+  const post = (path: string, body: unknown) =>
+    fetch(`${server.runtimeUrl}${path}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+      body: JSON.stringify(body),
+    });
+
+  it("replays each run, each message start and each user message exactly once", async () => {
+    const threadId = "wire-live";
+    const u1 = { id: "u1", role: "user", content: "hello" };
+    const u2 = { id: "u2", role: "user", content: "please go long" };
+    await (await post("/agent/default/run", runInput(threadId, "r1", [u1]))).text();
+
+    const live = await post("/agent/default/run", runInput(threadId, "r2", [u1, { id: "reply-r1", role: "assistant", content: "x" }, u2]));
+    const reader = live.body!.getReader();
+    await reader.read(); // the live run has started streaming
+    const connected = parseSse(await (await post("/agent/default/connect", runInput(threadId, "c1"))).text());
+    while (!(await reader.read()).done); // let the live run finish
+
+    const count = (pick: (e: WireEvent) => unknown) => {
+      const seen = new Map<unknown, number>();
+      for (const event of connected) {
+        const key = pick(event);
+        if (key !== undefined) seen.set(key, (seen.get(key) ?? 0) + 1);
+      }
+      return seen;
+    };
+    expect([...count((e) => (e.type === "RUN_STARTED" ? e.runId : undefined))]).toEqual([
+      ["r1", 1],
+      ["r2", 1],
+    ]);
+    expect([...count((e) => (e.type === "TEXT_MESSAGE_START" ? e.messageId : undefined))]).toEqual([
+      ["reply-r1", 1],
+      ["reply-r2", 1],
+    ]);
+    const userIds = connected.flatMap((e) =>
+      e.type === "RUN_STARTED" ? ((e.input as { messages?: Array<{ id: string; role: string }> } | undefined)?.messages ?? []).map((m) => m.id) : [],
+    );
+    expect(userIds).toEqual(["u1", "u2"]);
+    // The connect stream followed the live run to its end.
+    expect(connected[connected.length - 1]).toMatchObject({ type: "RUN_FINISHED", runId: "r2" });
+    const text = connected
+      .filter((e) => e.type === "TEXT_MESSAGE_CONTENT" && e.messageId === "reply-r2")
+      .map((e) => e.delta)
+      .join("");
+    expect(text.split(" ")).toHaveLength(200);
+  });
+});
