@@ -3,10 +3,24 @@
  * OpenAI-compatible service.
  */
 
-/** Default upload limit: 25 MiB, the OpenAI audio API's own limit. */
+/**
+ * Default upload limit: 25 MiB, the OpenAI audio API's own limit.
+ *
+ * @example
+ * ```ts
+ * handleTranscribe(request, service, { maxBytes: DEFAULT_MAX_AUDIO_BYTES / 5 }); // 5 MiB instead
+ * ```
+ */
 export const DEFAULT_MAX_AUDIO_BYTES = 25 * 1024 * 1024;
 
-/** The MIME base types CopilotKit's `/transcribe` accepts (also the list shown in its error message). */
+/**
+ * The MIME base types CopilotKit's `/transcribe` accepts (also the list shown in its error message).
+ *
+ * @example
+ * ```ts
+ * SUPPORTED_AUDIO_TYPES.includes("audio/webm"); // true
+ * ```
+ */
 export const SUPPORTED_AUDIO_TYPES: readonly string[] = Object.freeze([
   "audio/mpeg",
   "audio/mp3",
@@ -21,6 +35,11 @@ export const SUPPORTED_AUDIO_TYPES: readonly string[] = Object.freeze([
 /**
  * Extra base types we accept although CopilotKit answers 400 for them. A deliberate leniency: Safari and
  * Windows label the same WAV/M4A containers this way, and every OpenAI-compatible provider reads them.
+ *
+ * @example
+ * ```ts
+ * LENIENT_AUDIO_TYPES; // ["audio/x-wav", "audio/m4a", "audio/x-m4a"]
+ * ```
  */
 export const LENIENT_AUDIO_TYPES: readonly string[] = Object.freeze(["audio/x-wav", "audio/m4a", "audio/x-m4a"]);
 
@@ -31,22 +50,22 @@ export const FALLBACK_AUDIO_FILENAME = "recording.webm";
 
 const ACCEPTED = new Set([...SUPPORTED_AUDIO_TYPES, ...LENIENT_AUDIO_TYPES]);
 
-/** File extension the provider should see for each accepted type (OpenAI sniffs the file name). */
-const EXTENSION_BY_TYPE: Readonly<Record<string, string>> = {
-  "audio/mpeg": "mp3",
-  "audio/mp3": "mp3",
-  "audio/mp4": "mp4",
-  "audio/wav": "wav",
-  "audio/x-wav": "wav",
-  "audio/webm": "webm",
-  "audio/ogg": "ogg",
-  "audio/flac": "flac",
-  "audio/aac": "aac",
-  "audio/m4a": "m4a",
-  "audio/x-m4a": "m4a",
+/** File extensions that name each accepted type; the first is the one we give a file. */
+const EXTENSIONS_BY_TYPE: Readonly<Record<string, readonly string[]>> = {
+  "audio/mpeg": ["mp3", "mpeg", "mpga"],
+  "audio/mp3": ["mp3", "mpeg", "mpga"],
+  "audio/mp4": ["mp4", "m4a"],
+  "audio/m4a": ["m4a", "mp4"],
+  "audio/x-m4a": ["m4a", "mp4"],
+  "audio/wav": ["wav"],
+  "audio/x-wav": ["wav"],
+  "audio/webm": ["webm"],
+  "audio/ogg": ["ogg", "oga", "opus"],
+  "audio/flac": ["flac"],
+  "audio/aac": ["aac"],
 };
 
-const KNOWN_EXTENSIONS = new Set([...Object.values(EXTENSION_BY_TYPE), "mpeg", "mpga", "oga", "opus"]);
+const KNOWN_EXTENSIONS = new Set(Object.values(EXTENSIONS_BY_TYPE).flat());
 
 /**
  * The lower-cased MIME type without parameters: `"Audio/WebM; codecs=opus"` -> `"audio/webm"`.
@@ -88,22 +107,26 @@ export function isAcceptedAudioType(type: string): boolean {
 }
 
 /**
- * A file name whose extension matches the audio type, keeping the caller's name when it already has a
- * known audio extension. OpenAI-compatible servers decide the decoder from the name, so a `blob` upload
- * would otherwise be refused.
+ * A file name whose extension matches the audio type. OpenAI-compatible servers choose the decoder from
+ * the name, and CopilotKit's client names every upload `recording.webm` (Safari records `audio/mp4`), so
+ * the declared type wins: a matching extension is kept, a different audio extension is replaced, and a
+ * name without one gets one.
  *
  * @example
  * ```ts
- * audioFilename("blob", "audio/webm");      // "blob.webm"
- * audioFilename("memo.m4a", "audio/mp4");   // "memo.m4a"
+ * audioFilename("blob", "audio/webm");            // "blob.webm"
+ * audioFilename("memo.m4a", "audio/mp4");         // "memo.m4a"
+ * audioFilename("recording.webm", "audio/mp4");   // "recording.mp4"
  * ```
  */
 export function audioFilename(name: string, type: string): string {
-  const extension = EXTENSION_BY_TYPE[baseMimeType(type)] ?? "webm";
-  const trimmed = name.trim();
+  const extensions = EXTENSIONS_BY_TYPE[baseMimeType(type)] ?? ["webm"];
+  const trimmed = name.trim() || "audio";
   const dot = trimmed.lastIndexOf(".");
-  if (dot > 0 && KNOWN_EXTENSIONS.has(trimmed.slice(dot + 1).toLowerCase())) return trimmed;
-  return `${trimmed || "audio"}.${extension}`;
+  const extension = dot > 0 ? trimmed.slice(dot + 1).toLowerCase() : "";
+  if (extensions.includes(extension)) return trimmed;
+  const stem = KNOWN_EXTENSIONS.has(extension) ? trimmed.slice(0, dot) : trimmed;
+  return `${stem}.${extensions[0]}`;
 }
 
 /**

@@ -236,6 +236,11 @@ export function toTranscriptionError(error: unknown): TranscriptionError {
 /**
  * Removes things that look like credentials (`sk-...`, `Bearer ...`, `key=...`) and caps the length, so a
  * provider's error text can go to logs.
+ *
+ * @example
+ * ```ts
+ * redactProviderText("Incorrect API key provided: sk-proj-abc123xyz"); // "Incorrect API key provided: [redacted]"
+ * ```
  */
 export function redactProviderText(text: string): string {
   const redacted = text
