@@ -4,6 +4,7 @@
  */
 import { HttpAgent as HttpAgent_1_0 } from "@ag-ui/client";
 import { HttpAgent as HttpAgent_0_0_58 } from "ag-ui-client-0-0-58";
+import { HttpAgent as HttpAgent_0_0_48 } from "ag-ui-client-0-0-48";
 import { CopilotKitCore as CopilotKitCore_1_54 } from "@copilotkitnext/core";
 import { CopilotKitCore as CopilotKitCore_1_75 } from "@copilotkit/core";
 
@@ -49,6 +50,7 @@ export interface HttpAgentClient {
 export const httpAgentClients: HttpAgentClient[] = [
   { name: "@ag-ui/client 1.0.0", create: (config) => new HttpAgent_1_0(config) as unknown as ClientAgent },
   { name: "@ag-ui/client 0.0.58", create: (config) => new HttpAgent_0_0_58(config) as unknown as ClientAgent },
+  { name: "@ag-ui/client 0.0.48", create: (config) => new HttpAgent_0_0_48(config) as unknown as ClientAgent },
 ];
 
 export interface CoreError {
@@ -70,7 +72,10 @@ export interface CoreClient {
 
 export interface CoreClientFactory {
   name: string;
-  /** The transport the client ends up on, once connected. */
+  /**
+   * The transport the client ends up on, once connected. The suites serve "single" clients
+   * from a single-route-only endpoint, so a stray REST call fails loudly (404).
+   */
   expectedTransport: "rest" | "single";
   create(config: { runtimeUrl: string; headers?: Record<string, string> }): CoreClient;
 }
@@ -91,6 +96,13 @@ export const coreClients: CoreClientFactory[] = [
   {
     name: "@copilotkit/core 1.75 (auto)",
     expectedTransport: "rest",
+    create: ({ runtimeUrl, headers }) => new CopilotKitCore_1_75({ runtimeUrl, headers }) as unknown as CoreClient,
+  },
+  {
+    // Auto against a server without GET /info (v1-style single-route mounts): the client falls
+    // back to POST {"method":"info"} and then speaks the envelope.
+    name: "@copilotkit/core 1.75 (auto, falls back to single route)",
+    expectedTransport: "single",
     create: ({ runtimeUrl, headers }) => new CopilotKitCore_1_75({ runtimeUrl, headers }) as unknown as CoreClient,
   },
 ];

@@ -92,7 +92,9 @@ describe("connect during an active run, on the wire", () => {
 
     const live = await post("/agent/default/run", runInput(threadId, "r2", [u1, { id: "reply-r1", role: "assistant", content: "x" }, u2]));
     const reader = live.body!.getReader();
-    await reader.read(); // the live run has started streaming
+    // Wait until the live run is streaming its reply, so the connect lands mid-message.
+    let seen = "";
+    while (!seen.includes("TEXT_MESSAGE_CONTENT")) seen += new TextDecoder().decode((await reader.read()).value);
     const connected = parseSse(await (await post("/agent/default/connect", runInput(threadId, "c1"))).text());
     while (!(await reader.read()).done); // let the live run finish
 

@@ -7,10 +7,11 @@
  *   against a server that serves only the envelope (so a stray REST call would 404);
  * - `@copilotkit/core` 1.75 with its default `auto` transport (GET /info, then REST).
  */
+import { z } from "zod";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
-import { ScriptedAgent, echoReply, longReply } from "../helpers/agents.js";
+import { ScriptedAgent, echoReply, frontendToolCall, longReply } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientAgent, type ClientEvent, type CoreClient, type CoreError, coreClients } from "./clients.js";
 import { deferred, ids, installBrowserGlobals, transcript, waitUntil } from "./support.js";
@@ -35,6 +36,7 @@ describe.each(coreClients)("$name", (factory) => {
       agents: {
         default: new ScriptedAgent({ script: echoReply(), delayMs: 1 }),
         long: new ScriptedAgent({ script: longReply(LONG_WORDS), delayMs: 2 }),
+        weather: new ScriptedAgent({ script: frontendToolCall("getWeather", { city: "Paris" }), delayMs: 1 }),
       },
     });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
@@ -70,7 +72,7 @@ describe.each(coreClients)("$name", (factory) => {
 
   it("lists the agents from /info and settles on the expected transport", async () => {
     const core = await connectedCore();
-    expect(Object.keys(core.agents).sort()).toEqual(["default", "long"]);
+    expect(Object.keys(core.agents).sort()).toEqual(["default", "long", "weather"]);
     expect(core.runtimeTransport).toBe(factory.expectedTransport);
   });
 
@@ -170,5 +172,41 @@ describe.each(coreClients)("$name", (factory) => {
     const reloaded = await openThread(await connectedCore(), "default", threadA);
     expect(ids(reloaded.messages)).toEqual(ids(agent.messages));
     expect(transcript(reloaded.messages)).toEqual(expected);
+  });
+
+  it("a frontend tool call runs in the client, the follow-up run answers, and a reload restores all of it once", async () => {
+    const threadId = `thread-tool-${slug}`;
+    const core = await connectedCore();
+    const calls: unknown[] = [];
+    (core as unknown as { addTool(tool: unknown): void }).addTool({
+      name: "getWeather",
+      description: "The weather in a city",
+      parameters: z.object({ city: z.string() }),
+      handler: async (args: { city: string }) => {
+        calls.push(args);
+        return `sunny in ${args.city}`;
+      },
+    });
+    const agent = await openThread(core, "weather", threadId);
+    await send(core, agent, `${slug}-w1`, "weather in Paris?");
+
+    expect(calls).toEqual([{ city: "Paris" }]);
+    const shape = (messages: ClientAgent["messages"]) =>
+      messages.map((m) => {
+        const calls = (m as { toolCalls?: Array<{ id: string; function: { name: string; arguments: string } }> }).toolCalls;
+        return calls?.length ? `${m.role}: ${calls.map((c) => `${c.function.name}(${c.function.arguments})`).join()}` : transcript([m])[0];
+      });
+    const expected = [
+      "user: weather in Paris?",
+      'assistant: getWeather({"city":"Paris"})',
+      "tool: sunny in Paris",
+      "assistant: The tool said: sunny in Paris",
+    ];
+    await waitUntil(() => agent.messages.length === 4 && !agent.isRunning, "the follow-up run");
+    expect(shape(agent.messages)).toEqual(expected);
+
+    const reloaded = await openThread(await connectedCore(), "weather", threadId);
+    expect(shape(reloaded.messages)).toEqual(expected);
+    expect(ids(reloaded.messages)).toEqual(ids(agent.messages));
   });
 });

@@ -160,6 +160,25 @@ export function longReply(wordCount: number): Script {
   return textReply(Array.from({ length: wordCount }, (_, i) => `w${i + 1}`).join(" "));
 }
 
+/**
+ * Calls the frontend tool `toolName` with `args` (the client runs it and follows up with a new
+ * run holding the tool result); on that follow-up it answers with the tool's result as text.
+ */
+export function frontendToolCall(toolName: string, args: Record<string, unknown>): Script {
+  return (input) => {
+    const last = input.messages[input.messages.length - 1];
+    if (last?.role === "tool") return textReply(`The tool said: ${String(last.content)}`)(input);
+    const toolCallId = `call-${input.runId}`;
+    return [
+      { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+      { type: "TOOL_CALL_START", toolCallId, toolCallName: toolName, parentMessageId: replyMessageId(input) },
+      { type: "TOOL_CALL_ARGS", toolCallId, delta: JSON.stringify(args) },
+      { type: "TOOL_CALL_END", toolCallId },
+      { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+    ];
+  };
+}
+
 export function lastUserText(input: RunAgentInput): string {
   for (let i = input.messages.length - 1; i >= 0; i--) {
     const message = input.messages[i];
