@@ -116,13 +116,25 @@ export class ScriptedAgent extends AbstractAgent {
           subscriber.complete();
           return;
         }
-        subscriber.next(events[index++] as unknown as BaseEvent);
+        const event = events[index++];
+        if (event.type === THROW) {
+          subscriber.error(new Error(String(event.message)));
+          return;
+        }
+        subscriber.next(event as unknown as BaseEvent);
         this.timer = setTimeout(next, delayMs);
       };
       this.timer = setTimeout(next, delayMs);
       return () => clearTimeout(this.timer);
     });
   }
+}
+
+const THROW = "__SCRIPTED_AGENT_THROWS__";
+
+/** A script step that makes the agent's observable error with `message` (an agent crash). */
+export function agentThrows(message: string): ScriptEvent {
+  return { type: THROW, message };
 }
 
 /** The id of the assistant message a script helper streams in a run: stable per run. */
