@@ -120,6 +120,7 @@ function copyPrivateField(from: AbstractAgent, to: AbstractAgent, field: string)
 }
 
 function freezeConfig(config: BuiltInAgentConfig): Readonly<BuiltInAgentConfig> {
+  if (Object.isFrozen(config)) return config; // already ours (a clone)
   return Object.freeze({
     ...config,
     tools: config.tools ? Object.freeze([...config.tools]) : undefined,

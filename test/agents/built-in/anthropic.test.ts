@@ -1,10 +1,10 @@
-import type { BaseEvent } from "@ag-ui/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BuiltInAgent, defineTool } from "../../../src/agents/built-in/index.js";
 import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
 import { anthropic, anthropicStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
+import type { AnyEvent } from "./helpers/verify.js";
 
 let provider: FakeProvider;
 
@@ -15,7 +15,7 @@ afterAll(async () => {
   await provider.close();
 });
 beforeEach(() => {
-  provider.requests.length = 0;
+  provider.reset();
 });
 
 const agentWith = (extra: Partial<ConstructorParameters<typeof BuiltInAgent>[0]> = {}) =>
@@ -27,8 +27,8 @@ const agentWith = (extra: Partial<ConstructorParameters<typeof BuiltInAgent>[0]>
     ...extra,
   });
 
-const idsOf = (events: BaseEvent[], type: string) =>
-  events.filter((event) => event.type === type).map((event) => (event as { messageId: string }).messageId);
+const idsOf = (events: AnyEvent[], type: string) =>
+  events.filter((event) => event.type === type).map((event) => (event).messageId);
 
 describe("BuiltInAgent with @ai-sdk/anthropic", () => {
   it("closes reasoning the provider never ends, before the text, with its own message id", async () => {

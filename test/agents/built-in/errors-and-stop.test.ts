@@ -1,10 +1,10 @@
-import type { BaseEvent } from "@ag-ui/client";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { BuiltInAgent, defineTool } from "../../../src/agents/built-in/index.js";
 import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
 import { anthropic, anthropicError, anthropicStream, openaiError, responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
+import type { AnyEvent } from "./helpers/verify.js";
 
 let provider: FakeProvider;
 const OPENAI_KEY = "sk-secret-openai-key-0123456789";
@@ -16,7 +16,7 @@ afterAll(async () => {
   await provider.close();
 });
 beforeEach(() => {
-  provider.requests.length = 0;
+  provider.reset();
 });
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -25,7 +25,7 @@ afterEach(() => {
 const openaiAgent = (extra: Partial<ConstructorParameters<typeof BuiltInAgent>[0]> = {}) =>
   new BuiltInAgent({ model: "openai/gpt-4o", apiKey: OPENAI_KEY, baseURL: provider.url, maxRetries: 0, ...extra });
 
-function lastEvent(events: BaseEvent[]) {
+function lastEvent(events: AnyEvent[]) {
   return events.at(-1) as { type: string; message?: string; code?: string };
 }
 
@@ -127,16 +127,16 @@ describe("BuiltInAgent errors", () => {
     });
     provider.enqueue(responsesStream([responses.call("call_x", "explode", "{}")]), responsesStream([responses.text("It failed.")]));
     const events = await collect(openaiAgent({ tools: [failing] }).run(makeInput()));
-    const result = events.find((event) => event.type === "TOOL_CALL_RESULT") as { content: string };
-    expect(JSON.parse(result.content)).toEqual({ error: "disk on fire" });
+    const result = events.find((event) => event.type === "TOOL_CALL_RESULT");
+    expect(JSON.parse(result!.content)).toEqual({ error: "disk on fire" });
     expect(lastEvent(events).type).toBe("RUN_FINISHED");
     await expectValidStream(events);
   });
 });
 
 describe("BuiltInAgent stop", () => {
-  async function collectUntil(agent: BuiltInAgent, predicate: (event: BaseEvent) => boolean, onMatch: () => void) {
-    const events: BaseEvent[] = [];
+  async function collectUntil(agent: BuiltInAgent, predicate: (event: AnyEvent) => boolean, onMatch: () => void) {
+    const events: AnyEvent[] = [];
     let fired = false;
     await new Promise<void>((resolve, reject) => {
       agent.run(makeInput()).subscribe({
@@ -191,7 +191,7 @@ describe("BuiltInAgent stop", () => {
       "TOOL_CALL_RESULT",
       "RUN_FINISHED",
     ]);
-    expect(JSON.parse((events.at(-2) as { content: string }).content)).toMatchObject({ status: "stopped" });
+    expect(JSON.parse(events.at(-2)!.content)).toMatchObject({ status: "stopped" });
     await expectValidStream(events);
   });
 

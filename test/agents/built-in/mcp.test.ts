@@ -17,7 +17,7 @@ afterAll(async () => {
   await mcp.close();
 });
 beforeEach(() => {
-  provider.requests.length = 0;
+  provider.reset();
   mcp.calls.length = 0;
   mcp.headers.length = 0;
 });
@@ -56,8 +56,8 @@ describe("BuiltInAgent with MCP servers", () => {
   it("gives an MCP tool error to the model as a tool error", async () => {
     provider.enqueue(responsesStream([responses.call("call_b", "broken", "{}")]), responsesStream([responses.text("Sorry.")]));
     const events = await collect(agentWith([{ type: "http", url: mcp.httpUrl }]).run(makeInput()));
-    const result = events.find((event) => event.type === "TOOL_CALL_RESULT") as { content: string };
-    expect(JSON.parse(result.content)).toEqual({ error: "backend down" });
+    const result = events.find((event) => event.type === "TOOL_CALL_RESULT");
+    expect(JSON.parse(result!.content)).toEqual({ error: "backend down" });
     await expectValidStream(events);
   });
 

@@ -1,11 +1,11 @@
 import { createOpenAI } from "@ai-sdk/openai";
-import type { BaseEvent } from "@ag-ui/client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BuiltInAgent, defineTool } from "../../../src/agents/built-in/index.js";
 import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
 import { chatStream, responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
+import type { AnyEvent } from "./helpers/verify.js";
 
 let provider: FakeProvider;
 
@@ -16,16 +16,16 @@ afterAll(async () => {
   await provider.close();
 });
 beforeEach(() => {
-  provider.requests.length = 0;
+  provider.reset();
 });
 
 const agentWith = (extra: Partial<ConstructorParameters<typeof BuiltInAgent>[0]> = {}) =>
   new BuiltInAgent({ model: "openai/gpt-4o", apiKey: "sk-test-key-1234567890", baseURL: provider.url, ...extra });
 
-const textOf = (events: BaseEvent[]) =>
+const textOf = (events: AnyEvent[]) =>
   events
     .filter((event) => event.type === "TEXT_MESSAGE_CONTENT")
-    .map((event) => (event as { delta: string }).delta)
+    .map((event) => (event).delta)
     .join("");
 
 describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
@@ -111,11 +111,11 @@ describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
       "TEXT_MESSAGE_END",
       "RUN_FINISHED",
     ]);
-    const firstText = events[1] as { messageId: string };
-    const start = events[4] as { toolCallId: string; toolCallName: string; parentMessageId: string };
+    const firstText = events[1];
+    const start = events[4];
     expect(start).toMatchObject({ toolCallId: "call_1", toolCallName: "get_weather", parentMessageId: firstText.messageId });
     expect(events[8]).toMatchObject({ toolCallId: "call_1", content: JSON.stringify({ city: "Paris", celsius: 21 }) });
-    const secondText = events[9] as { messageId: string };
+    const secondText = events[9];
     expect(secondText.messageId).not.toBe(firstText.messageId);
 
     // The second model call carries the call and its result.
@@ -212,8 +212,8 @@ describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
     );
     const events = await collect(agentWith().run(makeInput({ state: { count: 1 } })));
     expect(events.some((event) => event.type === "STATE_DELTA")).toBe(false);
-    const result = events.find((event) => event.type === "TOOL_CALL_RESULT") as { content: string };
-    expect(JSON.parse(result.content)).toHaveProperty("error");
+    const result = events.find((event) => event.type === "TOOL_CALL_RESULT");
+    expect(JSON.parse(result!.content)).toHaveProperty("error");
     await expectValidStream(events);
   });
 

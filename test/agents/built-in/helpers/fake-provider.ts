@@ -38,6 +38,10 @@ export interface FakeProvider {
   url: string;
   requests: RecordedRequest[];
   enqueue(...responses: ScriptedResponse[]): void;
+  /** How many scripted responses have not been requested. */
+  pending(): number;
+  /** Forgets recorded requests and unplayed scripts (call between tests). */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -77,6 +81,11 @@ export async function startFakeProvider(): Promise<FakeProvider> {
     url: `http://127.0.0.1:${port}/v1`,
     requests,
     enqueue: (...responses) => queue.push(...responses),
+    pending: () => queue.length,
+    reset: () => {
+      queue.length = 0;
+      requests.length = 0;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -116,9 +116,12 @@ export async function expectValidStream(events: BaseEvent[], initial: Message[] 
   return replays;
 }
 
+/** An event whose fields tests may read without casting. */
+export type AnyEvent = BaseEvent & Record<string, any>;
+
 /** Subscribes to `agent.run(input)` and collects every event until it completes. */
-export function collect(events$: Observable<BaseEvent>): Promise<BaseEvent[]> {
-  return lastValueFrom(events$.pipe(toArray()));
+export function collect(events$: Observable<BaseEvent>): Promise<AnyEvent[]> {
+  return lastValueFrom(events$.pipe(toArray())) as Promise<AnyEvent[]>;
 }
 
 /** A RunAgentInput with defaults. */
