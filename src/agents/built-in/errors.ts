@@ -15,6 +15,7 @@ export type BuiltInAgentErrorCode =
   | "invalid_request"
   | "provider_error"
   | "provider_unreachable"
+  | "timeout"
   | "internal_error";
 
 /**

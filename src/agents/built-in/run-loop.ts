@@ -11,6 +11,12 @@ import { buildSystemPrompt } from "./system-prompt.js";
 import { assembleTools } from "./toolset.js";
 import type { BuiltInAgentConfig } from "./types.js";
 
+const TIMEOUT_MESSAGE = "The model did not answer in time.";
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
+}
+
 /** Everything one run needs. */
 export interface RunContext {
   input: RunAgentInput;
@@ -85,16 +91,20 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
       seed: settings.seed,
       maxRetries: settings.maxRetries,
       providerOptions: settings.providerOptions,
+      timeout: config.timeout,
       abortSignal: signal,
       onError: () => {}, // errors also arrive as `error` parts, handled below; the default logs them
     });
     for await (const part of result.fullStream) {
-      if (signal.aborted || part.type === "abort") break;
+      if (signal.aborted) break;
+      // Only our signal means "stopped"; an abort the AI SDK raised itself is one of its timeouts.
+      if (part.type === "abort") throw new BuiltInAgentError("timeout", TIMEOUT_MESSAGE);
       if (part.type === "error") throw part.error;
       emit(mapper.map(part));
     }
     emit(signal.aborted ? mapper.runStopped() : mapper.runFinished());
-  } catch (error) {
+  } catch (thrown) {
+    const error = !signal.aborted && isAbortError(thrown) ? new BuiltInAgentError("timeout", TIMEOUT_MESSAGE) : thrown;
     if (signal.aborted) {
       emit(mapper.runStopped());
     } else {

@@ -122,6 +122,12 @@ export interface BuiltInAgentConfig {
   maxRetries?: number;
   toolChoice?: ToolChoiceOption;
   providerOptions?: ProviderOptions;
+  /**
+   * Time limits of the model calls, in milliseconds: a number for the whole run, or
+   * `{ totalMs, stepMs, chunkMs }` (`chunkMs` catches a provider that stops sending mid-stream).
+   * A run that runs out of time ends with RUN_ERROR code `timeout`. None by default.
+   */
+  timeout?: number | { totalMs?: number; stepMs?: number; chunkMs?: number };
   /** Which options the client's `forwardedProps` may override. None by default. */
   overridableProperties?: OverridableProperty[];
   /** Tools executed on the server. */

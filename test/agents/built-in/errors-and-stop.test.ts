@@ -116,6 +116,16 @@ describe("BuiltInAgent errors", () => {
     expect(lastEvent(events)).toMatchObject({ type: "RUN_ERROR", code: "provider_unreachable" });
   });
 
+  it.each([{ chunkMs: 100 }, 150])("ends a run whose provider goes silent with RUN_ERROR timeout (%j)", async (timeout) => {
+    provider.enqueue(responsesStream([responses.text("start ")], { hang: true }));
+    const events = await collect(openaiAgent({ timeout }).run(makeInput()));
+    expect(lastEvent(events)).toMatchObject({ type: "RUN_ERROR", code: "timeout" });
+    expect(types(events)).toContain("TEXT_MESSAGE_END");
+    await provider.requests[0].closed;
+    expect(provider.requests[0].aborted).toBe(true);
+    await expectValidStream(events);
+  });
+
   it("gives a thrown server tool error to the model and carries on", async () => {
     const failing = defineTool({
       name: "explode",
