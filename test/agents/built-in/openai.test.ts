@@ -217,6 +217,38 @@ describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
     await expectValidStream(events);
   });
 
+  it("streams reasoning summaries as their own reasoning messages and drops them from the next request", async () => {
+    provider.enqueue(responsesStream([responses.reasoning("Thinking ", "hard."), responses.text("Answer.")]));
+    const agent = agentWith({ model: "openai/o4-mini", providerOptions: { openai: { reasoningSummary: "auto" } } });
+    const events = await collect(agent.run(makeInput()));
+    expect(types(events)).toEqual([
+      "RUN_STARTED",
+      "REASONING_START",
+      "REASONING_MESSAGE_START",
+      "REASONING_MESSAGE_CONTENT",
+      "REASONING_MESSAGE_CONTENT",
+      "REASONING_MESSAGE_END",
+      "REASONING_END",
+      "TEXT_MESSAGE_START",
+      "TEXT_MESSAGE_CONTENT",
+      "TEXT_MESSAGE_END",
+      "RUN_FINISHED",
+    ]);
+    expect(provider.requests[0].body.reasoning).toEqual({ summary: "auto" });
+    const replays = await expectValidStream(events);
+    const history = replays[0].messages;
+    expect(history.map((message) => message.role)).toEqual(["reasoning", "assistant"]);
+
+    provider.enqueue(responsesStream([responses.text("More.")]));
+    await collect(agent.run(makeInput({ messages: [{ id: "u", role: "user", content: "Hello" }, ...history, { id: "u2", role: "user", content: "Go on" }] })));
+    // OpenAI rejects a reasoning item without the output that followed it: reasoning is not sent back.
+    expect(provider.requests[1].body.input).toEqual([
+      { role: "user", content: [{ type: "input_text", text: "Hello" }] },
+      { role: "assistant", content: [{ type: "output_text", text: "Answer." }] },
+      { role: "user", content: [{ type: "input_text", text: "Go on" }] },
+    ]);
+  });
+
   it("works through runAgent() and keeps the conversation on the agent", async () => {
     provider.enqueue(responsesStream([responses.text("Hi!")]));
     const agent = agentWith();
