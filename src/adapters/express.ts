@@ -1,0 +1,100 @@
+import type { ServerResponse } from "node:http";
+import type { CopilotCorsConfig } from "../http/cors.js";
+import type { CopilotRuntimeHandlerOptions } from "../http/handler.js";
+import { jsonError } from "../http/errors.js";
+import { normalizeBasePath } from "../http/router.js";
+import { logger } from "../logger.js";
+import type { CopilotRuntime } from "../runtime.js";
+import { bodyFromParsedRequest, type ParsedRequest } from "./express-body.js";
+import { createMountedHandlers } from "./mount.js";
+import { toWebRequest } from "./node-request.js";
+import { sendWebResponse } from "./node-response.js";
+
+export interface CopilotExpressEndpointOptions extends Omit<CopilotRuntimeHandlerOptions, "cors" | "mode" | "basePath"> {
+  runtime: CopilotRuntime;
+  /** Where the endpoint answers, relative to where the middleware is mounted, e.g. `/api/copilotkit`. */
+  basePath: string;
+  /** CORS, permissive (`*`, no credentials) unless set, as in CopilotKit; `false` turns it off. */
+  cors?: boolean | CopilotCorsConfig;
+}
+
+/** The request Express hands a middleware (only the fields the endpoint reads). */
+export type ExpressLikeRequest = ParsedRequest & { originalUrl?: string; baseUrl?: string };
+
+/** An Express middleware: `app.use(endpoint)` or `app.use("/prefix", endpoint)`. */
+export type CopilotExpressMiddleware = (req: ExpressLikeRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+/**
+ * Express middleware serving every route under `basePath` and the single-route envelope at
+ * `POST basePath`; requests outside `basePath` go on to `next()`. It works with or without
+ * `express.json()` (or any body parser) in front of it, streams events without buffering
+ * (calling `compression`'s `flush()` when present) and aborts the request's signal when the
+ * client goes away. `basePath` is relative to the mount point, so
+ * `app.use("/api", createCopilotEndpointExpress({ runtime, basePath: "/copilotkit" }))`
+ * answers at `/api/copilotkit`. Needs no Express import at runtime.
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import { CopilotRuntime } from "copilot-runtime";
+ * import { createCopilotEndpointExpress } from "copilot-runtime/express";
+ *
+ * const app = express();
+ * app.use(express.json()); // optional
+ * app.use(createCopilotEndpointExpress({ runtime: new CopilotRuntime({ agents }), basePath: "/api/copilotkit" }));
+ * app.listen(3001);
+ * ```
+ */
+export function createCopilotEndpointExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
+  return expressMiddleware(options, "multi-route");
+}
+
+/**
+ * Express middleware serving only the single-route envelope at `POST basePath`.
+ *
+ * @example
+ * ```ts
+ * app.use(createCopilotEndpointSingleRouteExpress({ runtime, basePath: "/api/copilotkit" }));
+ * ```
+ */
+export function createCopilotEndpointSingleRouteExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
+  return expressMiddleware(options, "single-route");
+}
+
+/** CopilotKit's newer name for the same middleware. */
+export const createCopilotExpressHandler = createCopilotEndpointExpress;
+
+function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-route" | "single-route"): CopilotExpressMiddleware {
+  const basePath = normalizeBasePath(options.basePath);
+  const handlerFor = createMountedHandlers({ ...options, basePath, mode, cors: options.cors ?? true });
+
+  return function copilotExpressEndpoint(req, res, next) {
+    // `req.url` is relative to the mount point; the part under our basePath is ours.
+    if (!isUnder(req.url ?? "/", basePath)) {
+      next();
+      return;
+    }
+    let request: Request;
+    try {
+      request = toWebRequest(req, res, { path: req.originalUrl ?? req.url, ...bodyFromParsedRequest(req) });
+    } catch {
+      void sendWebResponse(res, jsonError(400, "invalid_request", "The request URL or headers are malformed."));
+      return;
+    }
+    handlerFor(normalizeBasePath(req.baseUrl))(request)
+      .then((response) => sendWebResponse(res, response))
+      .catch((error: unknown) => {
+        logger.error("the copilot endpoint failed", error);
+        if (!res.headersSent) next(error);
+        else res.destroy();
+      });
+  };
+}
+
+/** True when `url`'s path is `basePath` itself or below it (on a segment boundary). */
+function isUnder(url: string, basePath: string): boolean {
+  if (basePath === "") return true;
+  if (!url.startsWith(basePath)) return false;
+  const next = url.charCodeAt(basePath.length);
+  return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
