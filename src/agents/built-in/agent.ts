@@ -101,13 +101,14 @@ export class BuiltInAgent extends AbstractAgent {
     return copy;
   }
 
+  /** What this agent supports, for clients that ask (AG-UI capabilities). */
   override async getCapabilities(): Promise<AgentCapabilities> {
     return {
       transport: { streaming: true },
       tools: { supported: true, clientProvided: true },
       state: { snapshots: true, deltas: true },
-      reasoning: { supported: true, streaming: true },
-    } as AgentCapabilities;
+      reasoning: { supported: true, streaming: true, encrypted: true },
+    };
   }
 }
 

@@ -3,6 +3,11 @@ import { APICallError, LoadAPIKeyError, RetryError } from "ai";
 /**
  * Stable codes carried by the `RUN_ERROR` events of a BuiltInAgent.
  * Clients may branch on them; the message is for people.
+ *
+ * @example
+ * ```ts
+ * if (event.type === "RUN_ERROR" && event.code === ("rate_limited" satisfies BuiltInAgentErrorCode)) retryLater();
+ * ```
  */
 export type BuiltInAgentErrorCode =
   | "invalid_model"

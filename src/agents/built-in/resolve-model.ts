@@ -4,7 +4,14 @@ import { createOpenAI } from "@ai-sdk/openai";
 import { BuiltInAgentError } from "./errors.js";
 import type { LanguageModelObject, ModelSpecifier } from "./types.js";
 
-/** A provider BuiltInAgent can build a model for from a `"provider/model"` string. */
+/**
+ * A provider BuiltInAgent can build a model for from a `"provider/model"` string.
+ *
+ * @example
+ * ```ts
+ * const provider: KnownProvider = parseModelId("gemini/gemini-2.5-pro").provider; // "google"
+ * ```
+ */
 export type KnownProvider = "openai" | "anthropic" | "google";
 
 const PROVIDER_ALIASES: Record<string, KnownProvider> = {

@@ -3,6 +3,13 @@ import type { JSONValue, LanguageModel } from "ai";
 /**
  * A language model given as an object (for example `openai.chat("gpt-4o")` from `@ai-sdk/openai`).
  * Plain strings are parsed by BuiltInAgent itself, never sent to the AI SDK's gateway.
+ *
+ * @example
+ * ```ts
+ * import { createOpenAI } from "@ai-sdk/openai";
+ * // an OpenAI-compatible server that only speaks Chat Completions:
+ * const model: LanguageModelObject = createOpenAI({ baseURL: "http://localhost:8000/v1" }).chat("llama-3.1-8b");
+ * ```
  */
 export type LanguageModelObject = Exclude<LanguageModel, string>;
 
@@ -18,7 +25,15 @@ export type LanguageModelObject = Exclude<LanguageModel, string>;
  */
 export type ModelSpecifier = string | LanguageModelObject;
 
-/** The options a client may override through `forwardedProps`, when listed in `overridableProperties`. */
+/**
+ * The options a client may override through `forwardedProps`, when listed in `overridableProperties`.
+ *
+ * @example
+ * ```ts
+ * const allowed: OverridableProperty[] = ["model", "temperature"];
+ * // a client then sends forwardedProps: { model: "openai/gpt-4.1-mini", temperature: 0.2 }
+ * ```
+ */
 export type OverridableProperty =
   | "model"
   | "prompt"
@@ -35,15 +50,35 @@ export type OverridableProperty =
   | "toolChoice"
   | "providerOptions";
 
-/** How the model may pick tools, as in the AI SDK. */
+/**
+ * How the model may pick tools, as in the AI SDK.
+ *
+ * @example
+ * ```ts
+ * const choice: ToolChoiceOption = { type: "tool", toolName: "get_weather" };
+ * ```
+ */
 export type ToolChoiceOption = "auto" | "none" | "required" | { type: "tool"; toolName: string };
 
-/** Per-provider options passed through to the AI SDK provider, e.g. `{ anthropic: { thinking: {...} } }`. */
+/**
+ * Per-provider options passed through to the AI SDK provider.
+ *
+ * @example
+ * ```ts
+ * const options: ProviderOptions = { anthropic: { thinking: { type: "enabled", budgetTokens: 2048 } } };
+ * ```
+ */
 export type ProviderOptions = Record<string, Record<string, JSONValue>>;
 
 /**
  * The part of the Standard Schema interface (https://standardschema.dev) that BuiltInAgent relies on.
  * zod 4, valibot and arktype schemas all satisfy it.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * const parameters: StandardSchemaV1 = z.object({ city: z.string() });
+ * ```
  */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
   readonly "~standard": {
@@ -54,10 +89,25 @@ export interface StandardSchemaV1<Input = unknown, Output = Input> {
   };
 }
 
-/** The parsed arguments type of a Standard Schema. */
+/**
+ * The parsed arguments type of a Standard Schema.
+ *
+ * @example
+ * ```ts
+ * const schema = z.object({ n: z.number() });
+ * type Args = InferSchemaOutput<typeof schema>; // { n: number }
+ * ```
+ */
 export type InferSchemaOutput<S extends StandardSchemaV1> = NonNullable<S["~standard"]["types"]>["output"];
 
-/** What a server tool's `execute` receives besides its arguments. */
+/**
+ * What a server tool's `execute` receives besides its arguments.
+ *
+ * @example
+ * ```ts
+ * execute: async ({ url }, { abortSignal }) => (await fetch(url, { signal: abortSignal })).text();
+ * ```
+ */
 export interface ToolExecutionContext {
   /** The id of the tool call the model made. */
   toolCallId: string;
@@ -65,7 +115,14 @@ export interface ToolExecutionContext {
   abortSignal: AbortSignal;
 }
 
-/** A tool executed on the server. Create it with {@link defineTool}. */
+/**
+ * A tool executed on the server. Create it with `defineTool`, which checks the name.
+ *
+ * @example
+ * ```ts
+ * const tools: ToolDefinition<any>[] = [defineTool({ name: "now", description: "Time", parameters: z.object({}), execute: () => Date.now() })];
+ * ```
+ */
 export interface ToolDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
   name: string;
   description: string;
@@ -76,6 +133,11 @@ export interface ToolDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
 /**
  * An MCP server whose tools are offered to the model. `http` is the streamable HTTP transport,
  * `sse` the older HTTP+SSE transport. A client is opened per run and closed when the run ends.
+ *
+ * @example
+ * ```ts
+ * const server: MCPServerConfig = { type: "http", url: "https://mcp.example.com/mcp", headers: { authorization: "Bearer ..." } };
+ * ```
  */
 export interface MCPServerConfig {
   type: "http" | "sse";
