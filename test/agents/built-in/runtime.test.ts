@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CopilotRuntime, createCopilotRuntimeHandler } from "../../../src/index.js";
+import { BuiltInAgent } from "../../../src/agents/built-in/index.js";
+import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
+import { responses, responsesStream } from "./helpers/scripts.js";
+import { expectValidStream, makeInput, type AnyEvent } from "./helpers/verify.js";
+
+// BuiltInAgent served by this project's runtime over HTTP/SSE, as a client would see it.
+
+let provider: FakeProvider;
+
+beforeAll(async () => {
+  provider = await startFakeProvider();
+});
+afterAll(async () => {
+  await provider.close();
+});
+beforeEach(() => {
+  provider.reset();
+});
+
+function serve() {
+  const agent = new BuiltInAgent({ model: "openai/gpt-4o", apiKey: "sk-test-0123456789", baseURL: provider.url, maxRetries: 0 });
+  const runtime = new CopilotRuntime({ agents: { default: agent } });
+  const handler = createCopilotRuntimeHandler({ runtime, basePath: "/api" });
+  const post = (path: string, body: unknown) =>
+    handler(
+      new Request(`http://localhost/api${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+  return { post };
+}
+
+async function* sseEvents(response: Response): AsyncGenerator<AnyEvent> {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = frame
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => line.slice(5).trimStart())
+        .join("\n");
+      if (data) yield JSON.parse(data) as AnyEvent;
+    }
+  }
+}
+
+describe("BuiltInAgent behind the runtime", () => {
+  it("streams a run over SSE", async () => {
+    provider.enqueue(responsesStream([responses.text("Hello ", "world")]));
+    const response = await serve().post("/agent/default/run", makeInput({ threadId: "rt-1", runId: "rr-1" }));
+    expect(response.status).toBe(200);
+    const events: AnyEvent[] = [];
+    for await (const event of sseEvents(response)) events.push(event);
+    expect(events.map((event) => event.type)).toEqual([
+      "RUN_STARTED",
+      "TEXT_MESSAGE_START",
+      "TEXT_MESSAGE_CONTENT",
+      "TEXT_MESSAGE_CONTENT",
+      "TEXT_MESSAGE_END",
+      "RUN_FINISHED",
+    ]);
+    await expectValidStream(events);
+  });
+
+  it("a stop request aborts the model request and ends the open /run stream", async () => {
+    provider.enqueue(responsesStream([responses.text("one ", "two ")], { hang: true }));
+    const { post } = serve();
+    const response = await post("/agent/default/run", makeInput({ threadId: "rt-stop" }));
+    const events: AnyEvent[] = [];
+    for await (const event of sseEvents(response)) {
+      events.push(event);
+      if (event.type === "TEXT_MESSAGE_CONTENT" && events.filter((e) => e.type === "TEXT_MESSAGE_CONTENT").length === 1) {
+        const stop = await post("/agent/default/stop/rt-stop", {});
+        expect(await stop.json()).toMatchObject({ stopped: true });
+      }
+    }
+    await provider.requests[0].closed;
+    expect(provider.requests[0].aborted).toBe(true);
+    expect(events.at(-1)?.type).toBe("RUN_FINISHED");
+    expect(events.map((event) => event.type)).toContain("TEXT_MESSAGE_END");
+  });
+});
