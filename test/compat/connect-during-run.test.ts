@@ -6,24 +6,58 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
-import { ScriptedAgent, echoReply, lastUserText, longReply, type Script } from "../helpers/agents.js";
+import type { BaseEvent } from "@ag-ui/core";
+import { Observable } from "rxjs";
+import type { AgentRunnerConnectRequest } from "../../src/runners/agent-runner.js";
+import { ScriptedAgent, echoReply, lastUserText, textReply, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type CoreClient, type CoreError, coreClients } from "./clients.js";
 import { deferred, ids, installBrowserGlobals, parseSse, runInput, transcript, waitUntil, type WireEvent } from "./support.js";
 
 installBrowserGlobals();
 
-/** Echoes, except "go long", which streams long enough to connect in the middle of it. */
-const script: Script = (input) => (/go long/.test(lastUserText(input)) ? longReply(200)(input) : echoReply()(input));
+const LIVE_WORDS = 60;
+const LIVE_REPLY = Array.from({ length: LIVE_WORDS }, (_, i) => `w${i + 1}`).join(" ");
+
+/**
+ * Echoes, except "go long": that reply streams its first word and holds until the test opens
+ * the gate, so a connect is guaranteed to land in the middle of the live message.
+ */
+function gatedScript(): { script: Script; open: () => void } {
+  let gate = deferred();
+  return {
+    script: (input) => {
+      if (!/go long/.test(lastUserText(input))) return echoReply()(input);
+      gate = deferred();
+      const held = gate.promise;
+      return textReply(LIVE_REPLY, { pauseAfterFirstWord: () => held })(input);
+    },
+    open: () => gate.resolve(),
+  };
+}
+
+/** Tells the test when the server has attached a connect to a thread. */
+class ConnectWatchingRunner extends InMemoryAgentRunner {
+  readonly connected: string[] = [];
+  override connect(request: AgentRunnerConnectRequest): Observable<BaseEvent> {
+    const source = super.connect(request);
+    return new Observable<BaseEvent>((subscriber) => {
+      const subscription = source.subscribe(subscriber);
+      this.connected.push(request.threadId);
+      return subscription;
+    });
+  }
+}
 
 describe.each(coreClients)("$name: connect during an active run", (factory) => {
   let server: TestServer;
-  const runner = new InMemoryAgentRunner();
+  const runner = new ConnectWatchingRunner();
+  const gated = gatedScript();
   const errors: CoreError[] = [];
   const slug = factory.name.replace(/[^a-z0-9]+/gi, "-");
 
   beforeAll(async () => {
-    const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script, delayMs: 2 }) } });
+    const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script: gated.script, delayMs: 1 }) } });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
   });
   afterAll(() => server.close());
@@ -60,6 +94,9 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
     const watcher = reader.getAgent("default")!;
     watcher.threadId = threadId;
     const connect = reader.connectAgent({ agent: watcher }); // follows the live run to its end
+    await waitUntil(() => runner.connected.includes(threadId), "the server to attach the connect");
+    expect(await runner.isRunning({ threadId })).toBe(true);
+    gated.open();
     await Promise.all([run, connect]);
 
     expect(transcript(agent.messages)).toHaveLength(6);
@@ -71,8 +108,9 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
 
 describe("connect during an active run, on the wire", () => {
   let server: TestServer;
+  const gated = gatedScript();
   beforeAll(async () => {
-    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script, delayMs: 2 }) } });
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: gated.script, delayMs: 1 }) } });
     server = await startServer({ runtime });
   });
   afterAll(() => server.close());
@@ -92,10 +130,12 @@ describe("connect during an active run, on the wire", () => {
 
     const live = await post("/agent/default/run", runInput(threadId, "r2", [u1, { id: "reply-r1", role: "assistant", content: "x" }, u2]));
     const reader = live.body!.getReader();
-    // Wait until the live run is streaming its reply, so the connect lands mid-message.
+    // Wait until the live run is streaming its reply (it then holds), so the connect lands mid-message.
     let seen = "";
     while (!seen.includes("TEXT_MESSAGE_CONTENT")) seen += new TextDecoder().decode((await reader.read()).value);
-    const connected = parseSse(await (await post("/agent/default/connect", runInput(threadId, "c1"))).text());
+    const connect = await post("/agent/default/connect", runInput(threadId, "c1")); // headers sent: attached
+    gated.open();
+    const connected = parseSse(await connect.text());
     while (!(await reader.read()).done); // let the live run finish
 
     const count = (pick: (e: WireEvent) => unknown) => {
@@ -124,6 +164,6 @@ describe("connect during an active run, on the wire", () => {
       .filter((e) => e.type === "TEXT_MESSAGE_CONTENT" && e.messageId === "reply-r2")
       .map((e) => e.delta)
       .join("");
-    expect(text.split(" ")).toHaveLength(200);
+    expect(text).toBe(LIVE_REPLY);
   });
 });

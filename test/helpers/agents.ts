@@ -121,11 +121,21 @@ export class ScriptedAgent extends AbstractAgent {
           subscriber.error(new Error(String(event.message)));
           return;
         }
+        if (event.type === PAUSE) {
+          (event.until as Promise<unknown>).then(() => {
+            if (!closed) this.timer = setTimeout(next, delayMs);
+          });
+          return;
+        }
         subscriber.next(event as unknown as BaseEvent);
         this.timer = setTimeout(next, delayMs);
       };
+      let closed = false;
       this.timer = setTimeout(next, delayMs);
-      return () => clearTimeout(this.timer);
+      return () => {
+        closed = true;
+        clearTimeout(this.timer);
+      };
     });
   }
 }
@@ -135,6 +145,16 @@ const THROW = "__SCRIPTED_AGENT_THROWS__";
 /** A script step that makes the agent's observable error with `message` (an agent crash). */
 export function agentThrows(message: string): ScriptEvent {
   return { type: THROW, message };
+}
+
+const PAUSE = "__SCRIPTED_AGENT_PAUSES__";
+
+/**
+ * A script step that holds the run (nothing more is emitted) until `until` settles: lets a
+ * test act "while the agent is streaming" without racing a timer.
+ */
+export function pauseUntil(until: Promise<unknown>): ScriptEvent {
+  return { type: PAUSE, until };
 }
 
 /** The id of the assistant message a script helper streams in a run: stable per run. */
@@ -147,15 +167,20 @@ export function words(text: string): string[] {
   return text.split(" ").map((word, i) => (i === 0 ? word : ` ${word}`));
 }
 
-/** A complete, well-formed run that streams `text` word by word as one assistant message. */
-export function textReply(text: string | ((input: RunAgentInput) => string)): Script {
+/**
+ * A complete, well-formed run that streams `text` word by word as one assistant message.
+ * With `pauseAfterFirstWord`, the run holds after its first word until that promise settles.
+ */
+export function textReply(text: string | ((input: RunAgentInput) => string), options: { pauseAfterFirstWord?: () => Promise<unknown> } = {}): Script {
   return (input) => {
     const messageId = replyMessageId(input);
     const body = typeof text === "function" ? text(input) : text;
+    const content: ScriptEvent[] = words(body).map((delta) => ({ type: "TEXT_MESSAGE_CONTENT", messageId, delta }));
+    if (options.pauseAfterFirstWord) content.splice(1, 0, pauseUntil(options.pauseAfterFirstWord()));
     return [
       { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
       { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
-      ...words(body).map((delta) => ({ type: "TEXT_MESSAGE_CONTENT", messageId, delta })),
+      ...content,
       { type: "TEXT_MESSAGE_END", messageId },
       { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
     ];
