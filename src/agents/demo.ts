@@ -1,5 +1,6 @@
 import { AbstractAgent, type BaseEvent, type RunAgentInput } from "@ag-ui/client";
 import { Observable } from "rxjs";
+import { planToolCall, toolResultReply, type PlannedToolCall } from "./demo-tools.js";
 
 export interface DemoAgentOptions {
   /** Delay between streamed words, in milliseconds. Default 30. */
@@ -12,7 +13,15 @@ const LONG_REPLY_WORDS = 400;
 /**
  * The agent `copilot-runtime serve` registers when no model key is configured: it streams a
  * reply word by word, so the whole stack (UI, streaming, stop, reload) can be tried without an
- * API key. Ask it for something "long" to get a reply long enough to stop.
+ * API key. Ask it for something "long" to get a reply long enough to stop. When the client
+ * offers frontend tools and the message asks for one ("change the background to teal", "use
+ * the tool", or the tool's name), it calls that tool and ends the run; the next run, carrying
+ * the tool's result, gets a reply acknowledging it.
+ *
+ * @example
+ * ```ts
+ * const runtime = new CopilotRuntime({ agents: { default: new DemoAgent({ wordDelayMs: 10 }) } });
+ * ```
  */
 export class DemoAgent extends AbstractAgent {
   private readonly options: DemoAgentOptions;
@@ -44,7 +53,8 @@ export class DemoAgent extends AbstractAgent {
     const delay = this.options.wordDelayMs ?? 30;
     return new Observable<BaseEvent>((subscriber) => {
       const messageId = `msg-${input.runId}`;
-      const words = replyFor(input).split(" ");
+      const reply = replyFor(input);
+      const words = reply.text.split(" ");
       let index = 0;
       const emit = (event: Record<string, unknown>) => subscriber.next(event as unknown as BaseEvent);
       emit({ type: "RUN_STARTED", threadId: input.threadId, runId: input.runId });
@@ -57,6 +67,13 @@ export class DemoAgent extends AbstractAgent {
           return;
         }
         emit({ type: "TEXT_MESSAGE_END", messageId });
+        if (reply.toolCall !== undefined) {
+          // The client runs the tool, then starts a new run carrying the result.
+          const toolCallId = `call-${input.runId}`;
+          emit({ type: "TOOL_CALL_START", toolCallId, toolCallName: reply.toolCall.tool.name, parentMessageId: messageId });
+          emit({ type: "TOOL_CALL_ARGS", toolCallId, delta: JSON.stringify(reply.toolCall.args) });
+          emit({ type: "TOOL_CALL_END", toolCallId });
+        }
         emit({ type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId });
         subscriber.complete();
       };
@@ -81,13 +98,36 @@ function lastUserText(input: RunAgentInput): string {
   return "";
 }
 
-function replyFor(input: RunAgentInput): string {
+interface DemoReply {
+  text: string;
+  toolCall?: PlannedToolCall;
+}
+
+function replyFor(input: RunAgentInput): DemoReply {
+  const toolResult = lastToolResult(input);
+  if (toolResult !== undefined) return { text: toolResultReply(toolResult.name, toolResult.args, toolResult.content) };
   const text = lastUserText(input).replace(/\s+/g, " ").trim();
+  const toolCall = planToolCall(text, input.tools ?? []);
+  if (toolCall !== undefined) return { text: `Calling ${toolCall.tool.name}.`, toolCall };
   if (/\blong\b/i.test(text)) {
-    return Array.from({ length: LONG_REPLY_WORDS }, (_, i) => `word${i + 1}`).join(" ");
+    return { text: Array.from({ length: LONG_REPLY_WORDS }, (_, i) => `word${i + 1}`).join(" ") };
   }
   const quoted = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return text === ""
-    ? "Hello! I am the copilot-runtime demo agent. I stream every reply word by word, without an API key."
-    : `You said: "${quoted}". I am the copilot-runtime demo agent: I stream every reply word by word, without an API key. Configure a model provider key to talk to a real LLM.`;
+  return {
+    text:
+      text === ""
+        ? "Hello! I am the copilot-runtime demo agent. I stream every reply word by word, without an API key."
+        : `You said: "${quoted}". I am the copilot-runtime demo agent: I stream every reply word by word, without an API key. Configure a model provider key to talk to a real LLM.`,
+  };
+}
+
+/** The tool result the run was started with: the last message, when it is a tool message. */
+function lastToolResult(input: RunAgentInput): { name: string; args: string; content: string } | undefined {
+  const last = input.messages[input.messages.length - 1];
+  if (last?.role !== "tool") return undefined;
+  const call = input.messages
+    .flatMap((message) => (message.role === "assistant" ? (message.toolCalls ?? []) : []))
+    .find((toolCall) => toolCall.id === last.toolCallId);
+  const content = typeof last.content === "string" ? last.content : JSON.stringify(last.content);
+  return { name: call?.function.name ?? "the tool", args: call?.function.arguments ?? "{}", content };
 }
