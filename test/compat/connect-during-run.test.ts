@@ -104,6 +104,35 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
     expect(transcript(watcher.messages)).toEqual(transcript(agent.messages));
     expect(new Set(ids(watcher.messages)).size).toBe(6);
   });
+
+  it("a double connect (React StrictMode mounts the chat twice) during a live run still shows every message once", async () => {
+    const threadId = `double-${slug}`;
+    const writer = await connectedCore();
+    const agent = writer.getAgent("default")!;
+    agent.threadId = threadId;
+    agent.addMessage({ id: `${slug}-d1`, role: "user", content: "hello" });
+    await writer.runAgent({ agent });
+    const streaming = deferred();
+    const subscription = agent.subscribe({ onTextMessageContentEvent: () => streaming.resolve() });
+    agent.addMessage({ id: `${slug}-d2`, role: "user", content: "go long please" });
+    const run = writer.runAgent({ agent });
+    await streaming.promise;
+    subscription.unsubscribe();
+
+    const reader = await connectedCore();
+    const watcher = reader.getAgent("default")!;
+    watcher.threadId = threadId;
+    const attachedBefore = runner.connected.filter((id) => id === threadId).length;
+    const first = reader.connectAgent({ agent: watcher });
+    const second = reader.connectAgent({ agent: watcher }); // detaches the first, as a remount does
+    await waitUntil(() => runner.connected.filter((id) => id === threadId).length >= attachedBefore + 1, "a connect to attach");
+    gated.open();
+    await Promise.all([run, first, second]);
+
+    expect(transcript(watcher.messages)).toEqual(transcript(agent.messages));
+    expect(ids(watcher.messages)).toEqual(ids(agent.messages));
+    expect(watcher.isRunning).toBe(false);
+  });
 });
 
 describe("connect during an active run, on the wire", () => {
