@@ -39,3 +39,13 @@ export type { AgentLike } from "./agents/agent-like.js";
 export { setLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { VERSION } from "./version.js";
+export { BuiltInAgent, BuiltInAgentError, defineTool } from "./agents/built-in/index.js";
+export type {
+  BuiltInAgentConfig,
+  BuiltInAgentErrorCode,
+  MCPServerConfig,
+  ModelSpecifier,
+  OverridableProperty,
+  ToolDefinition,
+  ToolExecutionContext,
+} from "./agents/built-in/index.js";

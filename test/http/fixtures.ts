@@ -125,6 +125,6 @@ export function parseSse(text: string): Array<Record<string, any>> {
     });
 }
 
-export function types(events: Array<{ type: string }>): string[] {
+export function types(events: Array<Record<string, any>>): string[] {
   return events.map((event) => event.type);
 }

@@ -46,7 +46,8 @@ describe("GET /info", () => {
 
   it("resolves a per-request agents factory with the request", async () => {
     const { get } = makeHandler({
-      agents: ({ request }) => (request.headers.get("x-tenant") === "a" ? { alpha: new ScriptedAgent() } : { beta: new ScriptedAgent() }),
+      agents: ({ request }): Record<string, ScriptedAgent> =>
+        request.headers.get("x-tenant") === "a" ? { alpha: new ScriptedAgent() } : { beta: new ScriptedAgent() },
     });
     expect(Object.keys((await (await get("/info", { "x-tenant": "a" })).json()).agents)).toEqual(["alpha"]);
     expect(Object.keys((await (await get("/info")).json()).agents)).toEqual(["beta"]);
