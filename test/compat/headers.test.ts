@@ -13,6 +13,12 @@ import { AgentRecorder, ScriptedAgent, echoReply } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type CoreError, coreClients, httpAgentClients } from "./clients.js";
 import { installBrowserGlobals, waitUntil } from "./support.js";
+import { HttpAgent as HttpAgent_1_0 } from "@ag-ui/client";
+import { HttpAgent as HttpAgent_0_0_48 } from "ag-ui-client-0-0-48";
+
+import type { AgentLike } from "../../src/agents/agent-like.js";
+
+type HttpAgentClass = new (config: { url: string }) => AgentLike;
 
 installBrowserGlobals();
 
@@ -114,6 +120,42 @@ describe("per-request agents and forwarded headers", () => {
       await agent.runAgent();
       expect(recorder.runs.length).toBe(runsBefore + 1);
       expectForwarded(recorder.lastRun?.headers);
+    });
+  });
+
+  /**
+   * The real chain: browser -> our runtime -> an HttpAgent calling an upstream AG-UI server.
+   * The client's authorization must arrive upstream (agents built with old and new clients).
+   */
+  describe.each([
+    { name: "@ag-ui/client 1.0.0", HttpAgent: HttpAgent_1_0 as unknown as HttpAgentClass },
+    { name: "@ag-ui/client 0.0.48", HttpAgent: HttpAgent_0_0_48 as unknown as HttpAgentClass },
+  ])("an $name HttpAgent as the runtime's agent", ({ HttpAgent }) => {
+    let upstream: TestServer;
+    let proxy: TestServer;
+    const upstreamRecorder = new AgentRecorder();
+    beforeAll(async () => {
+      upstream = await startServer({
+        runtime: new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: echoReply(), delayMs: 1, recorder: upstreamRecorder }) } }),
+      });
+      proxy = await startServer({
+        runtime: new CopilotRuntime({ agents: { default: new HttpAgent({ url: `${upstream.runtimeUrl}/agent/default/run` }) } }),
+      });
+    });
+    afterAll(async () => {
+      await proxy.close();
+      await upstream.close();
+    });
+
+    it("forwards the client's authorization and x-* headers upstream, and streams the upstream reply back", async () => {
+      const core = coreClients[2].create({ runtimeUrl: proxy.runtimeUrl, headers: CLIENT_HEADERS });
+      await waitUntil(() => core.runtimeConnectionStatus === "connected", "/info");
+      const agent = core.getAgent("default")!;
+      agent.addMessage({ id: "p1", role: "user", content: "through the proxy" });
+      await core.runAgent({ agent });
+
+      expect(agent.messages.map((m) => m.content)).toEqual(["through the proxy", "You said: through the proxy"]);
+      expectForwarded(upstreamRecorder.lastRun?.headers);
     });
   });
 });
