@@ -119,7 +119,11 @@ export class ThreadAgentMismatchError extends Error {
  * ```
  */
 export abstract class AgentRunner {
-  abstract run(request: AgentRunnerRunRequest): Observable<BaseEvent>;
+  /**
+   * Starts a run and returns its events. May return a promise: a runner backed by a database
+   * must take the thread's lease (a round trip) before it can refuse a busy thread.
+   */
+  abstract run(request: AgentRunnerRunRequest): Observable<BaseEvent> | Promise<Observable<BaseEvent>>;
   abstract connect(request: AgentRunnerConnectRequest): Observable<BaseEvent>;
   abstract isRunning(request: AgentRunnerIsRunningRequest): Promise<boolean>;
   abstract stop(request: AgentRunnerStopRequest): Promise<boolean | undefined>;

@@ -28,7 +28,7 @@ export async function handleRun(ctx: RequestContext): Promise<Response> {
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
   let source;
   try {
-    source = ctx.runtime.runner.run({ threadId: input.threadId, agent, input, agentId: id, ownerId });
+    source = await ctx.runtime.runner.run({ threadId: input.threadId, agent, input, agentId: id, ownerId });
   } catch (error) {
     throw runnerError(error);
   }

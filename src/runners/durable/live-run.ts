@@ -1,0 +1,224 @@
+import type { BaseEvent } from "@ag-ui/core";
+import { Observable, type Subscriber } from "rxjs";
+import type { AgentLike } from "../../agents/agent-like.js";
+import { setEventId } from "../../events/event-ids.js";
+import { StreamState } from "../../events/stream-state.js";
+import type { AgentEvent, RunInput } from "../../events/types.js";
+import { logger } from "../../logger.js";
+import { RunSession, type RunOutcome } from "../run-session.js";
+import { runFacts } from "./run-facts.js";
+import type { DurableStore, EventRow, RunRef, RunStatus, SeqEvent } from "./store.js";
+
+export interface LiveRunOptions {
+  store: DurableStore;
+  instanceId: string;
+  threadId: string;
+  runId: string;
+  firstSeq: number;
+  agent: AgentLike;
+  input: RunInput;
+  knownMessageIds: ReadonlySet<string>;
+  clock: () => number;
+  /** Called once the run is stored (or given up) and its subscribers completed. */
+  onClosed: (run: LiveRun) => void;
+}
+
+/**
+ * One run executing in this process under a lease. Events are numbered as they arrive and
+ * written to the store in batches (whatever arrived while the previous write was in flight),
+ * and only then handed to subscribers: a client never sees an event that a crash could lose.
+ * The last batch, the compacted replay and the outcome are written in one transaction that
+ * also frees the thread.
+ */
+export class LiveRun {
+  /** Every event of the run that is stored and was published, in order (`seq` = firstSeq + index). */
+  readonly published: SeqEvent[] = [];
+  readonly done: Promise<void>;
+  private readonly session: RunSession;
+  private readonly subscribers = new Set<Subscriber<BaseEvent>>();
+  private pending: SeqEvent[] = [];
+  private nextSeq: number;
+  private outcome: RunOutcome | undefined;
+  private flushing = false;
+  private flushQueued = false;
+  private closed = false;
+  private resolveDone!: () => void;
+
+  constructor(private readonly options: LiveRunOptions) {
+    this.nextSeq = options.firstSeq;
+    this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
+    this.session = new RunSession({
+      agent: options.agent,
+      input: options.input,
+      isKnownMessage: (id) => options.knownMessageIds.has(id),
+      onEvent: (event) => this.accept(event),
+      onEnd: (outcome) => {
+        this.outcome = outcome;
+        this.scheduleFlush();
+      },
+    });
+  }
+
+  get threadId(): string {
+    return this.options.threadId;
+  }
+
+  get runId(): string {
+    return this.options.runId;
+  }
+
+  get firstSeq(): number {
+    return this.options.firstSeq;
+  }
+
+  get ref(): RunRef {
+    return { threadId: this.options.threadId, firstSeq: this.options.firstSeq };
+  }
+
+  /** True once the agent is done (its last events may still be on their way to the store). */
+  get isEnded(): boolean {
+    return this.session.isEnded;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  start(): void {
+    this.session.start();
+  }
+
+  /** Aborts the agent; the run closes with `RUN_FINISHED` once stored. False if already ending. */
+  stop(): boolean {
+    return this.session.stop();
+  }
+
+  /**
+   * Replays the stored events after `afterSeq`, then follows the run until it is closed.
+   * Synchronous, so nothing published in between can be missed or doubled.
+   */
+  follow(afterSeq: number, subscriber: Subscriber<BaseEvent>): () => void {
+    const start = Math.max(0, afterSeq - this.options.firstSeq + 1);
+    for (let i = start; i < this.published.length; i++) subscriber.next(this.published[i].event as BaseEvent);
+    if (this.closed) {
+      subscriber.complete();
+      return () => {};
+    }
+    this.subscribers.add(subscriber);
+    return () => this.subscribers.delete(subscriber);
+  }
+
+  /** The whole run for the `/run` response. */
+  observable(): Observable<BaseEvent> {
+    return new Observable<BaseEvent>((subscriber) => this.follow(this.options.firstSeq - 1, subscriber));
+  }
+
+  /** Another process took the run over (our lease lapsed): stop without writing anything more. */
+  abandon(reason: string): void {
+    if (this.closed) return;
+    this.giveUp(new Error(reason), "LEASE_LOST", "The run lost its lease to another server and was stopped.");
+  }
+
+  private accept(event: AgentEvent): void {
+    const seq = this.nextSeq++;
+    setEventId(event, seq);
+    this.pending.push({ seq, event });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued || this.flushing || this.closed) return;
+    this.flushQueued = true;
+    // A microtask, not a timer: events an agent emits in one burst share one write, and a
+    // lone event is written (and shown) without waiting.
+    queueMicrotask(() => {
+      this.flushQueued = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing || this.closed) return;
+    this.flushing = true;
+    try {
+      while (!this.closed) {
+        const final = this.outcome !== undefined;
+        if (!final && this.pending.length === 0) break;
+        const batch = this.pending;
+        this.pending = [];
+        const rows = toRows(batch, this.options.runId);
+        if (!final) {
+          if (!(await this.options.store.appendEvents(this.ref, this.options.instanceId, rows))) {
+            throw new Error("the run's lease is held by another process");
+          }
+          this.publish(batch);
+          continue;
+        }
+        const facts = runFacts(this.published.length === 0 ? batch : this.published.concat(batch));
+        const stored = await this.options.store.finishRun({
+          run: this.ref,
+          guard: { holder: this.options.instanceId },
+          status: STATUS[this.outcome!],
+          rows,
+          lastSeq: this.nextSeq - 1,
+          ...facts,
+          now: this.options.clock(),
+        });
+        if (!stored) throw new Error("the run's lease is held by another process");
+        this.publish(batch);
+        this.close();
+      }
+    } catch (error) {
+      this.giveUp(error, "PERSISTENCE_FAILED", "The run could not be saved and was stopped. See the server logs for details.");
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private publish(batch: SeqEvent[]): void {
+    for (const entry of batch) {
+      this.published.push(entry);
+      for (const subscriber of this.subscribers) subscriber.next(entry.event as BaseEvent);
+    }
+  }
+
+  /**
+   * Storage failed or the lease is gone: abort the agent, close the stream the clients see with
+   * a well-formed error, and leave the stored run to recovery (the lease expires, a sweeper
+   * closes it as INTERRUPTED after its last stored event).
+   */
+  private giveUp(error: unknown, code: string, message: string): void {
+    logger.error(`run ${this.options.runId} on thread ${this.options.threadId}: ${code}`, error);
+    this.closed = true;
+    this.session.stop();
+    const state = new StreamState(this.options.threadId, this.options.runId);
+    for (const { event } of this.published) state.accept(event);
+    const closing = state.finalize({ kind: "error", code, message });
+    for (const event of closing) for (const subscriber of this.subscribers) subscriber.next(event as BaseEvent);
+    this.complete();
+  }
+
+  private close(): void {
+    this.closed = true;
+    this.complete();
+  }
+
+  private complete(): void {
+    for (const subscriber of this.subscribers) subscriber.complete();
+    this.subscribers.clear();
+    this.pending = [];
+    this.resolveDone();
+    this.options.onClosed(this);
+  }
+}
+
+const STATUS: Record<RunOutcome, RunStatus> = { finished: "finished", stopped: "stopped", failed: "failed" };
+
+function toRows(batch: SeqEvent[], runId: string): EventRow[] {
+  const rows: EventRow[] = new Array(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const { seq, event } = batch[i];
+    rows[i] = { seq, runId, type: event.type, data: JSON.stringify(event) };
+  }
+  return rows;
+}

@@ -1,0 +1,69 @@
+import { StreamState } from "../../events/stream-state.js";
+import { type AgentEvent, type AgentMessage, EventTypes as T } from "../../events/types.js";
+import { compactForReplay } from "./replay-compaction.js";
+import type { SeqEvent } from "./store.js";
+
+/** What a thread remembers from one ended run besides its events. */
+export interface RunFacts {
+  /** Message ids the run introduced, so later runs do not repeat them in `RUN_STARTED.input`. */
+  messageIds: string[];
+  /** JSON of the run's last `STATE_SNAPSHOT`, if any (the thread's `/state`). */
+  state?: string;
+  /** JSON `[[seq, event], ...]`: the run's compacted replay. */
+  compacted: string;
+}
+
+/** Summarises a run's numbered events for `finishRun`, the same way for every outcome. */
+export function runFacts(entries: readonly SeqEvent[]): RunFacts {
+  const messageIds = new Set<string>();
+  let state: string | undefined;
+  for (const { event } of entries) {
+    if (event.type === T.RUN_STARTED) {
+      const messages = (event.input as { messages?: AgentMessage[] } | undefined)?.messages ?? [];
+      for (const message of messages) if (message && typeof message.id === "string") messageIds.add(message.id);
+    } else if (typeof event.messageId === "string") {
+      messageIds.add(event.messageId);
+    } else if (event.type === T.STATE_SNAPSHOT) {
+      state = JSON.stringify(event.snapshot ?? null);
+    }
+  }
+  const compacted = JSON.stringify(compactForReplay(entries).map(({ seq, event }) => [seq, event]));
+  return { messageIds: [...messageIds], state, compacted };
+}
+
+/** Parses a stored compacted replay. */
+export function parseCompacted(json: string): SeqEvent[] {
+  const pairs = JSON.parse(json) as Array<[number, AgentEvent]>;
+  const out: SeqEvent[] = new Array(pairs.length);
+  for (let i = 0; i < pairs.length; i++) out[i] = { seq: pairs[i][0], event: pairs[i][1] };
+  return out;
+}
+
+/**
+ * The events that close a run its process never finished (it crashed or was killed): open
+ * messages and tool calls closed, then `RUN_ERROR` with code `INTERRUPTED`, so the replayed
+ * run is a well-formed lifecycle. When not even `RUN_STARTED` was persisted, one is made from
+ * the stored input so the user's message is not lost.
+ */
+export function interruptionEvents(
+  persisted: readonly SeqEvent[],
+  run: { threadId: string; runId: string; input: string | null },
+): AgentEvent[] {
+  const state = new StreamState(run.threadId, run.runId);
+  for (const { event } of persisted) state.accept(event);
+  const out: AgentEvent[] = [];
+  if (!state.started) {
+    const started: AgentEvent = { type: T.RUN_STARTED, threadId: run.threadId, runId: run.runId };
+    if (run.input !== null) started.input = JSON.parse(run.input);
+    state.accept(started);
+    out.push(started);
+  }
+  out.push(
+    ...state.finalize({
+      kind: "error",
+      code: "INTERRUPTED",
+      message: "The run was interrupted: the server running it stopped before it finished.",
+    }),
+  );
+  return out;
+}

@@ -1,0 +1,156 @@
+import type { AgentEvent } from "../../events/types.js";
+
+/**
+ * The storage contract behind `DurableAgentRunner`. Each method is one atomic step (one
+ * transaction or one statement), so the SQLite and PostgreSQL stores stay thin translations
+ * of the same operations and all decisions live in the runner, written once.
+ *
+ * Times are epoch milliseconds from the runner's clock. Sequence numbers (`seq`) count the
+ * events of one thread from 1 and never repeat; a run owns the range `firstSeq..lastSeq`.
+ */
+export interface DurableStore {
+  /** `"sqlite"` or `"postgres"`, for logs. */
+  readonly kind: string;
+  /** Creates or upgrades the schema. Safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Releases the connection or pool the store opened itself. */
+  close(): Promise<void>;
+
+  /** Creates the thread on first use and takes its run lease, or says why not. */
+  tryStartRun(request: StartRunRequest): Promise<StartRunResult>;
+  /**
+   * Appends events of a running run, but only while `instanceId` still holds its lease
+   * (fencing: a process that lost the lease cannot write). Returns false when it does not.
+   */
+  appendEvents(run: RunRef, instanceId: string, rows: EventRow[]): Promise<boolean>;
+  /**
+   * Writes the last events, the compacted replay and the outcome, and frees the thread, in one
+   * transaction. Returns false (and writes nothing) when the guard no longer holds.
+   */
+  finishRun(request: FinishRunRequest): Promise<boolean>;
+  /** Extends the leases of these runs where `instanceId` still holds them; reports which it does. */
+  renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]>;
+  /** Asks the holder of a running run to stop it (used when the holder is another process). */
+  requestStop(run: RunRef): Promise<boolean>;
+  /** Running runs whose lease expired before `now`: their process is gone. */
+  expiredRuns(now: number): Promise<ActiveRunRow[]>;
+  /** A run with its stored input and persisted events, for recovery. */
+  loadRun(run: RunRef): Promise<{ row: ActiveRunRow & { status: string; input: string | null }; events: SeqEvent[] } | undefined>;
+
+  getThread(threadId: string): Promise<ThreadRow | undefined>;
+  getThreadState(threadId: string): Promise<string | null | undefined>;
+  /** The thread's running run, if any, and the last sequence number of its ended runs (0: none). */
+  activeRun(threadId: string): Promise<{ active: ActiveRunRow | undefined; lastEndedSeq: number }>;
+  /** Ended runs with events after `afterSeq`, oldest first, with their compacted replay. */
+  endedRunsAfter(threadId: string, afterSeq: number): Promise<EndedRunRow[]>;
+  /** Raw events with `afterSeq < seq <= upToSeq`, in order. */
+  eventsBetween(threadId: string, afterSeq: number, upToSeq: number): Promise<SeqEvent[]>;
+  listThreads(query: ThreadListQuery): Promise<ThreadRow[]>;
+  updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number): Promise<ThreadRow | undefined>;
+  /** Deletes the thread with its runs, events and message index. */
+  deleteThread(threadId: string, ownerId: string): Promise<boolean>;
+  threadIdsOfOwner(ownerId: string): Promise<string[]>;
+  /** Deletes idle threads past the retention limits; returns how many. */
+  applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number>;
+}
+
+/** One event with its per-thread sequence number: what is stored and what SSE `id:` carries. */
+export interface SeqEvent {
+  seq: number;
+  event: AgentEvent;
+}
+
+export interface RunRef {
+  threadId: string;
+  /** Identifies the run inside its thread (run ids from clients are not guaranteed unique). */
+  firstSeq: number;
+}
+
+export interface EventRow {
+  seq: number;
+  runId: string;
+  type: string;
+  data: string;
+}
+
+export interface StartRunRequest {
+  threadId: string;
+  runId: string;
+  agentId: string;
+  ownerId: string;
+  instanceId: string;
+  now: number;
+  leaseExpiresAt: number;
+  /** Ids of the request's input messages, to learn which the thread already holds. */
+  inputMessageIds: string[];
+  /** The run's input as stored for recovery, given the ids the thread already holds. */
+  describeInput: (known: ReadonlySet<string>) => string;
+}
+
+export type StartRunResult =
+  | { kind: "started"; firstSeq: number; knownMessageIds: string[] }
+  | { kind: "not_found" }
+  | { kind: "agent_mismatch"; agentId: string }
+  | { kind: "busy"; active: ActiveRunRow };
+
+export type RunStatus = "finished" | "stopped" | "failed" | "interrupted";
+
+export interface FinishRunRequest {
+  run: RunRef;
+  /** Only the lease holder may finish its run, or anyone once the lease expired (recovery). */
+  guard: { holder: string } | { expiredBefore: number; holder: string | null };
+  status: RunStatus;
+  /** Events not yet appended. */
+  rows: EventRow[];
+  lastSeq: number;
+  /** JSON `[[seq, event], ...]`: the run's compacted replay. */
+  compacted: string;
+  messageIds: string[];
+  /** JSON of the run's last `STATE_SNAPSHOT`, when it had one. */
+  state?: string;
+  now: number;
+}
+
+export interface ActiveRunRow {
+  threadId: string;
+  runId: string;
+  firstSeq: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number;
+  stopRequested: boolean;
+}
+
+export interface HeldLease {
+  threadId: string;
+  firstSeq: number;
+  stopRequested: boolean;
+}
+
+export interface EndedRunRow {
+  runId: string;
+  firstSeq: number;
+  lastSeq: number;
+  compacted: string;
+}
+
+export interface ThreadRow {
+  id: string;
+  agentId: string;
+  ownerId: string;
+  name: string | null;
+  archived: boolean;
+  createdAt: number;
+  updatedAt: number;
+  lastRunAt: number | null;
+  /** A store-wide counter bumped on every change: recency order without timestamp ties. */
+  activity: number;
+}
+
+export interface ThreadListQuery {
+  ownerId: string;
+  agentId?: string;
+  includeArchived: boolean;
+  /** Only threads with `activity` below this (the keyset cursor). */
+  beforeActivity?: number;
+  limit: number;
+}

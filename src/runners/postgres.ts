@@ -1,0 +1,47 @@
+import type pg from "pg";
+import { PostgresStore } from "../storage/postgres/postgres-store.js";
+import { DurableAgentRunner, type DurableRunnerOptions } from "./durable/durable-runner.js";
+
+export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
+  /** `postgres://user:password@host:5432/database`. Ignored when `pool` is given. */
+  connectionString?: string;
+  /** A `pg` pool to use instead; the runner does not end it. */
+  pool?: pg.Pool;
+  /** Tables live in this schema, created if missing. Default: the connection's `search_path` (usually `public`). */
+  schema?: string;
+  /** Prepended to every table name. Default `"copilot_"`. */
+  tablePrefix?: string;
+  /** Connections in the pool the runner opens itself. Default 10. */
+  maxConnections?: number;
+}
+
+/**
+ * Threads in PostgreSQL, for several server instances sharing one database. Behaves exactly
+ * like `SqliteAgentRunner`: events stored as they stream and numbered for `Last-Event-ID`
+ * resumption, one run per thread held as a lease (a run another instance holds can be
+ * followed with `connect` and stopped with `stop`), recovery of runs a dead instance left,
+ * per-user threads.
+ *
+ * @example
+ * ```ts
+ * const runtime = new CopilotRuntime({
+ *   agents: { default: myAgent },
+ *   runner: new PostgresAgentRunner({ connectionString: process.env.DATABASE_URL }),
+ *   identifyUser: (request) => ({ id: userIdFrom(request) }),
+ * });
+ * ```
+ */
+export class PostgresAgentRunner extends DurableAgentRunner {
+  constructor(options: PostgresAgentRunnerOptions) {
+    super(
+      new PostgresStore({
+        connectionString: options.connectionString,
+        pool: options.pool,
+        schema: options.schema,
+        tablePrefix: options.tablePrefix,
+        maxConnections: options.maxConnections,
+      }),
+      options,
+    );
+  }
+}

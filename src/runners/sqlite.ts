@@ -1,0 +1,44 @@
+import type Database from "better-sqlite3";
+import { SqliteStore } from "../storage/sqlite/sqlite-store.js";
+import { DurableAgentRunner, type DurableRunnerOptions } from "./durable/durable-runner.js";
+
+export interface SqliteAgentRunnerOptions extends DurableRunnerOptions {
+  /**
+   * The database file, created with its schema if missing. Default `"copilot-runtime.db"` in
+   * the working directory; `":memory:"` keeps threads only as long as the process.
+   */
+  path?: string;
+  /** An open `better-sqlite3` database to use instead of `path`; the runner does not close it. */
+  database?: Database.Database;
+  /** Prepended to every table name. Default `"copilot_"`. */
+  tablePrefix?: string;
+}
+
+/**
+ * Threads in a SQLite file: the durable default. Every event is written as it streams (a
+ * killed process loses nothing a client already saw), SSE frames carry `id: <seq>` so
+ * `connect` resumes after `Last-Event-ID`, one run per thread is held as a lease that a
+ * restarted process recovers (closing the dead run as `INTERRUPTED`), and threads are
+ * owned by the user `identifyUser` names. Several processes may share one file.
+ *
+ * @example
+ * ```ts
+ * const runtime = new CopilotRuntime({
+ *   agents: { default: myAgent },
+ *   runner: new SqliteAgentRunner({ path: "./data/threads.db", retention: { maxAgeMs: 30 * 86_400_000 } }),
+ *   identifyUser: (request) => ({ id: userIdFrom(request) }),
+ * });
+ * ```
+ */
+export class SqliteAgentRunner extends DurableAgentRunner {
+  constructor(options: SqliteAgentRunnerOptions = {}) {
+    super(
+      new SqliteStore({
+        path: options.path ?? "copilot-runtime.db",
+        database: options.database,
+        tablePrefix: options.tablePrefix,
+      }),
+      options,
+    );
+  }
+}

@@ -1,0 +1,403 @@
+import pg from "pg";
+import type { AgentEvent } from "../../events/types.js";
+import { logger } from "../../logger.js";
+import type {
+  ActiveRunRow,
+  DurableStore,
+  EndedRunRow,
+  EventRow,
+  FinishRunRequest,
+  HeldLease,
+  RunRef,
+  SeqEvent,
+  StartRunRequest,
+  StartRunResult,
+  ThreadListQuery,
+  ThreadRow,
+} from "../../runners/durable/store.js";
+import { type TableNames, tableNames } from "../sql-names.js";
+import { migratePostgres } from "./migrations.js";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database`. Ignored when `pool` is given. */
+  connectionString?: string;
+  /** A `pg` pool to use; the store does not end it. */
+  pool?: pg.Pool;
+  /** Tables live in this schema (created if missing). Default: the connection's `search_path`. */
+  schema?: string;
+  /** Prepended to every table name. Default `"copilot_"`. */
+  tablePrefix?: string;
+  /** Connections in the pool the store opens itself. Default 10. */
+  maxConnections?: number;
+}
+
+interface ThreadDbRow {
+  id: string;
+  agent_id: string;
+  owner_id: string;
+  name: string | null;
+  archived: boolean;
+  created_at: string;
+  updated_at: string;
+  last_run_at: string | null;
+  activity: string;
+}
+
+interface RunDbRow {
+  thread_id: string;
+  first_seq: string;
+  run_id: string;
+  status: string;
+  lease_owner: string | null;
+  lease_expires_at: string;
+  stop_requested: boolean;
+  input: string | null;
+}
+
+const THREAD_COLUMNS = "id, agent_id, owner_id, name, archived, created_at, updated_at, last_run_at, activity";
+const RUN_COLUMNS = "thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, stop_requested, input";
+
+/**
+ * `DurableStore` on PostgreSQL through a `pg` pool. Starting a run is a short transaction that
+ * locks the thread row (`FOR UPDATE`), so instances sharing the database never start two runs
+ * on one thread; appending events and finishing a run are single statements whose guard
+ * (the run is still running under this lease) is checked in the same statement.
+ */
+export class PostgresStore implements DurableStore {
+  readonly kind = "postgres";
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly t: TableNames;
+  private readonly prefix: string;
+  private readonly schema: string | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    this.prefix = options.tablePrefix ?? "copilot_";
+    this.schema = options.schema;
+    this.t = tableNames(this.prefix, this.schema);
+    this.ownsPool = options.pool === undefined;
+    if (options.pool === undefined && options.connectionString === undefined) {
+      throw new TypeError("PostgresAgentRunner needs `connectionString` (postgres://...) or `pool`.");
+    }
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+    // An idle connection dropped by the server must not crash the process; the next query reconnects.
+    if (this.ownsPool) this.pool.on("error", (error) => logger.warn("a PostgreSQL connection failed while idle", error));
+  }
+
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await migratePostgres(client, this.t, this.prefix, this.schema);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  async tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
+    const { t } = this;
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query(
+        `INSERT INTO ${t.threads} (id, agent_id, owner_id, created_at, updated_at, activity)
+         VALUES ($1, $2, $3, $4, $4, nextval('${t.activity}')) ON CONFLICT (id) DO NOTHING`,
+        [request.threadId, request.agentId, request.ownerId, request.now],
+      );
+      const { rows } = await client.query<{ agent_id: string; owner_id: string; active_run_seq: string | null; next_seq: string }>(
+        `SELECT agent_id, owner_id, active_run_seq,
+                GREATEST(last_seq, (SELECT COALESCE(MAX(seq), 0) FROM ${t.events} WHERE thread_id = $1)) + 1 AS next_seq
+         FROM ${t.threads} WHERE id = $1 FOR UPDATE`,
+        [request.threadId],
+      );
+      const thread = rows[0];
+      let result: StartRunResult | undefined;
+      if (thread.owner_id !== request.ownerId) result = { kind: "not_found" };
+      else if (thread.agent_id !== request.agentId) result = { kind: "agent_mismatch", agentId: thread.agent_id };
+      else if (thread.active_run_seq !== null) {
+        const active = await client.query<RunDbRow>(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = $1 AND first_seq = $2`, [
+          request.threadId,
+          thread.active_run_seq,
+        ]);
+        result = { kind: "busy", active: toActiveRun(active.rows[0]) };
+      }
+      if (result !== undefined) {
+        await client.query("ROLLBACK");
+        return result;
+      }
+      const firstSeq = Number(thread.next_seq);
+      const known =
+        request.inputMessageIds.length === 0
+          ? []
+          : (
+              await client.query<{ message_id: string }>(
+                `SELECT message_id FROM ${t.messages} WHERE thread_id = $1 AND message_id = ANY($2::text[])`,
+                [request.threadId, request.inputMessageIds],
+              )
+            ).rows.map((r) => r.message_id);
+      await client.query(
+        `WITH run AS (
+           INSERT INTO ${t.runs} (thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, input, created_at)
+           VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)
+         )
+         UPDATE ${t.threads} SET active_run_seq = $2 WHERE id = $1`,
+        [request.threadId, firstSeq, request.runId, request.instanceId, request.leaseExpiresAt, request.describeInput(new Set(known)), request.now],
+      );
+      await client.query("COMMIT");
+      return { kind: "started", firstSeq, knownMessageIds: known };
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async appendEvents(run: RunRef, instanceId: string, rows: EventRow[]): Promise<boolean> {
+    if (rows.length === 0) return true;
+    const { t } = this;
+    const result = await this.pool.query(
+      `INSERT INTO ${t.events} (thread_id, seq, run_id, type, data)
+       SELECT $1, u.seq, $3, u.type, u.data FROM unnest($4::bigint[], $5::text[], $6::text[]) AS u(seq, type, data)
+       WHERE EXISTS (SELECT 1 FROM ${t.runs} WHERE thread_id = $1 AND first_seq = $2 AND status = 'running' AND lease_owner = $7)`,
+      [run.threadId, run.firstSeq, rows[0].runId, rows.map((r) => r.seq), rows.map((r) => r.type), rows.map((r) => r.data), instanceId],
+    );
+    return result.rowCount === rows.length;
+  }
+
+  async finishRun(request: FinishRunRequest): Promise<boolean> {
+    const { t } = this;
+    const { threadId, firstSeq } = request.run;
+    const guard = request.guard;
+    const expiredBefore = "expiredBefore" in guard ? guard.expiredBefore : null;
+    // One statement: the guard locks the run row, and every write happens only if it held.
+    const result = await this.pool.query(
+      `WITH guard AS (
+         SELECT 1 FROM ${t.runs}
+         WHERE thread_id = $1 AND first_seq = $2 AND status = 'running' AND lease_owner IS NOT DISTINCT FROM $3
+           AND ($4::bigint IS NULL OR lease_expires_at < $4)
+         FOR UPDATE
+       ),
+       events AS (
+         INSERT INTO ${t.events} (thread_id, seq, run_id, type, data)
+         SELECT $1, u.seq, u.run_id, u.type, u.data FROM unnest($5::bigint[], $6::text[], $7::text[], $8::text[]) AS u(seq, run_id, type, data)
+         WHERE EXISTS (SELECT 1 FROM guard)
+       ),
+       run AS (
+         UPDATE ${t.runs} SET status = $9, last_seq = $10, compacted = $11, finished_at = $12, lease_owner = NULL, stop_requested = FALSE
+         WHERE thread_id = $1 AND first_seq = $2 AND EXISTS (SELECT 1 FROM guard)
+       ),
+       messages AS (
+         INSERT INTO ${t.messages} (thread_id, message_id)
+         SELECT $1, m FROM unnest($13::text[]) AS m WHERE EXISTS (SELECT 1 FROM guard)
+         ON CONFLICT DO NOTHING
+       )
+       UPDATE ${t.threads}
+       SET active_run_seq = CASE WHEN active_run_seq = $2 THEN NULL ELSE active_run_seq END,
+           last_seq = GREATEST(last_seq, $10), last_run_at = $12, updated_at = $12,
+           activity = nextval('${t.activity}'), state = COALESCE($14, state)
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM guard)`,
+      [
+        threadId,
+        firstSeq,
+        guard.holder,
+        expiredBefore,
+        request.rows.map((r) => r.seq),
+        request.rows.map((r) => r.runId),
+        request.rows.map((r) => r.type),
+        request.rows.map((r) => r.data),
+        request.status,
+        request.lastSeq,
+        request.compacted,
+        request.now,
+        request.messageIds,
+        request.state ?? null,
+      ],
+    );
+    return result.rowCount === 1;
+  }
+
+  async renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]> {
+    if (runs.length === 0) return [];
+    const { rows } = await this.pool.query<{ thread_id: string; first_seq: string; stop_requested: boolean }>(
+      `UPDATE ${this.t.runs} AS r SET lease_expires_at = $1
+       FROM unnest($2::text[], $3::bigint[]) AS u(thread_id, first_seq)
+       WHERE r.thread_id = u.thread_id AND r.first_seq = u.first_seq AND r.status = 'running' AND r.lease_owner = $4
+       RETURNING r.thread_id, r.first_seq, r.stop_requested`,
+      [expiresAt, runs.map((r) => r.threadId), runs.map((r) => r.firstSeq), instanceId],
+    );
+    return rows.map((r) => ({ threadId: r.thread_id, firstSeq: Number(r.first_seq), stopRequested: r.stop_requested }));
+  }
+
+  async requestStop(run: RunRef): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE ${this.t.runs} SET stop_requested = TRUE WHERE thread_id = $1 AND first_seq = $2 AND status = 'running'`,
+      [run.threadId, run.firstSeq],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async expiredRuns(now: number): Promise<ActiveRunRow[]> {
+    const { rows } = await this.pool.query<RunDbRow>(
+      `SELECT ${RUN_COLUMNS} FROM ${this.t.runs} WHERE status = 'running' AND lease_expires_at < $1`,
+      [now],
+    );
+    return rows.map(toActiveRun);
+  }
+
+  async loadRun(run: RunRef) {
+    const { rows } = await this.pool.query<RunDbRow>(`SELECT ${RUN_COLUMNS} FROM ${this.t.runs} WHERE thread_id = $1 AND first_seq = $2`, [
+      run.threadId,
+      run.firstSeq,
+    ]);
+    if (rows.length === 0) return undefined;
+    const events = await this.pool.query<{ seq: string; data: string }>(
+      `SELECT seq, data FROM ${this.t.events} WHERE thread_id = $1 AND seq >= $2 ORDER BY seq`,
+      [run.threadId, run.firstSeq],
+    );
+    return { row: { ...toActiveRun(rows[0]), status: rows[0].status, input: rows[0].input }, events: toSeqEvents(events.rows) };
+  }
+
+  async getThread(threadId: string): Promise<ThreadRow | undefined> {
+    const { rows } = await this.pool.query<ThreadDbRow>(`SELECT ${THREAD_COLUMNS} FROM ${this.t.threads} WHERE id = $1`, [threadId]);
+    return rows[0] && toThread(rows[0]);
+  }
+
+  async getThreadState(threadId: string): Promise<string | null | undefined> {
+    const { rows } = await this.pool.query<{ state: string | null }>(`SELECT state FROM ${this.t.threads} WHERE id = $1`, [threadId]);
+    return rows[0]?.state;
+  }
+
+  async activeRun(threadId: string): Promise<{ active: ActiveRunRow | undefined; lastEndedSeq: number }> {
+    const { rows } = await this.pool.query<RunDbRow & { thread_last_seq: string }>(
+      `SELECT th.last_seq AS thread_last_seq, r.thread_id, r.first_seq, r.run_id, r.status, r.lease_owner, r.lease_expires_at, r.stop_requested, NULL AS input
+       FROM ${this.t.threads} th LEFT JOIN ${this.t.runs} r ON r.thread_id = th.id AND r.first_seq = th.active_run_seq
+       WHERE th.id = $1`,
+      [threadId],
+    );
+    const row = rows[0];
+    if (row === undefined) return { active: undefined, lastEndedSeq: 0 };
+    return { active: row.run_id === null ? undefined : toActiveRun(row), lastEndedSeq: Number(row.thread_last_seq) };
+  }
+
+  async endedRunsAfter(threadId: string, afterSeq: number): Promise<EndedRunRow[]> {
+    const { rows } = await this.pool.query<{ run_id: string; first_seq: string; last_seq: string; compacted: string }>(
+      `SELECT run_id, first_seq, last_seq, compacted FROM ${this.t.runs}
+       WHERE thread_id = $1 AND status <> 'running' AND last_seq > $2 ORDER BY first_seq`,
+      [threadId, afterSeq],
+    );
+    return rows.map((r) => ({ runId: r.run_id, firstSeq: Number(r.first_seq), lastSeq: Number(r.last_seq), compacted: r.compacted }));
+  }
+
+  async eventsBetween(threadId: string, afterSeq: number, upToSeq: number): Promise<SeqEvent[]> {
+    const { rows } = await this.pool.query<{ seq: string; data: string }>(
+      `SELECT seq, data FROM ${this.t.events} WHERE thread_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`,
+      [threadId, afterSeq, upToSeq],
+    );
+    return toSeqEvents(rows);
+  }
+
+  async listThreads(query: ThreadListQuery): Promise<ThreadRow[]> {
+    const { rows } = await this.pool.query<ThreadDbRow>(
+      `SELECT ${THREAD_COLUMNS} FROM ${this.t.threads}
+       WHERE owner_id = $1 AND last_run_at IS NOT NULL AND ($2::text IS NULL OR agent_id = $2)
+         AND ($3::boolean OR NOT archived) AND activity < $4
+       ORDER BY activity DESC LIMIT $5`,
+      [query.ownerId, query.agentId ?? null, query.includeArchived, query.beforeActivity ?? Number.MAX_SAFE_INTEGER, query.limit],
+    );
+    return rows.map(toThread);
+  }
+
+  async updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) {
+    const { rows } = await this.pool.query<ThreadDbRow>(
+      `UPDATE ${this.t.threads}
+       SET name = CASE WHEN $3::boolean THEN $4 ELSE name END, archived = COALESCE($5, archived),
+           updated_at = $6, activity = nextval('${this.t.activity}')
+       WHERE id = $1 AND owner_id = $2
+       RETURNING ${THREAD_COLUMNS}`,
+      [threadId, ownerId, patch.name !== undefined, patch.name ?? null, patch.archived ?? null, now],
+    );
+    return rows[0] && toThread(rows[0]);
+  }
+
+  async deleteThread(threadId: string, ownerId: string): Promise<boolean> {
+    return (await this.deleteThreads([threadId], ownerId, false)) > 0;
+  }
+
+  async threadIdsOfOwner(ownerId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(`SELECT id FROM ${this.t.threads} WHERE owner_id = $1`, [ownerId]);
+    return rows.map((r) => r.id);
+  }
+
+  async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number> {
+    const ids = new Set<string>();
+    if (policy.olderThan !== undefined) {
+      const { rows } = await this.pool.query<{ id: string }>(
+        `SELECT id FROM ${this.t.threads} WHERE updated_at < $1 AND active_run_seq IS NULL`,
+        [policy.olderThan],
+      );
+      for (const row of rows) ids.add(row.id);
+    }
+    if (policy.maxThreadsPerOwner !== undefined) {
+      const { rows } = await this.pool.query<{ id: string }>(
+        `SELECT id FROM (SELECT id, active_run_seq, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY activity DESC) AS rank FROM ${this.t.threads}) ranked
+         WHERE rank > $1 AND active_run_seq IS NULL`,
+        [policy.maxThreadsPerOwner],
+      );
+      for (const row of rows) ids.add(row.id);
+    }
+    return ids.size === 0 ? 0 : this.deleteThreads([...ids], null, true);
+  }
+
+  /** Deletes threads with everything they own, in one statement. */
+  private async deleteThreads(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<number> {
+    const { t } = this;
+    const { rows } = await this.pool.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM ${t.threads} WHERE id = ANY($1::text[]) AND ($2::text IS NULL OR owner_id = $2)
+           AND (NOT $3::boolean OR active_run_seq IS NULL)
+         RETURNING id
+       ),
+       e AS (DELETE FROM ${t.events} WHERE thread_id IN (SELECT id FROM gone)),
+       r AS (DELETE FROM ${t.runs} WHERE thread_id IN (SELECT id FROM gone)),
+       m AS (DELETE FROM ${t.messages} WHERE thread_id IN (SELECT id FROM gone))
+       SELECT COUNT(*)::int AS n FROM gone`,
+      [ids, ownerId, idleOnly],
+    );
+    return rows[0].n;
+  }
+}
+
+function toThread(row: ThreadDbRow): ThreadRow {
+  return {
+    id: row.id,
+    agentId: row.agent_id,
+    ownerId: row.owner_id,
+    name: row.name,
+    archived: row.archived,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    lastRunAt: row.last_run_at === null ? null : Number(row.last_run_at),
+    activity: Number(row.activity),
+  };
+}
+
+function toActiveRun(row: RunDbRow): ActiveRunRow {
+  return {
+    threadId: row.thread_id,
+    runId: row.run_id,
+    firstSeq: Number(row.first_seq),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: Number(row.lease_expires_at),
+    stopRequested: row.stop_requested,
+  };
+}
+
+function toSeqEvents(rows: Array<{ seq: string; data: string }>): SeqEvent[] {
+  const out: SeqEvent[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = { seq: Number(rows[i].seq), event: JSON.parse(rows[i].data) as AgentEvent };
+  return out;
+}

@@ -1,0 +1,345 @@
+import Database from "better-sqlite3";
+import type { AgentEvent } from "../../events/types.js";
+import type {
+  ActiveRunRow,
+  DurableStore,
+  EndedRunRow,
+  EventRow,
+  FinishRunRequest,
+  HeldLease,
+  RunRef,
+  SeqEvent,
+  StartRunRequest,
+  StartRunResult,
+  ThreadListQuery,
+  ThreadRow,
+} from "../../runners/durable/store.js";
+import { type TableNames, tableNames } from "../sql-names.js";
+import { migrateSqlite } from "./migrations.js";
+
+export interface SqliteStoreOptions {
+  /** Database file; created if missing. `":memory:"` keeps everything in this process. */
+  path?: string;
+  /** An open `better-sqlite3` database to use instead of `path` (not closed by the store). */
+  database?: Database.Database;
+  /** Prepended to every table name. Default `"copilot_"`. */
+  tablePrefix?: string;
+}
+
+interface ThreadDbRow {
+  id: string;
+  agent_id: string;
+  owner_id: string;
+  name: string | null;
+  archived: number;
+  created_at: number;
+  updated_at: number;
+  last_run_at: number | null;
+  activity: number;
+}
+
+interface RunDbRow {
+  thread_id: string;
+  first_seq: number;
+  run_id: string;
+  status: string;
+  lease_owner: string | null;
+  lease_expires_at: number;
+  stop_requested: number;
+  input: string | null;
+}
+
+const THREAD_COLUMNS = "id, agent_id, owner_id, name, archived, created_at, updated_at, last_run_at, activity";
+const RUN_COLUMNS = "thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, stop_requested, input";
+
+/**
+ * `DurableStore` on `better-sqlite3`: WAL journal (readers never wait for the writer),
+ * `synchronous = NORMAL` (a committed write survives a process crash; only a power cut may
+ * lose the last transactions), and a busy timeout so several processes can share the file.
+ * Every multi-step operation is one `BEGIN IMMEDIATE` transaction.
+ */
+export class SqliteStore implements DurableStore {
+  readonly kind = "sqlite";
+  private readonly db: Database.Database;
+  private readonly ownsDb: boolean;
+  private readonly t: TableNames;
+  private readonly prefix: string;
+  private s!: ReturnType<SqliteStore["prepare"]>;
+
+  constructor(options: SqliteStoreOptions = {}) {
+    this.prefix = options.tablePrefix ?? "copilot_";
+    this.t = tableNames(this.prefix);
+    this.ownsDb = options.database === undefined;
+    this.db = options.database ?? new Database(options.path ?? ":memory:");
+    if (this.db.name !== ":memory:" && this.db.name !== "") this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("busy_timeout = 5000");
+  }
+
+  async migrate(): Promise<void> {
+    migrateSqlite(this.db, this.t, this.prefix);
+    this.s = this.prepare();
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDb && this.db.open) this.db.close();
+  }
+
+  private prepare() {
+    const { db, t } = this;
+    const s = {
+      threadForStart: db.prepare(`SELECT agent_id, owner_id, active_run_seq, last_seq FROM ${t.threads} WHERE id = ?`),
+      nextActivity: db.prepare(`SELECT COALESCE(MAX(activity), 0) + 1 AS a FROM ${t.threads}`).pluck(),
+      insertThread: db.prepare(
+        `INSERT INTO ${t.threads} (id, agent_id, owner_id, name, archived, created_at, updated_at, activity) VALUES (?, ?, ?, NULL, 0, ?, ?, ?)`,
+      ),
+      maxSeq: db.prepare(`SELECT COALESCE(MAX(seq), 0) FROM ${t.events} WHERE thread_id = ?`).pluck(),
+      knownMessages: db
+        .prepare(`SELECT message_id FROM ${t.messages} WHERE thread_id = ? AND message_id IN (SELECT value FROM json_each(?))`)
+        .pluck(),
+      insertRun: db.prepare(
+        `INSERT INTO ${t.runs} (thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, input, created_at) VALUES (?, ?, ?, 'running', ?, ?, ?, ?)`,
+      ),
+      setActive: db.prepare(`UPDATE ${t.threads} SET active_run_seq = ? WHERE id = ?`),
+      run: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
+      holds: db.prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ?`).pluck(),
+      insertEvent: db.prepare(`INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES (?, ?, ?, ?, ?)`),
+      endRun: db.prepare(
+        `UPDATE ${t.runs} SET status = ?, last_seq = ?, compacted = ?, finished_at = ?, lease_owner = NULL, stop_requested = 0 WHERE thread_id = ? AND first_seq = ?`,
+      ),
+      endThreadRun: db.prepare(
+        `UPDATE ${t.threads} SET active_run_seq = CASE WHEN active_run_seq = ? THEN NULL ELSE active_run_seq END,
+           last_seq = MAX(last_seq, ?), last_run_at = ?, updated_at = ?, activity = ?, state = COALESCE(?, state) WHERE id = ?`,
+      ),
+      insertMessage: db.prepare(`INSERT OR IGNORE INTO ${t.messages} (thread_id, message_id) VALUES (?, ?)`),
+      renew: db
+        .prepare(
+          `UPDATE ${t.runs} SET lease_expires_at = ? WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ? RETURNING stop_requested`,
+        )
+        .pluck(),
+      requestStop: db.prepare(`UPDATE ${t.runs} SET stop_requested = 1 WHERE thread_id = ? AND first_seq = ? AND status = 'running'`),
+      expired: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE status = 'running' AND lease_expires_at < ?`),
+      runEvents: db.prepare(`SELECT seq, data FROM ${t.events} WHERE thread_id = ? AND seq >= ? ORDER BY seq`),
+      thread: db.prepare(`SELECT ${THREAD_COLUMNS} FROM ${t.threads} WHERE id = ?`),
+      threadState: db.prepare(`SELECT state FROM ${t.threads} WHERE id = ?`),
+      activeRun: db.prepare(
+        `SELECT th.last_seq AS thread_last_seq, r.thread_id, r.first_seq, r.run_id, r.status, r.lease_owner, r.lease_expires_at, r.stop_requested, NULL AS input
+         FROM ${t.threads} th LEFT JOIN ${t.runs} r ON r.thread_id = th.id AND r.first_seq = th.active_run_seq WHERE th.id = ?`,
+      ),
+      endedRunsAfter: db.prepare(
+        `SELECT run_id, first_seq, last_seq, compacted FROM ${t.runs} WHERE thread_id = ? AND status <> 'running' AND last_seq > ? ORDER BY first_seq`,
+      ),
+      eventsBetween: db.prepare(`SELECT seq, data FROM ${t.events} WHERE thread_id = ? AND seq > ? AND seq <= ? ORDER BY seq`),
+      list: db.prepare(
+        `SELECT ${THREAD_COLUMNS} FROM ${t.threads}
+         WHERE owner_id = @owner AND last_run_at IS NOT NULL AND (@agent IS NULL OR agent_id = @agent)
+           AND (@archived = 1 OR archived = 0) AND activity < @before
+         ORDER BY activity DESC LIMIT @limit`,
+      ),
+      ownedThread: db.prepare(`SELECT 1 FROM ${t.threads} WHERE id = ? AND owner_id = ?`).pluck(),
+      rename: db.prepare(`UPDATE ${t.threads} SET name = ? WHERE id = ?`),
+      archive: db.prepare(`UPDATE ${t.threads} SET archived = ? WHERE id = ?`),
+      touch: db.prepare(`UPDATE ${t.threads} SET updated_at = ?, activity = ? WHERE id = ?`),
+      deleteEvents: db.prepare(`DELETE FROM ${t.events} WHERE thread_id = ?`),
+      deleteRuns: db.prepare(`DELETE FROM ${t.runs} WHERE thread_id = ?`),
+      deleteMessages: db.prepare(`DELETE FROM ${t.messages} WHERE thread_id = ?`),
+      deleteThread: db.prepare(`DELETE FROM ${t.threads} WHERE id = ?`),
+      ownerThreads: db.prepare(`SELECT id FROM ${t.threads} WHERE owner_id = ?`).pluck(),
+      staleThreads: db.prepare(`SELECT id FROM ${t.threads} WHERE updated_at < ? AND active_run_seq IS NULL`).pluck(),
+      surplusThreads: db
+        .prepare(
+          `SELECT id FROM (SELECT id, active_run_seq, ROW_NUMBER() OVER (PARTITION BY owner_id ORDER BY activity DESC) AS rank FROM ${t.threads})
+           WHERE rank > ? AND active_run_seq IS NULL`,
+        )
+        .pluck(),
+    };
+    return {
+      ...s,
+      startRun: db.transaction((request: StartRunRequest): StartRunResult => {
+        let thread = s.threadForStart.get(request.threadId) as
+          | { agent_id: string; owner_id: string; active_run_seq: number | null; last_seq: number }
+          | undefined;
+        if (thread === undefined) {
+          const activity = s.nextActivity.get() as number;
+          s.insertThread.run(request.threadId, request.agentId, request.ownerId, request.now, request.now, activity);
+          thread = { agent_id: request.agentId, owner_id: request.ownerId, active_run_seq: null, last_seq: 0 };
+        }
+        if (thread.owner_id !== request.ownerId) return { kind: "not_found" };
+        if (thread.agent_id !== request.agentId) return { kind: "agent_mismatch", agentId: thread.agent_id };
+        if (thread.active_run_seq !== null) {
+          const active = s.run.get(request.threadId, thread.active_run_seq) as RunDbRow;
+          return { kind: "busy", active: toActiveRun(active) };
+        }
+        const firstSeq = Math.max(s.maxSeq.get(request.threadId) as number, thread.last_seq) + 1;
+        const known = request.inputMessageIds.length === 0 ? [] : (s.knownMessages.all(request.threadId, JSON.stringify(request.inputMessageIds)) as string[]);
+        const input = request.describeInput(new Set(known));
+        s.insertRun.run(request.threadId, firstSeq, request.runId, request.instanceId, request.leaseExpiresAt, input, request.now);
+        s.setActive.run(firstSeq, request.threadId);
+        return { kind: "started", firstSeq, knownMessageIds: known };
+      }),
+      append: db.transaction((run: RunRef, instanceId: string, rows: EventRow[]): boolean => {
+        if (s.holds.get(run.threadId, run.firstSeq, instanceId) === undefined) return false;
+        for (const row of rows) s.insertEvent.run(run.threadId, row.seq, row.runId, row.type, row.data);
+        return true;
+      }),
+      finish: db.transaction((request: FinishRunRequest): boolean => {
+        const { threadId, firstSeq } = request.run;
+        const current = s.run.get(threadId, firstSeq) as RunDbRow | undefined;
+        if (current === undefined || current.status !== "running") return false;
+        const guard = request.guard;
+        if (current.lease_owner !== guard.holder) return false;
+        if ("expiredBefore" in guard && current.lease_expires_at >= guard.expiredBefore) return false;
+        for (const row of request.rows) s.insertEvent.run(threadId, row.seq, row.runId, row.type, row.data);
+        s.endRun.run(request.status, request.lastSeq, request.compacted, request.now, threadId, firstSeq);
+        const activity = s.nextActivity.get() as number;
+        s.endThreadRun.run(firstSeq, request.lastSeq, request.now, request.now, activity, request.state ?? null, threadId);
+        for (const id of request.messageIds) s.insertMessage.run(threadId, id);
+        return true;
+      }),
+      renewAll: db.transaction((instanceId: string, runs: RunRef[], expiresAt: number): HeldLease[] => {
+        const held: HeldLease[] = [];
+        for (const run of runs) {
+          const stop = s.renew.get(expiresAt, run.threadId, run.firstSeq, instanceId) as number | undefined;
+          if (stop !== undefined) held.push({ ...run, stopRequested: stop === 1 });
+        }
+        return held;
+      }),
+      update: db.transaction((threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) => {
+        if (s.ownedThread.get(threadId, ownerId) === undefined) return undefined;
+        if (patch.name !== undefined) s.rename.run(patch.name, threadId);
+        if (patch.archived !== undefined) s.archive.run(patch.archived ? 1 : 0, threadId);
+        s.touch.run(now, s.nextActivity.get() as number, threadId);
+        return toThread(s.thread.get(threadId) as ThreadDbRow);
+      }),
+      remove: db.transaction((threadId: string) => {
+        s.deleteEvents.run(threadId);
+        s.deleteRuns.run(threadId);
+        s.deleteMessages.run(threadId);
+        return s.deleteThread.run(threadId).changes > 0;
+      }),
+    };
+  }
+
+  async tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
+    return this.s.startRun.immediate(request);
+  }
+
+  async appendEvents(run: RunRef, instanceId: string, rows: EventRow[]): Promise<boolean> {
+    return this.s.append.immediate(run, instanceId, rows);
+  }
+
+  async finishRun(request: FinishRunRequest): Promise<boolean> {
+    return this.s.finish.immediate(request);
+  }
+
+  async renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]> {
+    return this.s.renewAll.immediate(instanceId, runs, expiresAt);
+  }
+
+  async requestStop(run: RunRef): Promise<boolean> {
+    return this.s.requestStop.run(run.threadId, run.firstSeq).changes > 0;
+  }
+
+  async expiredRuns(now: number): Promise<ActiveRunRow[]> {
+    return (this.s.expired.all(now) as RunDbRow[]).map(toActiveRun);
+  }
+
+  async loadRun(run: RunRef) {
+    const read = this.db.transaction(() => {
+      const row = this.s.run.get(run.threadId, run.firstSeq) as RunDbRow | undefined;
+      if (row === undefined) return undefined;
+      const events = toSeqEvents(this.s.runEvents.all(run.threadId, run.firstSeq) as Array<{ seq: number; data: string }>);
+      return { row: { ...toActiveRun(row), status: row.status, input: row.input }, events };
+    });
+    return read();
+  }
+
+  async getThread(threadId: string): Promise<ThreadRow | undefined> {
+    const row = this.s.thread.get(threadId) as ThreadDbRow | undefined;
+    return row && toThread(row);
+  }
+
+  async getThreadState(threadId: string): Promise<string | null | undefined> {
+    const row = this.s.threadState.get(threadId) as { state: string | null } | undefined;
+    return row?.state;
+  }
+
+  async activeRun(threadId: string): Promise<{ active: ActiveRunRow | undefined; lastEndedSeq: number }> {
+    const row = this.s.activeRun.get(threadId) as (RunDbRow & { thread_last_seq: number }) | undefined;
+    if (row === undefined) return { active: undefined, lastEndedSeq: 0 };
+    return { active: row.run_id === null ? undefined : toActiveRun(row), lastEndedSeq: row.thread_last_seq };
+  }
+
+  async endedRunsAfter(threadId: string, afterSeq: number): Promise<EndedRunRow[]> {
+    const rows = this.s.endedRunsAfter.all(threadId, afterSeq) as Array<{ run_id: string; first_seq: number; last_seq: number; compacted: string }>;
+    return rows.map((r) => ({ runId: r.run_id, firstSeq: r.first_seq, lastSeq: r.last_seq, compacted: r.compacted }));
+  }
+
+  async eventsBetween(threadId: string, afterSeq: number, upToSeq: number): Promise<SeqEvent[]> {
+    return toSeqEvents(this.s.eventsBetween.all(threadId, afterSeq, upToSeq) as Array<{ seq: number; data: string }>);
+  }
+
+  async listThreads(query: ThreadListQuery): Promise<ThreadRow[]> {
+    const rows = this.s.list.all({
+      owner: query.ownerId,
+      agent: query.agentId ?? null,
+      archived: query.includeArchived ? 1 : 0,
+      before: query.beforeActivity ?? Number.MAX_SAFE_INTEGER,
+      limit: query.limit,
+    }) as ThreadDbRow[];
+    return rows.map(toThread);
+  }
+
+  async updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) {
+    return this.s.update.immediate(threadId, ownerId, patch, now);
+  }
+
+  async deleteThread(threadId: string, ownerId: string): Promise<boolean> {
+    if (this.s.ownedThread.get(threadId, ownerId) === undefined) return false;
+    return this.s.remove.immediate(threadId);
+  }
+
+  async threadIdsOfOwner(ownerId: string): Promise<string[]> {
+    return this.s.ownerThreads.all(ownerId) as string[];
+  }
+
+  async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number> {
+    const ids = new Set<string>();
+    if (policy.olderThan !== undefined) for (const id of this.s.staleThreads.all(policy.olderThan) as string[]) ids.add(id);
+    if (policy.maxThreadsPerOwner !== undefined) for (const id of this.s.surplusThreads.all(policy.maxThreadsPerOwner) as string[]) ids.add(id);
+    let deleted = 0;
+    for (const id of ids) if (this.s.remove.immediate(id)) deleted++;
+    return deleted;
+  }
+}
+
+function toThread(row: ThreadDbRow): ThreadRow {
+  return {
+    id: row.id,
+    agentId: row.agent_id,
+    ownerId: row.owner_id,
+    name: row.name,
+    archived: row.archived === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastRunAt: row.last_run_at,
+    activity: row.activity,
+  };
+}
+
+function toActiveRun(row: RunDbRow): ActiveRunRow {
+  return {
+    threadId: row.thread_id,
+    runId: row.run_id,
+    firstSeq: row.first_seq,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    stopRequested: row.stop_requested === 1,
+  };
+}
+
+function toSeqEvents(rows: Array<{ seq: number; data: string }>): SeqEvent[] {
+  const out: SeqEvent[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = { seq: rows[i].seq, event: JSON.parse(rows[i].data) as AgentEvent };
+  return out;
+}

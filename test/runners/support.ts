@@ -1,0 +1,245 @@
+/**
+ * Helpers for the runner suite: an agent the test drives event by event (no timers, so live
+ * and resume tests are deterministic), an HTTP client over the web-standard handler, and an
+ * SSE reader that keeps `id:` lines.
+ */
+import { AbstractAgent, type BaseEvent, type RunAgentInput } from "@ag-ui/client";
+import { Observable, type Subscriber } from "rxjs";
+import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
+import { CopilotRuntime } from "../../src/runtime.js";
+import type { AgentRunner } from "../../src/runners/agent-runner.js";
+import type { AgentLike } from "../../src/agents/agent-like.js";
+
+export type Ev = { type: string } & Record<string, any>;
+
+/** One run of a `ControlledAgent`: the test emits its events. */
+export class RunHandle {
+  aborted = false;
+  closed = false;
+  readonly messageId: string;
+  constructor(
+    readonly input: RunAgentInput,
+    private readonly subscriber: Subscriber<BaseEvent>,
+  ) {
+    this.messageId = `reply-${input.runId}`;
+  }
+  emit(event: Ev): void {
+    if (!this.closed) this.subscriber.next(event as unknown as BaseEvent);
+  }
+  started(): this {
+    this.emit({ type: "RUN_STARTED", threadId: this.input.threadId, runId: this.input.runId });
+    return this;
+  }
+  textStart(): this {
+    this.emit({ type: "TEXT_MESSAGE_START", messageId: this.messageId, role: "assistant" });
+    return this;
+  }
+  text(delta: string): this {
+    this.emit({ type: "TEXT_MESSAGE_CONTENT", messageId: this.messageId, delta });
+    return this;
+  }
+  textEnd(): this {
+    this.emit({ type: "TEXT_MESSAGE_END", messageId: this.messageId });
+    return this;
+  }
+  finish(): void {
+    this.emit({ type: "RUN_FINISHED", threadId: this.input.threadId, runId: this.input.runId });
+    this.subscriber.complete();
+  }
+  /** A whole reply: start, each delta, end, finish. */
+  reply(deltas: string[]): void {
+    this.started().textStart();
+    for (const delta of deltas) this.text(delta);
+    this.textEnd().finish();
+  }
+}
+
+/** Shared by a `ControlledAgent` and all its per-request clones. */
+export class AgentControl {
+  readonly runs: RunHandle[] = [];
+  private waiters: Array<(run: RunHandle) => void> = [];
+  /** When set, every run replies at once with this script instead of waiting for the test. */
+  constructor(readonly autoReply?: (input: RunAgentInput) => string[]) {}
+  add(run: RunHandle): void {
+    this.runs.push(run);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(run);
+  }
+  /** The next run to start (or the latest one not yet taken). */
+  nextRun(): Promise<RunHandle> {
+    const index = this.taken++;
+    if (index < this.runs.length) return Promise.resolve(this.runs[index]);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  private taken = 0;
+}
+
+/** An AG-UI agent that emits exactly what the test tells it to, when it tells it to. */
+export class ControlledAgent extends AbstractAgent {
+  private current: RunHandle | undefined;
+  constructor(readonly control: AgentControl) {
+    super({ description: "controlled test agent" });
+  }
+  override clone(): ControlledAgent {
+    return new ControlledAgent(this.control);
+  }
+  override abortRun(): void {
+    if (this.current) this.current.aborted = true;
+  }
+  run(input: RunAgentInput): Observable<BaseEvent> {
+    return new Observable<BaseEvent>((subscriber) => {
+      const handle = new RunHandle(input, subscriber);
+      this.current = handle;
+      const auto = this.control.autoReply;
+      if (auto) {
+        queueMicrotask(() => handle.reply(auto(input)));
+        this.control.runs.push(handle);
+      } else {
+        this.control.add(handle);
+      }
+      return () => {
+        handle.closed = true;
+      };
+    });
+  }
+}
+
+export interface Frame {
+  id?: number;
+  event: Ev;
+}
+
+export function parseFrames(text: string): Frame[] {
+  return text
+    .split("\n\n")
+    .filter((frame) => frame.trim() !== "" && !frame.startsWith(":"))
+    .map((frame) => {
+      let id: number | undefined;
+      const data: string[] = [];
+      for (const line of frame.split("\n")) {
+        if (line.startsWith("id: ")) id = Number(line.slice(4));
+        else if (line.startsWith("data: ")) data.push(line.slice(6));
+      }
+      return { id, event: JSON.parse(data.join("\n")) as Ev };
+    });
+}
+
+export async function readFrames(response: Response): Promise<Frame[]> {
+  return parseFrames(await response.text());
+}
+
+/** Reads an SSE body frame by frame, for live streams. */
+export class FrameReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private buffer = "";
+  private queue: Frame[] = [];
+  readonly seen: Frame[] = [];
+  done = false;
+  constructor(response: Response) {
+    this.reader = response.body!.getReader();
+  }
+  async next(): Promise<Frame | undefined> {
+    while (this.queue.length === 0) {
+      if (this.done) return undefined;
+      const { value, done } = await this.reader.read();
+      if (done) {
+        this.done = true;
+        break;
+      }
+      this.buffer += this.decoder.decode(value, { stream: true });
+      const cut = this.buffer.lastIndexOf("\n\n");
+      if (cut === -1) continue;
+      this.queue.push(...parseFrames(this.buffer.slice(0, cut + 2)));
+      this.buffer = this.buffer.slice(cut + 2);
+    }
+    const frame = this.queue.shift();
+    if (frame) this.seen.push(frame);
+    return frame;
+  }
+  /** Reads until `count` frames were seen in total. */
+  async take(count: number): Promise<Frame[]> {
+    while (this.seen.length < count) if ((await this.next()) === undefined) throw new Error(`stream ended after ${this.seen.length} frames`);
+    return this.seen.slice(0, count);
+  }
+  async rest(): Promise<Frame[]> {
+    while ((await this.next()) !== undefined);
+    return this.seen;
+  }
+  async cancel(): Promise<void> {
+    await this.reader.cancel().catch(() => {});
+  }
+}
+
+let counter = 0;
+export const uid = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export function runBody(threadId: string, options: { text?: string; messages?: Array<Record<string, unknown>>; runId?: string } = {}) {
+  return {
+    threadId,
+    runId: options.runId ?? uid("run"),
+    messages: options.messages ?? [{ id: uid("msg"), role: "user", content: options.text ?? "hi" }],
+    tools: [],
+    context: [],
+    state: {},
+    forwardedProps: {},
+  };
+}
+
+/** A runtime over `runner` with user identity from the `x-user` header, driven through its fetch handler. */
+export function httpClient(runner: AgentRunner, agents: Record<string, AgentLike>) {
+  const runtime = new CopilotRuntime({
+    runner,
+    agents,
+    identifyUser: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
+  });
+  const handler = createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit" });
+  const url = (path: string) => `http://localhost/api/copilotkit${path}`;
+  const send = (method: string, path: string, options: { user?: string; body?: unknown; headers?: Record<string, string> } = {}) =>
+    handler(
+      new Request(url(path), {
+        method,
+        headers: { "content-type": "application/json", "x-user": options.user ?? "alice", ...options.headers },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      }),
+    );
+  return {
+    handler,
+    send,
+    get: (path: string, user?: string) => send("GET", path, { user }),
+    run: (threadId: string, options: { user?: string; agent?: string; text?: string; runId?: string; messages?: Array<Record<string, unknown>> } = {}) =>
+      send("POST", `/agent/${options.agent ?? "default"}/run`, { user: options.user, body: runBody(threadId, options) }),
+    connect: (threadId: string, options: { user?: string; agent?: string; lastEventId?: string | number; lastSeenEventId?: string } = {}) =>
+      send("POST", `/agent/${options.agent ?? "default"}/connect`, {
+        user: options.user,
+        body: { ...runBody(threadId, { messages: [] }), ...(options.lastSeenEventId !== undefined ? { lastSeenEventId: options.lastSeenEventId } : {}) },
+        headers: options.lastEventId !== undefined ? { "last-event-id": String(options.lastEventId) } : {},
+      }),
+    stop: (threadId: string, options: { user?: string; agent?: string; runId?: string } = {}) =>
+      send("POST", `/agent/${options.agent ?? "default"}/stop/${threadId}`, {
+        user: options.user,
+        body: options.runId === undefined ? {} : { runId: options.runId },
+      }),
+  };
+}
+
+/** The text of each assistant message, in order, rebuilt from events (deltas concatenated). */
+export function replyTexts(events: Ev[]): string[] {
+  const texts = new Map<string, string>();
+  for (const event of events) {
+    if (event.type === "TEXT_MESSAGE_START") texts.set(event.messageId, texts.get(event.messageId) ?? "");
+    if (event.type === "TEXT_MESSAGE_CONTENT") texts.set(event.messageId, (texts.get(event.messageId) ?? "") + event.delta);
+  }
+  return [...texts.values()];
+}
+
+export const types = (events: Ev[]) => events.map((e) => e.type);
+export const eventsOf = (frames: Frame[]) => frames.map((f) => f.event);
+
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
