@@ -6,12 +6,29 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
-import { AgentRecorder, ScriptedAgent, longReply, replyMessageId, textReply } from "../helpers/agents.js";
+import { AgentRecorder, ScriptedAgent, longReply, pauseUntil, replyMessageId, textReply, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientEvent, httpAgentClients } from "./clients.js";
 import { deferred } from "./support.js";
 
 const REPLY = "Hello from the scripted agent";
+
+/**
+ * A run that opens everything a stop must close (a step, a reasoning span and message, a
+ * text message, a tool call with half its arguments) and then holds forever.
+ */
+const busyEverywhere: Script = (input) => [
+  { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+  { type: "STEP_STARTED", stepName: "plan" },
+  { type: "REASONING_START", messageId: "think" },
+  { type: "REASONING_MESSAGE_START", messageId: "think-1", role: "reasoning" },
+  { type: "REASONING_MESSAGE_CONTENT", messageId: "think-1", delta: "Considering" },
+  { type: "TEXT_MESSAGE_START", messageId: "answer", role: "assistant" },
+  { type: "TEXT_MESSAGE_CONTENT", messageId: "answer", delta: "Let me check" },
+  { type: "TOOL_CALL_START", toolCallId: "lookup", toolCallName: "lookup", parentMessageId: "answer" },
+  { type: "TOOL_CALL_ARGS", toolCallId: "lookup", delta: '{"query":' },
+  pauseUntil(new Promise(() => {})),
+];
 
 describe.each(httpAgentClients)("$name HttpAgent against /agent/:id/run", (client) => {
   let server: TestServer;
@@ -24,6 +41,7 @@ describe.each(httpAgentClients)("$name HttpAgent against /agent/:id/run", (clien
       agents: {
         default: new ScriptedAgent({ script: textReply(REPLY) }),
         long: new ScriptedAgent({ script: longReply(5_000), delayMs: 2, recorder: longRecorder }),
+        busy: new ScriptedAgent({ script: busyEverywhere, delayMs: 1 }),
       },
     });
     server = await startServer({ runtime });
@@ -100,6 +118,42 @@ describe.each(httpAgentClients)("$name HttpAgent against /agent/:id/run", (clien
     expect(events.filter((e) => e.type === "TEXT_MESSAGE_END")).toHaveLength(1);
     expect(longRecorder.lastRun?.aborted).toBe(true);
     expect(await runner.isRunning({ threadId })).toBe(false);
+  });
+
+  it("a stop with a step, reasoning, text and a half-streamed tool call open closes them all in an order the client accepts", async () => {
+    const threadId = `t-stop-open-${client.name}`;
+    const agent = client.create({ url: `${server.runtimeUrl}/agent/busy/run`, threadId });
+    agent.addMessage({ id: "u1", role: "user", content: "look it up" });
+    const holding = deferred();
+    const events: ClientEvent[] = [];
+    const failures: Error[] = [];
+    const run = agent.runAgent(
+      {},
+      {
+        onEvent: ({ event }) => {
+          events.push(event);
+          if (event.type === "TOOL_CALL_ARGS") holding.resolve();
+        },
+        onRunFailed: ({ error }) => void failures.push(error),
+      },
+    );
+    await holding.promise;
+    await fetch(`${server.runtimeUrl}/agent/busy/stop/${encodeURIComponent(threadId)}`, { method: "POST" });
+    await run;
+
+    expect(failures).toEqual([]);
+    const closing = events.slice(events.findIndex((e) => e.type === "TOOL_CALL_ARGS") + 1).map((e) => e.type);
+    expect(closing).toEqual([
+      "REASONING_MESSAGE_END",
+      "REASONING_END",
+      "TEXT_MESSAGE_END",
+      "TOOL_CALL_END",
+      "TOOL_CALL_RESULT",
+      "STEP_FINISHED",
+      "RUN_FINISHED",
+    ]);
+    const result = events.find((e) => e.type === "TOOL_CALL_RESULT");
+    expect(JSON.parse(String(result?.content))).toMatchObject({ status: "stopped" });
   });
 });
 
