@@ -1,9 +1,11 @@
+import Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
 import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
 import { setLogger } from "../../src/logger.js";
+import { defineDurableSuite } from "./durable-suite.js";
 import { defineRunnerSuite } from "./runner-suite.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
@@ -12,11 +14,23 @@ const dir = mkdtempSync(path.join(tmpdir(), "copilot-runtime-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = path.join(dir, "threads.db");
 
-defineRunnerSuite("SqliteAgentRunner", {
-  numbered: true,
-  create: async (options) => {
-    const runner = new SqliteAgentRunner({ path: file, ...options });
-    await runner.ready();
-    return runner;
+async function create(options: ConstructorParameters<typeof SqliteAgentRunner>[0] = {}) {
+  const runner = new SqliteAgentRunner({ path: file, ...options });
+  await runner.ready().catch(() => {}); // a test that expects a failure awaits ready() itself
+  return runner;
+}
+
+defineRunnerSuite("SqliteAgentRunner", { numbered: true, create });
+
+defineDurableSuite("SqliteAgentRunner", {
+  create,
+  exec: async (sql) => {
+    const db = new Database(file);
+    try {
+      db.exec(sql);
+    } finally {
+      db.close();
+    }
   },
+  table: (prefix, name) => `"${prefix}${name}"`,
 });

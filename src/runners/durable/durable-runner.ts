@@ -462,7 +462,7 @@ export class DurableAgentRunner extends AgentRunner {
       if (lease === undefined) {
         // Not ours any more. A run that already ended is just being stored; anything else was
         // taken over after our lease lapsed (a stalled process) and must stop writing.
-        if (!run.isEnded && !run.isClosed) run.abandon("its lease expired and another process recovered it");
+        if (!run.isEnded && !run.isClosed) run.loseLease();
       } else if (lease.stopRequested) {
         run.stop();
       }

@@ -113,10 +113,13 @@ export class LiveRun {
     return new Observable<BaseEvent>((subscriber) => this.follow(this.options.firstSeq - 1, subscriber));
   }
 
-  /** Another process took the run over (our lease lapsed): stop without writing anything more. */
-  abandon(reason: string): void {
+  /**
+   * Another process took the run over (our lease lapsed while this process stalled, and it was
+   * recovered as interrupted): stop without writing anything more.
+   */
+  loseLease(): void {
     if (this.closed) return;
-    this.giveUp(new Error(reason), "LEASE_LOST", "The run lost its lease to another server and was stopped.");
+    this.giveUp(new Error("the run's lease expired and another process closed it"), "LEASE_LOST", "The run lost its lease to another server and was stopped.");
   }
 
   private accept(event: AgentEvent): void {
@@ -148,9 +151,7 @@ export class LiveRun {
         this.pending = [];
         const rows = toRows(batch, this.options.runId);
         if (!final) {
-          if (!(await this.options.store.appendEvents(this.ref, this.options.instanceId, rows))) {
-            throw new Error("the run's lease is held by another process");
-          }
+          if (!(await this.options.store.appendEvents(this.ref, this.options.instanceId, rows))) return this.loseLease();
           this.publish(batch);
           continue;
         }
@@ -164,7 +165,7 @@ export class LiveRun {
           ...facts,
           now: this.options.clock(),
         });
-        if (!stored) throw new Error("the run's lease is held by another process");
+        if (!stored) return this.loseLease();
         this.publish(batch);
         this.close();
       }
