@@ -1,0 +1,27 @@
+/** Where the runtime is and which conversation to show, read once from the page URL. */
+export interface Settings {
+  /** `?runtimeUrl=`; default: the `copilot-runtime serve` address. */
+  runtimeUrl: string;
+  /** `?thread=`; a new one is generated and written into the URL, so a reload keeps the conversation. */
+  threadId: string;
+  /** `?credentials=include` sends cookies cross-origin (the runtime must allow credentials for this origin). */
+  credentials?: RequestCredentials;
+}
+
+const DEFAULT_RUNTIME_URL = import.meta.env.VITE_RUNTIME_URL ?? "http://localhost:3001/api/copilotkit";
+
+export function readSettings(): Settings {
+  const url = new URL(window.location.href);
+  let threadId = url.searchParams.get("thread");
+  if (threadId === null || threadId === "") {
+    threadId = crypto.randomUUID();
+    url.searchParams.set("thread", threadId);
+    window.history.replaceState(null, "", url);
+  }
+  const credentials = url.searchParams.get("credentials");
+  return {
+    runtimeUrl: url.searchParams.get("runtimeUrl") ?? DEFAULT_RUNTIME_URL,
+    threadId,
+    credentials: credentials === "include" || credentials === "same-origin" ? credentials : undefined,
+  };
+}
