@@ -31,6 +31,12 @@ export type {
 } from "./runners/agent-runner.js";
 export { InMemoryAgentRunner } from "./runners/in-memory.js";
 export type { InMemoryAgentRunnerOptions } from "./runners/in-memory.js";
+export { SqliteAgentRunner } from "./runners/sqlite.js";
+export type { SqliteAgentRunnerOptions } from "./runners/sqlite.js";
+export { PostgresAgentRunner } from "./runners/postgres.js";
+export type { PostgresAgentRunnerOptions } from "./runners/postgres.js";
+export { DurableAgentRunner } from "./runners/durable/durable-runner.js";
+export type { DurableRunnerOptions, RetentionOptions } from "./runners/durable/durable-runner.js";
 export { TranscriptionService, TranscriptionError, OpenAITranscriptionService } from "./transcription/index.js";
 export type { OpenAITranscriptionServiceOptions, TranscriptionErrorCode } from "./transcription/index.js";
 export { DemoAgent } from "./agents/demo.js";
