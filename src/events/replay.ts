@@ -1,21 +1,54 @@
+import type { EventSubscribable } from "../agents/agent-like.js";
 import { getEventId, setEventId } from "./event-ids.js";
 import { type AgentEvent, EventTypes as T } from "./types.js";
 
 /**
- * A stored event of a finished run as `connect` replays it: a run that ended in `RUN_ERROR`
- * is replayed as ended by `RUN_FINISHED` (with its threadId and runId); every other event is
- * returned as is (the same object, so its serialised frame is reused).
+ * A `connect` stream as every client can take it: a `RUN_ERROR` that is followed by another
+ * run's `RUN_STARTED` is sent as a `RUN_FINISHED` of the failed run (its threadId and runId,
+ * and its SSE id). Anything else passes through unchanged, the same objects.
  *
  * Why: clients check a replay with single-run rules. `@ag-ui/client` 0.0.4x (inside
- * `@copilotkitnext/core` 1.54.1) rejects any event after a `RUN_ERROR`, so a thread with one
- * failed run followed by another could never be restored on reload; `@copilotkit/core` 1.75
- * reports every replayed `RUN_ERROR` as a fresh error on each page load. The failure was
- * reported live when it happened; the stored history keeps the original event.
+ * `@copilotkitnext/core` 1.54.1) rejects every event after a `RUN_ERROR`, so a thread with a
+ * failed (or interrupted) run followed by another run could never be restored on reload, and
+ * `@copilotkit/core` 1.75 re-reports each such old error on every page load. A `RUN_ERROR`
+ * that ends the stream is kept: it is still the thread's latest news. Stored history is never
+ * rewritten. The error is held until the next event (or the end) shows which case it is.
  */
-export function replayEvent(event: AgentEvent, threadId: string, runId: string): AgentEvent {
-  if (event.type !== T.RUN_ERROR) return event;
-  const finished: AgentEvent = { type: T.RUN_FINISHED, threadId, runId };
-  const id = getEventId(event);
+export function closeFailedRunsBeforeNextRun(source: EventSubscribable): EventSubscribable {
+  return {
+    subscribe(observer) {
+      let held: AgentEvent | undefined;
+      let run: { threadId?: unknown; runId?: unknown } = {};
+      const release = (nextIsRun: boolean) => {
+        if (held === undefined) return;
+        const error = held;
+        held = undefined;
+        observer.next(nextIsRun ? finishedInstead(error, run) : error);
+      };
+      return source.subscribe({
+        next(event) {
+          release(event.type === T.RUN_STARTED);
+          if (event.type === T.RUN_STARTED) run = { threadId: event.threadId, runId: event.runId };
+          if (event.type === T.RUN_ERROR) held = event;
+          else observer.next(event);
+        },
+        error(error) {
+          release(false);
+          observer.error(error);
+        },
+        complete() {
+          release(false);
+          observer.complete();
+        },
+      });
+    },
+  };
+}
+
+function finishedInstead(error: AgentEvent, run: { threadId?: unknown; runId?: unknown }): AgentEvent {
+  if (typeof run.threadId !== "string" || typeof run.runId !== "string") return error;
+  const finished: AgentEvent = { type: T.RUN_FINISHED, threadId: run.threadId, runId: run.runId };
+  const id = getEventId(error);
   if (id !== undefined) setEventId(finished, id);
   return finished;
 }

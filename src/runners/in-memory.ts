@@ -2,7 +2,6 @@ import type { BaseEvent } from "@ag-ui/core";
 import { Observable, type Subscriber } from "rxjs";
 import { compactEvents } from "../events/compact.js";
 import { messagesFromEvents } from "../events/messages.js";
-import { replayEvent } from "../events/replay.js";
 import { type AgentEvent, type AgentMessage, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
 import {
@@ -167,7 +166,7 @@ export class InMemoryAgentRunner extends AgentRunner {
         subscriber.complete();
         return;
       }
-      for (const run of thread.runs) for (const event of run.events) subscriber.next(replayEvent(event, thread.id, run.runId) as BaseEvent);
+      for (const run of thread.runs) for (const event of run.events) subscriber.next(event as BaseEvent);
       const active = thread.active;
       if (active === undefined || active.session.isEnded) {
         subscriber.complete();

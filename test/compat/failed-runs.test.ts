@@ -9,7 +9,8 @@ import { setLogger } from "../../src/logger.js";
 import { ScriptedAgent, agentThrows, echoReply, lastUserText, replyMessageId, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientAgent, type CoreClient, type CoreError, coreClients } from "./clients.js";
-import { ids, installBrowserGlobals, transcript, waitUntil } from "./support.js";
+import { closeRunner, compatRunners } from "./runners.js";
+import { ids, installBrowserGlobals, postForEvents, runInput, transcript, waitUntil } from "./support.js";
 
 installBrowserGlobals();
 
@@ -27,8 +28,10 @@ const script: Script = (input) => {
   ];
 };
 
+describe.each(compatRunners)("$name", (runnerKind) => {
 describe.each(coreClients)("$name: a thread with a failed run", (factory) => {
   let server: TestServer;
+  const runner = runnerKind.create();
   const errors: CoreError[] = [];
   const slug = factory.name.replace(/[^a-z0-9]+/gi, "-");
   const threadId = `failed-${slug}`;
@@ -36,12 +39,13 @@ describe.each(coreClients)("$name: a thread with a failed run", (factory) => {
 
   beforeAll(async () => {
     setLogger({ info() {}, warn() {}, error() {} }); // the crash is logged server-side on purpose
-    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script, delayMs: 1 }) } });
+    const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script, delayMs: 1 }) } });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
   });
   afterAll(async () => {
     setLogger();
     await server.close();
+    await closeRunner(runner);
   });
   afterEach(() => void (errors.length = 0));
 
@@ -93,4 +97,62 @@ describe.each(coreClients)("$name: a thread with a failed run", (factory) => {
     expect(ids(agent.messages)).toEqual(ids(firstTab.messages));
     expect(transcript(agent.messages)).toEqual(transcript(firstTab.messages));
   });
+
+  it("when the latest run failed, a reload restores the messages and reports that failure (safely) at most once", async () => {
+    const core = await connectedCore();
+    const agent = core.getAgent("default")!;
+    agent.threadId = `${threadId}-last`;
+    await core.connectAgent({ agent });
+    agent.addMessage({ id: `${slug}-l1`, role: "user", content: "please fail" });
+    await core.runAgent({ agent });
+    const live = structuredClone(agent.messages);
+    errors.length = 0;
+
+    const reloaded = await connectedCore();
+    const again = reloaded.getAgent("default")!;
+    again.threadId = `${threadId}-last`;
+    await reloaded.connectAgent({ agent: again });
+    expect(transcript(again.messages)).toEqual(transcript(live));
+    expect(errors.length).toBeLessThanOrEqual(1);
+    for (const error of errors) {
+      expect(error.code).toBe("agent_run_error_event");
+      expect(error.error.message).not.toContain("sk-test-123");
+    }
+  });
+});
+
+describe("a replay with a failed run, on the wire", () => {
+  let server: TestServer;
+  const runner = runnerKind.create();
+  beforeAll(async () => {
+    setLogger({ info() {}, warn() {}, error() {} });
+    server = await startServer({ runtime: new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script, delayMs: 1 }) } }) });
+  });
+  afterAll(async () => {
+    setLogger();
+    await server.close();
+    await closeRunner(runner);
+  });
+
+  it("a failed run followed by another replays as RUN_FINISHED with its ids; a failed last run keeps its RUN_ERROR", async () => {
+    const threadId = "wire-failed";
+    const history: Array<{ id: string; role: string; content: string }> = [];
+    for (const [runId, text] of [["r1", "hello"], ["r2", "please fail"], ["r3", "again"], ["r4", "please fail again"]]) {
+      history.push({ id: `u-${runId}`, role: "user", content: text });
+      await postForEvents(`${server.runtimeUrl}/agent/default/run`, runInput(threadId, runId, history));
+    }
+    const replay = await postForEvents(`${server.runtimeUrl}/agent/default/connect`, runInput(threadId, "c1"));
+    const terminals = replay.filter((e) => e.type === "RUN_FINISHED" || e.type === "RUN_ERROR");
+    expect(terminals.map((e) => [e.type, e.runId])).toEqual([
+      ["RUN_FINISHED", "r1"],
+      ["RUN_FINISHED", "r2"],
+      ["RUN_FINISHED", "r3"],
+      ["RUN_ERROR", undefined],
+    ]);
+    expect(terminals[1]).toEqual({ type: "RUN_FINISHED", threadId, runId: "r2" });
+    // Only the connect stream is adjusted: the stored history keeps both errors.
+    const stored = (await (await fetch(`${server.runtimeUrl}/threads/${threadId}/events`)).json()) as { events: Array<{ type: string }> };
+    expect(stored.events.filter((e) => e.type === "RUN_ERROR")).toHaveLength(2);
+  });
+});
 });

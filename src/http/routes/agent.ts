@@ -3,6 +3,7 @@ import { logger } from "../../logger.js";
 import { ThreadAgentMismatchError, ThreadBusyError, ThreadNotFoundError } from "../../runners/agent-runner.js";
 import { RunSession } from "../../runners/run-session.js";
 import type { AgentEvent } from "../../events/types.js";
+import { closeFailedRunsBeforeNextRun } from "../../events/replay.js";
 import type { RequestContext } from "../context.js";
 import { HttpError, jsonResponse } from "../errors.js";
 import { mergeAgentHeaders } from "../forward-headers.js";
@@ -51,7 +52,7 @@ export async function handleConnect(ctx: RequestContext): Promise<Response> {
     headers: forwardedHeaders(ctx, agent),
     lastEventId: lastEventId ?? undefined,
   });
-  return ctx.stream(source);
+  return ctx.stream(closeFailedRunsBeforeNextRun(source));
 }
 
 /** `POST /agent/:agentId/stop/:threadId`: ends the thread's active run (optionally only `runId`). */
