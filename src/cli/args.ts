@@ -1,8 +1,12 @@
+import { parseStorageFlag, STORAGE_HELP, type StorageArgs } from "../runners/select-runner.js";
+
 export interface ServeArgs {
   command: "serve" | "help" | "version";
   port: number;
   host: string;
   basePath: string;
+  /** Where threads are kept: --db, --memory and the retention flags. */
+  storage: StorageArgs;
   /** How long open runs may continue after SIGTERM/SIGINT before they are stopped. */
   shutdownTimeoutMs: number;
 }
@@ -14,6 +18,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     port: env.PORT ? parsePort(env.PORT, "PORT") : 3001,
     host: env.HOST ?? "0.0.0.0",
     basePath: "/api/copilotkit",
+    storage: {},
     shutdownTimeoutMs: 10_000,
   };
   const rest = [...argv];
@@ -56,6 +61,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         args.command = "version";
         break;
       default:
+        if (parseStorageFlag(flag, value, args.storage)) break;
         throw new Error(`Unknown option '${flag}'. Try: copilot-runtime --help`);
     }
   }
@@ -76,4 +82,5 @@ Usage:
 
 Environment:
   PORT, HOST            defaults for --port and --host
-`;
+
+${STORAGE_HELP}`;

@@ -6,6 +6,7 @@ import { DemoAgent } from "../agents/demo.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
+import { selectRunner, type SelectedRunner } from "../runners/select-runner.js";
 
 async function main(): Promise<void> {
   let args;
@@ -24,13 +25,22 @@ async function main(): Promise<void> {
     return;
   }
 
-  const runtime = new CopilotRuntime({ agents: { default: new DemoAgent() } });
+  let storage: SelectedRunner;
+  try {
+    storage = await selectRunner(args.storage, process.env, process.cwd());
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+  console.log(`threads: ${storage.description}`);
+  console.log("threads: no identifyUser, so every caller is one anonymous user who sees every thread");
+  const runtime = new CopilotRuntime({ agents: { default: new DemoAgent() }, runner: storage.runner });
   const app = createCopilotEndpoint({ runtime, basePath: args.basePath });
   const server = serve({ fetch: app.fetch, port: args.port, hostname: args.host }, (info: AddressInfo) => {
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     console.log(
       `copilot-runtime ${VERSION} listening on http://${shownHost}:${info.port}${args.basePath} ` +
-        `(agent "default": demo agent, no API key needed; runner: in-memory)`,
+        `(agent "default": demo agent, no API key needed; threads: ${storage.description})`,
     );
   });
 
@@ -41,6 +51,7 @@ async function main(): Promise<void> {
     console.log(`${signal} received: no new connections; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
     server.close();
     await runtime.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs });
+    await storage?.close();
     // Streams end once their runs have; give the last frames a moment to flush.
     setTimeout(() => {
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
