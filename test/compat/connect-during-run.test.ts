@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { closeRunner, compatRunners } from "./runners.js";
 import type { BaseEvent } from "@ag-ui/core";
 import { Observable } from "rxjs";
-import type { AgentRunnerConnectRequest } from "../../src/runners/agent-runner.js";
+import type { AgentRunner, AgentRunnerConnectRequest } from "../../src/runners/agent-runner.js";
 import { ScriptedAgent, echoReply, lastUserText, textReply, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type CoreClient, type CoreError, coreClients } from "./clients.js";
@@ -36,22 +36,24 @@ function gatedScript(): { script: Script; open: () => void } {
   };
 }
 
-/** Tells the test when the server has attached a connect to a thread. */
-class ConnectWatchingRunner extends InMemoryAgentRunner {
-  readonly connected: string[] = [];
-  override connect(request: AgentRunnerConnectRequest): Observable<BaseEvent> {
-    const source = super.connect(request);
-    return new Observable<BaseEvent>((subscriber) => {
-      const subscription = source.subscribe(subscriber);
-      this.connected.push(request.threadId);
+/** Records each thread a connect subscribes to, so the test knows the server has attached it. */
+function watchConnects(runner: AgentRunner): string[] {
+  const connected: string[] = [];
+  const connect = runner.connect.bind(runner);
+  runner.connect = (request: AgentRunnerConnectRequest) =>
+    new Observable<BaseEvent>((subscriber) => {
+      const subscription = connect(request).subscribe(subscriber);
+      connected.push(request.threadId);
       return subscription;
     });
-  }
+  return connected;
 }
 
+describe.each(compatRunners)("$name", (runnerKind) => {
 describe.each(coreClients)("$name: connect during an active run", (factory) => {
   let server: TestServer;
-  const runner = new ConnectWatchingRunner();
+  const runner = runnerKind.create();
+  const connected = watchConnects(runner);
   const gated = gatedScript();
   const errors: CoreError[] = [];
   const slug = factory.name.replace(/[^a-z0-9]+/gi, "-");
@@ -60,7 +62,10 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
     const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script: gated.script, delayMs: 1 }) } });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await closeRunner(runner);
+  });
   afterEach(() => expect(errors.map((e) => `${e.code}: ${e.error?.message}`)).toEqual([]));
 
   async function connectedCore(): Promise<CoreClient> {
@@ -94,7 +99,7 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
     const watcher = reader.getAgent("default")!;
     watcher.threadId = threadId;
     const connect = reader.connectAgent({ agent: watcher }); // follows the live run to its end
-    await waitUntil(() => runner.connected.includes(threadId), "the server to attach the connect");
+    await waitUntil(() => connected.includes(threadId), "the server to attach the connect");
     expect(await runner.isRunning({ threadId })).toBe(true);
     gated.open();
     await Promise.all([run, connect]);
@@ -122,10 +127,10 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
     const reader = await connectedCore();
     const watcher = reader.getAgent("default")!;
     watcher.threadId = threadId;
-    const attachedBefore = runner.connected.filter((id) => id === threadId).length;
+    const attachedBefore = connected.filter((id) => id === threadId).length;
     const first = reader.connectAgent({ agent: watcher });
     const second = reader.connectAgent({ agent: watcher }); // detaches the first, as a remount does
-    await waitUntil(() => runner.connected.filter((id) => id === threadId).length >= attachedBefore + 1, "a connect to attach");
+    await waitUntil(() => connected.filter((id) => id === threadId).length >= attachedBefore + 1, "a connect to attach");
     gated.open();
     await Promise.all([run, first, second]);
 
@@ -138,11 +143,15 @@ describe.each(coreClients)("$name: connect during an active run", (factory) => {
 describe("connect during an active run, on the wire", () => {
   let server: TestServer;
   const gated = gatedScript();
+  const runner = runnerKind.create();
   beforeAll(async () => {
-    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: gated.script, delayMs: 1 }) } });
+    const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script: gated.script, delayMs: 1 }) } });
     server = await startServer({ runtime });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await closeRunner(runner);
+  });
 
   const post = (path: string, body: unknown) =>
     fetch(`${server.runtimeUrl}${path}`, {
@@ -195,4 +204,5 @@ describe("connect during an active run, on the wire", () => {
       .join("");
     expect(text).toBe(LIVE_REPLY);
   });
+});
 });

@@ -10,19 +10,20 @@
 import { z } from "zod";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
 import { ScriptedAgent, echoReply, frontendToolCall, longReply } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientAgent, type ClientEvent, type CoreClient, type CoreError, coreClients } from "./clients.js";
+import { closeRunner, compatRunners } from "./runners.js";
 import { deferred, ids, installBrowserGlobals, transcript, waitUntil } from "./support.js";
 
 installBrowserGlobals();
 
 const LONG_WORDS = 5_000;
 
+describe.each(compatRunners)("$name", (runnerKind) => {
 describe.each(coreClients)("$name", (factory) => {
   let server: TestServer;
-  const runner = new InMemoryAgentRunner();
+  const runner = runnerKind.create();
   const errors: CoreError[] = [];
   const slug = factory.name.replace(/[^a-z0-9]+/gi, "-");
   const threadA = `thread-a-${slug}`;
@@ -41,7 +42,10 @@ describe.each(coreClients)("$name", (factory) => {
     });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await closeRunner(runner);
+  });
   afterEach(() => {
     // Every error the core reports (failed /info, failed run or connect, RUN_ERROR events).
     expect(errors.map((e) => `${e.code}: ${e.error?.message}`)).toEqual([]);
@@ -209,4 +213,5 @@ describe.each(coreClients)("$name", (factory) => {
     expect(shape(reloaded.messages)).toEqual(expected);
     expect(ids(reloaded.messages)).toEqual(ids(agent.messages));
   });
+});
 });

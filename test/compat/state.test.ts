@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { closeRunner, compatRunners } from "./runners.js";
 import { AgentRecorder, ScriptedAgent, replyMessageId, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientAgent, type CoreClient, type CoreError, coreClients } from "./clients.js";
@@ -37,7 +37,9 @@ const stateScript = (deltas: boolean): Script => (input) => {
 
 type StatefulAgent = ClientAgent & { state: unknown };
 
+describe.each(compatRunners)("$name", (runnerKind) => {
 describe.each(coreClients)("$name: shared state", (factory) => {
+  const runner = runnerKind.create();
   let server: TestServer;
   const recorder = new AgentRecorder();
   const errors: CoreError[] = [];
@@ -50,10 +52,13 @@ describe.each(coreClients)("$name: shared state", (factory) => {
 
   beforeAll(async () => {
     const script = stateScript(deltas);
-    const runtime = new CopilotRuntime({ runner: new InMemoryAgentRunner(), agents: { default: new ScriptedAgent({ script, delayMs: 1, recorder }) } });
+    const runtime = new CopilotRuntime({ runner, agents: { default: new ScriptedAgent({ script, delayMs: 1, recorder }) } });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await closeRunner(runner);
+  });
   afterEach(() => expect(errors.map((e) => `${e.code}: ${e.error?.message}`)).toEqual([]));
 
   async function openThread(): Promise<{ core: CoreClient; agent: StatefulAgent }> {
@@ -80,4 +85,5 @@ describe.each(coreClients)("$name: shared state", (factory) => {
     const reloaded = await openThread();
     expect(reloaded.agent.state).toEqual({ count: 2, items: ["pear"] });
   });
+});
 });

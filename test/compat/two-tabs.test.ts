@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { closeRunner, compatRunners } from "./runners.js";
 import { ScriptedAgent, textReply } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientAgent, type CoreClient, type CoreError, coreClients, httpAgentClients } from "./clients.js";
@@ -31,9 +31,10 @@ function gatedAgent() {
   };
 }
 
+describe.each(compatRunners)("$name", (runnerKind) => {
 describe.each(coreClients)("$name: two tabs on one thread", (factory) => {
   let server: TestServer;
-  const runner = new InMemoryAgentRunner();
+  const runner = runnerKind.create();
   const slug = factory.name.replace(/[^a-z0-9]+/gi, "-");
   const gated = gatedAgent();
   beforeEach(() => gated.reset());
@@ -42,7 +43,10 @@ describe.each(coreClients)("$name: two tabs on one thread", (factory) => {
     const runtime = new CopilotRuntime({ runner, agents: { default: gated.agent } });
     server = await startServer({ runtime, mode: factory.expectedTransport === "single" ? "single-route" : "multi-route" });
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await closeRunner(runner);
+  });
 
   async function openTab(threadId: string): Promise<{ core: CoreClient; agent: ClientAgent; errors: CoreError[] }> {
     const core = factory.create({ runtimeUrl: server.runtimeUrl });
@@ -105,6 +109,7 @@ describe.each(coreClients)("$name: two tabs on one thread", (factory) => {
     expect(String(reopened.agent.messages[1].content).split(" ")).toHaveLength(WORDS);
     expect(new Set(ids(reopened.agent.messages)).size).toBe(2);
   });
+});
 });
 
 describe.each(httpAgentClients)("$name HttpAgent on a busy thread", (client) => {
