@@ -55,3 +55,10 @@ export type {
   ToolDefinition,
   ToolExecutionContext,
 } from "./agents/built-in/index.js";
+export { defineConfig } from "./cli/define-config.js";
+export type {
+  CopilotRuntimeConfig,
+  CopilotRuntimeConfigContext,
+  CopilotRuntimeConfigFactory,
+  CopilotRuntimeConfigRuntimeOptions,
+} from "./cli/define-config.js";

@@ -2,11 +2,12 @@
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { createCopilotEndpoint } from "../adapters/hono.js";
-import { DemoAgent } from "../agents/demo.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
 import { selectRunner, type SelectedRunner } from "../runners/select-runner.js";
+import { CliStartupError } from "./errors.js";
+import { prepareServe, type ServeSetup } from "./startup.js";
 
 async function main(): Promise<void> {
   let args;
@@ -25,22 +26,36 @@ async function main(): Promise<void> {
     return;
   }
 
-  let storage: SelectedRunner;
+  let setup: ServeSetup;
   try {
-    storage = await selectRunner(args.storage, process.env, process.cwd());
+    setup = await prepareServe(args, process.env, process.cwd());
   } catch (error) {
-    console.error((error as Error).message);
-    process.exit(1);
+    if (!(error instanceof CliStartupError)) throw error;
+    console.error(error.message);
+    process.exit(error.exitCode);
   }
-  console.log(`threads: ${storage.description}`);
-  console.log("threads: no identifyUser, so every caller is one anonymous user who sees every thread");
-  const runtime = new CopilotRuntime({ agents: { default: new DemoAgent() }, runner: storage.runner });
-  const app = createCopilotEndpoint({ runtime, basePath: args.basePath });
+  args = { ...args, ...setup.args };
+  for (const line of setup.lines) console.log(line);
+  let storage: SelectedRunner | undefined;
+  if (setup.runtimeOptions.runner === undefined) {
+    try {
+      storage = await selectRunner(args.storage, process.env, process.cwd());
+    } catch (error) {
+      console.error((error as Error).message);
+      process.exit(1);
+    }
+    console.log(`threads: ${storage.description}`);
+  }
+  if (setup.runtimeOptions.identifyUser === undefined) {
+    console.log("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
+  }
+  const runtime = new CopilotRuntime({ ...setup.runtimeOptions, runner: setup.runtimeOptions.runner ?? storage!.runner });
+  const app = createCopilotEndpoint({ ...setup.endpointOptions, runtime, basePath: args.basePath });
   const server = serve({ fetch: app.fetch, port: args.port, hostname: args.host }, (info: AddressInfo) => {
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     console.log(
       `copilot-runtime ${VERSION} listening on http://${shownHost}:${info.port}${args.basePath} ` +
-        `(agent "default": demo agent, no API key needed; threads: ${storage.description})`,
+        `(${setup.agentSummary}; threads: ${storage?.description ?? "runner from the config file"})`,
     );
   });
 

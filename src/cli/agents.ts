@@ -1,0 +1,118 @@
+/**
+ * Which agent `copilot-runtime serve` runs when no config file registers agents: a BuiltInAgent on the
+ * model of the provider whose API key is in the environment, or the demo agent when there is none.
+ */
+import { BuiltInAgent } from "../agents/built-in/agent.js";
+import { parseModelId, type KnownProvider } from "../agents/built-in/resolve-model.js";
+import { DemoAgent } from "../agents/demo.js";
+import type { AgentLike } from "../agents/agent-like.js";
+import { OpenAITranscriptionService } from "../transcription/openai.js";
+import type { TranscriptionService } from "../transcription/transcription-service.js";
+import { CliStartupError } from "./errors.js";
+
+type Env = Record<string, string | undefined>;
+
+/** The environment variable that picks the model, e.g. `openai/gpt-4o`; `demo` forces the demo agent. */
+export const MODEL_VARIABLE = "COPILOT_RUNTIME_MODEL";
+
+/**
+ * Providers in the order their keys are looked for, each with the model used when
+ * `COPILOT_RUNTIME_MODEL` is not set: capable, fast, tool-calling models that are not reasoning-only,
+ * so a chat answers without a long silent pause.
+ */
+export const PROVIDER_DEFAULTS: ReadonlyArray<{ provider: KnownProvider; keys: readonly string[]; model: string }> = [
+  // The key names match BuiltInAgent's own lookup (src/agents/built-in/resolve-model.ts).
+  { provider: "openai", keys: ["OPENAI_API_KEY"], model: "openai/gpt-4.1" },
+  { provider: "anthropic", keys: ["ANTHROPIC_API_KEY"], model: "anthropic/claude-sonnet-4-5" },
+  { provider: "google", keys: ["GOOGLE_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY"], model: "google/gemini-2.5-flash" },
+];
+
+/** What the environment asks for: a BuiltInAgent on a model, or the demo agent. */
+export type ModelSelection =
+  | {
+      kind: "built-in";
+      /** Normalised `provider/model`. */
+      model: string;
+      provider: KnownProvider;
+      /** The environment variable holding the provider's key (its value is never kept or printed). */
+      keyVariable: string;
+      /** Whether the model was named by `COPILOT_RUNTIME_MODEL` or is the provider's default. */
+      source: "env" | "default";
+    }
+  | { kind: "demo"; reason: "no-key" | "forced" };
+
+function firstKey(env: Env, names: readonly string[]): string | undefined {
+  return names.find((name) => Boolean(env[name]?.trim()));
+}
+
+/**
+ * Picks the model from the environment. Pure: reads only `env`.
+ * `COPILOT_RUNTIME_MODEL` wins (and then its provider's key must be set); otherwise the first provider
+ * with a key (OpenAI, Anthropic, Google) gets its default model; with no key, the demo agent.
+ * Throws a {@link CliStartupError} for a malformed model, an unknown provider or a missing key.
+ *
+ * @example
+ * ```ts
+ * selectModel({ ANTHROPIC_API_KEY: "sk-ant-..." }); // { kind: "built-in", model: "anthropic/claude-sonnet-4-5", ... }
+ * selectModel({ OPENAI_API_KEY: "sk-...", COPILOT_RUNTIME_MODEL: "openai:gpt-4o" }); // model "openai/gpt-4o"
+ * selectModel({}); // { kind: "demo", reason: "no-key" }
+ * ```
+ */
+export function selectModel(env: Env): ModelSelection {
+  const requested = env[MODEL_VARIABLE]?.trim();
+  if (requested) {
+    if (requested.toLowerCase() === "demo") return { kind: "demo", reason: "forced" };
+    let parsed;
+    try {
+      parsed = parseModelId(requested);
+    } catch (error) {
+      throw new CliStartupError(`${MODEL_VARIABLE}: ${(error as Error).message} Or set it to "demo" for the demo agent.`);
+    }
+    const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === parsed.provider)!;
+    const keyVariable = firstKey(env, entry.keys);
+    if (!keyVariable) {
+      throw new CliStartupError(
+        `${MODEL_VARIABLE}=${requested} needs an API key for "${parsed.provider}": set ${entry.keys.join(" or ")}.`,
+      );
+    }
+    return { kind: "built-in", model: `${parsed.provider}/${parsed.modelId}`, provider: parsed.provider, keyVariable, source: "env" };
+  }
+  for (const entry of PROVIDER_DEFAULTS) {
+    const keyVariable = firstKey(env, entry.keys);
+    if (keyVariable) return { kind: "built-in", model: entry.model, provider: entry.provider, keyVariable, source: "default" };
+  }
+  return { kind: "demo", reason: "no-key" };
+}
+
+/** The agent for a selection, and a line saying which it is (never a key). */
+export function createSelectedAgent(selection: ModelSelection): { agent: AgentLike; description: string } {
+  if (selection.kind === "demo") {
+    const why =
+      selection.reason === "forced"
+        ? `${MODEL_VARIABLE}=demo`
+        : "no provider key: set OPENAI_API_KEY, ANTHROPIC_API_KEY or GOOGLE_API_KEY for a real model";
+    return { agent: new DemoAgent(), description: `demo agent (${why})` };
+  }
+  const agent = new BuiltInAgent({ model: selection.model, description: `An assistant on ${selection.model}.` });
+  const why =
+    selection.source === "env"
+      ? `from ${MODEL_VARIABLE}; key from ${selection.keyVariable}`
+      : `${selection.keyVariable} is set; choose another model with ${MODEL_VARIABLE}`;
+  return { agent, description: `BuiltInAgent, model ${selection.model} (${why})` };
+}
+
+/**
+ * `/transcribe` through OpenAI when `OPENAI_API_KEY` is set (with `OPENAI_BASE_URL` if given), and a
+ * line saying so either way.
+ *
+ * @example
+ * ```ts
+ * selectTranscription({}); // { service: undefined, description: "off (set OPENAI_API_KEY to enable /transcribe)" }
+ * ```
+ */
+export function selectTranscription(env: Env): { service?: TranscriptionService; description: string } {
+  const apiKey = env.OPENAI_API_KEY?.trim();
+  if (!apiKey) return { description: "off (set OPENAI_API_KEY to enable /transcribe)" };
+  const service = new OpenAITranscriptionService({ apiKey, baseURL: env.OPENAI_BASE_URL?.trim() || undefined });
+  return { service, description: `/transcribe on: OpenAI ${service.model} (OPENAI_API_KEY is set)` };
+}

@@ -1,0 +1,88 @@
+/**
+ * The shape of `copilot-runtime.config.{ts,mjs,js}`, the file `copilot-runtime serve` loads to register
+ * agents and runtime options. No Node-only imports: this is part of the public API.
+ */
+import type { AgentsOption, CopilotRuntimeOptions } from "../runtime.js";
+import type { CopilotCorsConfig } from "../http/cors.js";
+import type { TranscriptionService } from "../transcription/transcription-service.js";
+
+/**
+ * Options of the {@link CopilotRuntime} the CLI builds. `transcriptionService: false` turns `/transcribe`
+ * off even when `OPENAI_API_KEY` is set (by default the CLI enables it then).
+ */
+export interface CopilotRuntimeConfigRuntimeOptions extends Omit<CopilotRuntimeOptions, "agents" | "transcriptionService"> {
+  transcriptionService?: TranscriptionService | false;
+}
+
+/**
+ * What a config file exports. Command-line flags win over the file, and `PORT`/`HOST` in the
+ * environment win over `port`/`host` (hosting platforms set them).
+ */
+export interface CopilotRuntimeConfig {
+  /**
+   * The agents by id (the id is the `agent` a client names; `default` is the one used when it names none):
+   * `BuiltInAgent`s, `HttpAgent`s pointing at remote AG-UI servers, instances of your own `AbstractAgent`
+   * subclasses, or a promise of such a record, or a per-request factory. Left out, the CLI picks the agent
+   * from the environment, as without a config file.
+   */
+  agents?: AgentsOption;
+  /** Runtime options: `identifyUser`, `beforeRequestMiddleware`, `afterRequestMiddleware`, `forwardHeaders`, `runner`, `transcriptionService`. */
+  runtime?: CopilotRuntimeConfigRuntimeOptions;
+  /** Where the endpoint answers. Default `/api/copilotkit`; `--base-path` wins. */
+  basePath?: string;
+  /** Default 3001; `--port` and `PORT` win. */
+  port?: number;
+  /** Default `0.0.0.0`; `--host` and `HOST` win. */
+  host?: string;
+  /** CORS: permissive (`*`, no credentials) by default; `false` turns it off. */
+  cors?: boolean | CopilotCorsConfig;
+  /** Limits of the HTTP endpoint. */
+  endpoint?: {
+    /** Largest accepted JSON body, in bytes. Default 10 MB. */
+    maxBodyBytes?: number;
+    /** Largest accepted audio upload for `/transcribe`, in bytes. Default 25 MB. */
+    maxAudioBytes?: number;
+    /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
+    heartbeatMs?: number;
+  };
+}
+
+/** What a config factory receives. */
+export interface CopilotRuntimeConfigContext {
+  /** The environment the CLI runs in. */
+  env: Record<string, string | undefined>;
+}
+
+/** A config computed at start-up, for setups that need to await something first. */
+export type CopilotRuntimeConfigFactory = (
+  context: CopilotRuntimeConfigContext,
+) => CopilotRuntimeConfig | Promise<CopilotRuntimeConfig>;
+
+/**
+ * Types a config file's default export; returns it unchanged.
+ *
+ * @example
+ * ```ts
+ * // copilot-runtime.config.mjs (or .ts with a TypeScript loader)
+ * import { BuiltInAgent, defineConfig } from "copilot-runtime";
+ * import { HttpAgent } from "@ag-ui/client";
+ *
+ * export default defineConfig({
+ *   agents: {
+ *     default: new BuiltInAgent({ model: "openai/gpt-4.1", prompt: "You are a helpful assistant." }),
+ *     research: new HttpAgent({ url: "http://localhost:8000/agent" }),
+ *   },
+ *   runtime: {
+ *     identifyUser: (request) => ({ id: request.headers.get("x-user-id") ?? "anonymous" }),
+ *   },
+ *   basePath: "/api/copilotkit",
+ * });
+ * ```
+ */
+export function defineConfig(config: CopilotRuntimeConfig): CopilotRuntimeConfig;
+export function defineConfig(config: CopilotRuntimeConfigFactory): CopilotRuntimeConfigFactory;
+export function defineConfig(
+  config: CopilotRuntimeConfig | CopilotRuntimeConfigFactory,
+): CopilotRuntimeConfig | CopilotRuntimeConfigFactory {
+  return config;
+}

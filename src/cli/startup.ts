@@ -1,0 +1,125 @@
+/**
+ * Everything `copilot-runtime serve` decides before it listens: the config file, the agents, the
+ * runtime and endpoint options, and the lines that tell the user what was chosen.
+ */
+import type { AgentLike } from "../agents/agent-like.js";
+import type { CopilotEndpointOptions } from "../adapters/hono.js";
+import type { CopilotRuntimeOptions } from "../runtime.js";
+import { createSelectedAgent, MODEL_VARIABLE, selectModel, selectTranscription } from "./agents.js";
+import type { ServeArgs } from "./args.js";
+import { findConfigFile, loadConfig, type LoadedConfig } from "./config.js";
+
+type Env = Record<string, string | undefined>;
+
+/** What `serve` runs with. */
+export interface ServeSetup {
+  /** Settings from the config file for what no flag (or PORT/HOST) set; spread over the parsed arguments. */
+  args: Partial<Pick<ServeArgs, "port" | "host" | "basePath">>;
+  runtimeOptions: CopilotRuntimeOptions;
+  endpointOptions: Pick<CopilotEndpointOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs">;
+  /** Lines to print before listening: config file, each agent, transcription. */
+  lines: string[];
+  /** A short form for the listening line, e.g. `agent "default": BuiltInAgent openai/gpt-4.1`. */
+  agentSummary: string;
+}
+
+/**
+ * Loads the config file (from `--config` or the working directory), else picks the agent from the
+ * environment, and enables `/transcribe` when `OPENAI_API_KEY` is set and the config does not decide.
+ * Throws a {@link CliStartupError} for anything the user must fix.
+ *
+ * @example
+ * ```ts
+ * const setup = await prepareServe(parseArgs(process.argv.slice(2)), process.env, process.cwd());
+ * const runtime = new CopilotRuntime(setup.runtimeOptions);
+ * ```
+ */
+export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Promise<ServeSetup> {
+  const lines: string[] = [];
+  const path = findConfigFile(cwd, args.configPath);
+  const config: LoadedConfig | undefined = path ? await loadConfig(path, env) : undefined;
+  if (config) lines.push(`config: ${config.path}${config.loadedWith === "typescript" ? " (transpiled with typescript)" : ""}`);
+
+  let agents: CopilotRuntimeOptions["agents"];
+  let agentSummary: string;
+  if (config?.agents !== undefined) {
+    agents = config.agents;
+    if (typeof config.agents === "function") {
+      lines.push("agents: chosen per request by the config's agents function");
+      agentSummary = "agents: per request";
+    } else {
+      const entries = Object.entries(config.agents);
+      for (const [id, agent] of entries) lines.push(`agent "${id}": ${describeAgent(agent)}`);
+      agentSummary = entries.length === 1 ? `agent "${entries[0][0]}": ${describeAgent(entries[0][1])}` : `agents: ${entries.map(([id]) => id).join(", ")}`;
+    }
+    if (env[MODEL_VARIABLE]?.trim()) lines.push(`${MODEL_VARIABLE} ignored: the config file registers the agents`);
+  } else {
+    const selected = createSelectedAgent(selectModel(env));
+    agents = { default: selected.agent };
+    lines.push(`agent "default": ${selected.description}`);
+    agentSummary = `agent "default": ${describeAgent(selected.agent)}`;
+  }
+
+  const { transcriptionService: configuredTranscription, ...runtime } = config?.runtime ?? {};
+  let transcriptionService;
+  if (configuredTranscription === false) {
+    lines.push("transcription: off (the config file sets transcriptionService: false)");
+  } else if (configuredTranscription !== undefined) {
+    transcriptionService = configuredTranscription;
+    lines.push(`transcription: /transcribe on (${nameOf(configuredTranscription)} from the config file)`);
+  } else {
+    const selected = selectTranscription(env);
+    transcriptionService = selected.service;
+    lines.push(`transcription: ${selected.description}`);
+  }
+  if (runtime.runner) lines.push(`runner: ${nameOf(runtime.runner)} from the config file`);
+
+  const given = new Set(args.given ?? []);
+  const overrides: ServeSetup["args"] = {};
+  if (config?.port !== undefined && !given.has("port")) overrides.port = config.port;
+  if (config?.host !== undefined && !given.has("host")) overrides.host = config.host;
+  if (config?.basePath !== undefined && !given.has("basePath")) overrides.basePath = config.basePath;
+
+  return {
+    args: overrides,
+    runtimeOptions: { ...runtime, agents, transcriptionService },
+    endpointOptions: { ...(config?.cors !== undefined ? { cors: config.cors } : {}), ...config?.endpoint },
+    lines,
+    agentSummary,
+  };
+}
+
+/**
+ * One line about an agent: its class, and its model (BuiltInAgent) or URL (HttpAgent), without
+ * credentials.
+ */
+export function describeAgent(agent: AgentLike): string {
+  const model = (agent as { configuration?: { model?: unknown } }).configuration?.model;
+  if (model !== undefined) return `${nameOf(agent, "BuiltInAgent")}, model ${typeof model === "string" ? model : describeModelObject(model)}`;
+  const url = (agent as { url?: unknown }).url;
+  if (typeof url === "string") return `${nameOf(agent, "HttpAgent")} -> ${withoutCredentials(url)}`;
+  return nameOf(agent, "agent");
+}
+
+/** The class name, or `fallback` when there is none or a minifier shortened it (`@ag-ui/client`'s HttpAgent is `Vt`). */
+function nameOf(value: object, fallback = "object"): string {
+  const name: unknown = Object.getPrototypeOf(value)?.constructor?.name;
+  return typeof name === "string" && name.length > 3 && name !== "Object" ? name : fallback;
+}
+
+function describeModelObject(model: unknown): string {
+  const { provider, modelId } = (model ?? {}) as { provider?: unknown; modelId?: unknown };
+  return typeof modelId === "string" ? `${typeof provider === "string" ? `${provider} ` : ""}${modelId}` : "(model object)";
+}
+
+function withoutCredentials(raw: string): string {
+  try {
+    const url = new URL(raw);
+    url.username = "";
+    url.password = "";
+    url.search = url.search ? "?..." : "";
+    return url.toString();
+  } catch {
+    return raw;
+  }
+}
