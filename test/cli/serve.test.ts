@@ -16,8 +16,13 @@ interface Started {
 /** Starts `copilot-runtime serve` on a free port and waits for its start-up line. */
 function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does).`);
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--host", "127.0.0.1", ...args], {
-    env: { ...process.env, ...env },
+  // No provider keys (the demo agent must answer) and no database file in the repository.
+  const clean = { ...process.env };
+  for (const name of ["OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY", "COPILOT_RUNTIME_MODEL", "DATABASE_URL"]) {
+    delete clean[name];
+  }
+  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", "--host", "127.0.0.1", "--memory", ...args], {
+    env: { ...clean, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
