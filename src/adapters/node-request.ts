@@ -15,10 +15,12 @@ export interface WebRequestOptions {
 const COLON = 58;
 
 /**
- * Turns a Node `IncomingMessage` into a web `Request`: headers copied once from `rawHeaders`,
- * the body streamed from the socket only when someone reads it (an unread body is left for
- * Node to discard), and a signal that aborts when the client goes away before the response
- * has been sent (`res` `close` without `finish`).
+ * Turns a Node `IncomingMessage` into a web `Request` for the Express adapter, which needs what
+ * a generic bridge cannot know: the full URL (`req.originalUrl`) and a body a parser may have
+ * consumed. (The plain Node adapter uses `@hono/node-server`'s lazier listener.) Headers are
+ * copied once from `rawHeaders`, the body is streamed from the socket only when someone reads
+ * it (an unread body is left for Node to discard), and the signal aborts when the client goes
+ * away before the response has been sent (`res` `close` without `finish`).
  *
  * @example
  * ```ts

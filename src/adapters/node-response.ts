@@ -7,8 +7,9 @@ export type NodeResponseLike = Pick<
 > & { flush?: () => void };
 
 /**
- * Writes a web `Response` to a Node response. Event streams get their headers flushed at once
- * and every chunk written as it arrives (through `compression`'s `flush()` when present); when
+ * Writes a web `Response` to a Node response (the Express adapter's writer). Event streams get
+ * their headers flushed at once and every chunk written as it arrives (through `compression`'s
+ * `flush()` when present, which would otherwise hold them); when
  * the socket's buffer is full the writer waits for `drain` before reading more, so a slow
  * client holds back the producer instead of growing memory. A short body that arrives whole
  * is sent in one write with a `Content-Length`. When the client leaves, the body is cancelled.

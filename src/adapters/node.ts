@@ -1,18 +1,28 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
+import { getRequestListener } from "@hono/node-server";
 import { jsonError } from "../http/errors.js";
+import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
 import { logger } from "../logger.js";
-import { toWebRequest } from "./node-request.js";
-import { sendWebResponse } from "./node-response.js";
 
 /** A `node:http` request listener: `createServer(listener)`. */
 export type CopilotNodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+export interface CopilotNodeHandlerOptions {
+  /**
+   * Let `@hono/node-server` install its lightweight `Request`/`Response` globals (subclasses of
+   * the built-in ones): responses built from strings skip the stream machinery, which roughly
+   * doubles throughput for small JSON answers. Default true, as in `@hono/node-server`.
+   */
+  overrideGlobalObjects?: boolean;
+}
+
 /**
- * Serves any fetch handler (`(Request) => Promise<Response>`) from `node:http`: the request
- * is converted once (streaming body, a signal that aborts when the client leaves) and the
- * response streamed back honouring backpressure, with event-stream headers flushed at once.
- * A handler that throws gets a 500 JSON answer, never a stack trace.
+ * Serves any fetch handler (`(Request) => Promise<Response>`) from `node:http`, through
+ * `@hono/node-server`'s request listener, the field's fastest Node-to-Fetch bridge: the
+ * `Request` is built lazily (a `GET /info` never pays for one), the body streams from the
+ * socket only when read, the request's signal aborts when the client leaves before the
+ * response is complete, event-stream headers go out before the first event, and writes wait
+ * for `drain`. A handler that throws gets a JSON 500, never a stack trace.
  *
  * @example
  * ```ts
@@ -21,27 +31,24 @@ export type CopilotNodeListener = (req: IncomingMessage, res: ServerResponse) =>
  * createServer(createCopilotNodeHandler(handler)).listen(3001);
  * ```
  */
-export function createCopilotNodeHandler(handler: (request: Request) => Response | Promise<Response>): CopilotNodeListener {
-  return async function copilotNodeListener(req, res) {
-    let request: Request;
-    try {
-      request = toWebRequest(req, res);
-    } catch {
-      // Only a Host header that cannot form a URL gets here.
-      return sendWebResponse(res, jsonError(400, "invalid_request", "The request URL or headers are malformed."));
-    }
-    let response: Response;
-    try {
-      response = await handler(request);
-    } catch (error) {
+export function createCopilotNodeHandler(
+  handler: (request: Request) => Response | Promise<Response>,
+  options: CopilotNodeHandlerOptions = {},
+): CopilotNodeListener {
+  const listener = getRequestListener((request) => handler(request), {
+    overrideGlobalObjects: options.overrideGlobalObjects ?? true,
+    errorHandler: (error) => {
+      if (error instanceof Error && error.name === "RequestError") {
+        return jsonError(400, "invalid_request", "The request URL or headers are malformed.");
+      }
       logger.error("the fetch handler threw", error);
-      response = jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
-    }
-    await sendWebResponse(res, response);
-  };
+      return jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
+    },
+  });
+  return (req, res) => listener(req, res);
 }
 
-export type CopilotNodeListenerOptions = CopilotRuntimeHandlerOptions;
+export interface CopilotNodeListenerOptions extends CopilotRuntimeHandlerOptions, CopilotNodeHandlerOptions {}
 
 /**
  * A `node:http` listener serving the runtime under `basePath`, with no framework at all.
@@ -58,5 +65,6 @@ export type CopilotNodeListenerOptions = CopilotRuntimeHandlerOptions;
  * ```
  */
 export function createCopilotNodeListener(options: CopilotNodeListenerOptions): CopilotNodeListener {
-  return createCopilotNodeHandler(createCopilotRuntimeHandler(options));
+  const { overrideGlobalObjects, ...handlerOptions } = options;
+  return createCopilotNodeHandler(createCopilotRuntimeHandler(handlerOptions), { overrideGlobalObjects });
 }

@@ -1,7 +1,7 @@
 /**
- * The Node bridge: backpressure and flushing in the response writer (against a response whose
- * socket buffer the test controls), and connection reuse after bodies the runtime did not
- * read or cut off, over real keep-alive sockets.
+ * Node specifics: the response writer the Express adapter uses (backpressure and flushing,
+ * against a response whose socket buffer the test controls), and the Node listener's
+ * connection reuse after bodies the runtime did not read or cut off, over keep-alive sockets.
  */
 import { EventEmitter } from "node:events";
 import { Agent, createServer, request as httpRequest, type Server } from "node:http";
@@ -74,7 +74,7 @@ function controlledBody() {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe("sendWebResponse", () => {
+describe("sendWebResponse (the Express adapter's writer)", () => {
   it("flushes event-stream headers before the first event exists", async () => {
     const res = new FakeResponse();
     const body = controlledBody();
