@@ -45,6 +45,13 @@ describe("createCopilotEndpoint inside a larger Hono app", () => {
     expect(viaEnvelope.status).toBe(200);
   });
 
+  it("answers other paths with a JSON 404 when served on its own", async () => {
+    const app = createCopilotEndpoint({ runtime: runtime(), basePath: "/api/copilotkit" });
+    const response = await app.request("/elsewhere");
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: "Not found" });
+  });
+
   it("answers at basePath, trailing slash or not, when mounted at the root", async () => {
     const app = new Hono();
     app.route("/", createCopilotEndpoint({ runtime: runtime(), basePath: "/api/copilotkit" }));
