@@ -8,6 +8,8 @@ export interface TableNames {
   runs: string;
   events: string;
   messages: string;
+  /** The last state snapshot of each thread (SQLite; PostgreSQL keeps it on the thread row). */
+  state: string;
   /** PostgreSQL only: the sequence behind `threads.activity`. */
   activity: string;
 }
@@ -33,6 +35,7 @@ export function tableNames(prefix: string, schema?: string): TableNames {
     runs: qualify("runs"),
     events: qualify("events"),
     messages: qualify("thread_messages"),
+    state: qualify("thread_state"),
     activity: qualify("thread_activity_seq"),
   };
 }

@@ -131,7 +131,10 @@ export class DurableAgentRunner extends AgentRunner {
         now,
         leaseExpiresAt: now + this.leaseMs,
         inputMessageIds,
-        describeInput: (known) => JSON.stringify({ ...input, messages: input.messages.filter((m) => !known.has(m.id)) }),
+        // Kept for recovery only (a run that died before RUN_STARTED was stored): the new
+        // messages are what matters, and tools/context would make every run start heavier.
+        describeInput: (known) =>
+          JSON.stringify({ threadId, runId: input.runId, messages: input.messages.filter((m) => !known.has(m.id)) }),
       });
       switch (result.kind) {
         case "started": {

@@ -101,53 +101,47 @@ export class PostgresStore implements DurableStore {
     const { t } = this;
     const client = await this.pool.connect();
     try {
-      await client.query("BEGIN");
-      await client.query(
-        `INSERT INTO ${t.threads} (id, agent_id, owner_id, created_at, updated_at, activity)
-         VALUES ($1, $2, $3, $4, $4, nextval('${t.activity}')) ON CONFLICT (id) DO NOTHING`,
-        [request.threadId, request.agentId, request.ownerId, request.now],
-      );
-      const { rows } = await client.query<{ agent_id: string; owner_id: string; active_run_seq: string | null; next_seq: string }>(
-        `SELECT agent_id, owner_id, active_run_seq,
-                GREATEST(last_seq, (SELECT COALESCE(MAX(seq), 0) FROM ${t.events} WHERE thread_id = $1)) + 1 AS next_seq
-         FROM ${t.threads} WHERE id = $1 FOR UPDATE`,
-        [request.threadId],
+      // Four round trips, and no wait for the WAL flush: the run's first event write is a
+      // synchronous commit, which makes this one durable too before any client sees anything.
+      await client.query("BEGIN; SET LOCAL synchronous_commit TO OFF");
+      // Creates the thread or locks the existing row (ON CONFLICT DO UPDATE), and reads
+      // everything the decision needs in the same statement.
+      const { rows } = await client.query<
+        { agent_id: string; owner_id: string; active_run_seq: string | null; next_seq: string; known: string[] } & Partial<RunDbRow>
+      >(
+        `WITH thread AS (
+           INSERT INTO ${t.threads} (id, agent_id, owner_id, created_at, updated_at, activity)
+           VALUES ($1, $2, $3, $4, $4, nextval('${t.activity}'))
+           ON CONFLICT (id) DO UPDATE SET id = EXCLUDED.id
+           RETURNING agent_id, owner_id, active_run_seq, last_seq
+         )
+         SELECT thread.agent_id, thread.owner_id, thread.active_run_seq,
+                GREATEST(thread.last_seq, (SELECT COALESCE(MAX(seq), 0) FROM ${t.events} WHERE thread_id = $1)) + 1 AS next_seq,
+                ARRAY(SELECT message_id FROM ${t.messages} WHERE thread_id = $1 AND message_id = ANY($5::text[])) AS known,
+                r.thread_id, r.first_seq, r.run_id, r.status, r.lease_owner, r.lease_expires_at, r.stop_requested
+         FROM thread LEFT JOIN ${t.runs} r ON r.thread_id = $1 AND r.first_seq = thread.active_run_seq`,
+        [request.threadId, request.agentId, request.ownerId, request.now, request.inputMessageIds],
       );
       const thread = rows[0];
       let result: StartRunResult | undefined;
       if (thread.owner_id !== request.ownerId) result = { kind: "not_found" };
       else if (thread.agent_id !== request.agentId) result = { kind: "agent_mismatch", agentId: thread.agent_id };
-      else if (thread.active_run_seq !== null) {
-        const active = await client.query<RunDbRow>(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = $1 AND first_seq = $2`, [
-          request.threadId,
-          thread.active_run_seq,
-        ]);
-        result = { kind: "busy", active: toActiveRun(active.rows[0]) };
-      }
+      else if (thread.active_run_seq !== null) result = { kind: "busy", active: toActiveRun(thread as RunDbRow) };
       if (result !== undefined) {
         await client.query("ROLLBACK");
         return result;
       }
       const firstSeq = Number(thread.next_seq);
-      const known =
-        request.inputMessageIds.length === 0
-          ? []
-          : (
-              await client.query<{ message_id: string }>(
-                `SELECT message_id FROM ${t.messages} WHERE thread_id = $1 AND message_id = ANY($2::text[])`,
-                [request.threadId, request.inputMessageIds],
-              )
-            ).rows.map((r) => r.message_id);
       await client.query(
         `WITH run AS (
            INSERT INTO ${t.runs} (thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, input, created_at)
            VALUES ($1, $2, $3, 'running', $4, $5, $6, $7)
          )
          UPDATE ${t.threads} SET active_run_seq = $2 WHERE id = $1`,
-        [request.threadId, firstSeq, request.runId, request.instanceId, request.leaseExpiresAt, request.describeInput(new Set(known)), request.now],
+        [request.threadId, firstSeq, request.runId, request.instanceId, request.leaseExpiresAt, request.describeInput(new Set(thread.known)), request.now],
       );
       await client.query("COMMIT");
-      return { kind: "started", firstSeq, knownMessageIds: known };
+      return { kind: "started", firstSeq, knownMessageIds: thread.known };
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
       throw error;

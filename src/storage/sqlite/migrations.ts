@@ -15,6 +15,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "threads, runs, events",
+    // Every page a commit dirties costs a WAL frame write, so the hot tables are WITHOUT ROWID
+    // (no separate primary-key index) and only the indexes the hot path needs exist.
     sql: (t, p) => `
       CREATE TABLE ${t.threads} (
         id TEXT PRIMARY KEY,
@@ -27,12 +29,14 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         last_run_at INTEGER,
         activity INTEGER NOT NULL,
         last_seq INTEGER NOT NULL DEFAULT 0,
-        active_run_seq INTEGER,
-        state TEXT
-      );
+        active_run_seq INTEGER
+      ) WITHOUT ROWID;
       CREATE UNIQUE INDEX ${indexName(p, "threads_activity")} ON ${t.threads} (activity);
       CREATE INDEX ${indexName(p, "threads_owner")} ON ${t.threads} (owner_id, activity);
-      CREATE INDEX ${indexName(p, "threads_updated")} ON ${t.threads} (updated_at);
+      CREATE TABLE ${t.state} (
+        thread_id TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+      ) WITHOUT ROWID;
       CREATE TABLE ${t.runs} (
         thread_id TEXT NOT NULL,
         first_seq INTEGER NOT NULL,
@@ -42,12 +46,12 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         lease_expires_at INTEGER NOT NULL DEFAULT 0,
         stop_requested INTEGER NOT NULL DEFAULT 0,
         last_seq INTEGER,
-        input TEXT,
-        compacted TEXT,
         created_at INTEGER NOT NULL,
         finished_at INTEGER,
+        input TEXT,
+        compacted TEXT,
         PRIMARY KEY (thread_id, first_seq)
-      );
+      ) WITHOUT ROWID;
       CREATE INDEX ${indexName(p, "runs_running")} ON ${t.runs} (lease_expires_at) WHERE status = 'running';
       CREATE TABLE ${t.events} (
         thread_id TEXT NOT NULL,

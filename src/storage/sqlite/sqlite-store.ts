@@ -109,8 +109,9 @@ export class SqliteStore implements DurableStore {
       ),
       endThreadRun: db.prepare(
         `UPDATE ${t.threads} SET active_run_seq = CASE WHEN active_run_seq = ? THEN NULL ELSE active_run_seq END,
-           last_seq = MAX(last_seq, ?), last_run_at = ?, updated_at = ?, activity = ?, state = COALESCE(?, state) WHERE id = ?`,
+           last_seq = MAX(last_seq, ?), last_run_at = ?, updated_at = ?, activity = ? WHERE id = ?`,
       ),
+      saveState: db.prepare(`INSERT INTO ${t.state} (thread_id, state) VALUES (?, ?) ON CONFLICT (thread_id) DO UPDATE SET state = excluded.state`),
       insertMessage: db.prepare(`INSERT OR IGNORE INTO ${t.messages} (thread_id, message_id) VALUES (?, ?)`),
       renew: db
         .prepare(
@@ -121,7 +122,7 @@ export class SqliteStore implements DurableStore {
       expired: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE status = 'running' AND lease_expires_at < ?`),
       runEvents: db.prepare(`SELECT seq, data FROM ${t.events} WHERE thread_id = ? AND seq >= ? ORDER BY seq`),
       thread: db.prepare(`SELECT ${THREAD_COLUMNS} FROM ${t.threads} WHERE id = ?`),
-      threadState: db.prepare(`SELECT state FROM ${t.threads} WHERE id = ?`),
+      threadState: db.prepare(`SELECT state FROM ${t.state} WHERE thread_id = ?`).pluck(),
       activeRun: db.prepare(
         `SELECT th.last_seq AS thread_last_seq, r.thread_id, r.first_seq, r.run_id, r.status, r.lease_owner, r.lease_expires_at, r.stop_requested, NULL AS input
          FROM ${t.threads} th LEFT JOIN ${t.runs} r ON r.thread_id = th.id AND r.first_seq = th.active_run_seq WHERE th.id = ?`,
@@ -143,6 +144,7 @@ export class SqliteStore implements DurableStore {
       deleteEvents: db.prepare(`DELETE FROM ${t.events} WHERE thread_id = ?`),
       deleteRuns: db.prepare(`DELETE FROM ${t.runs} WHERE thread_id = ?`),
       deleteMessages: db.prepare(`DELETE FROM ${t.messages} WHERE thread_id = ?`),
+      deleteState: db.prepare(`DELETE FROM ${t.state} WHERE thread_id = ?`),
       deleteThread: db.prepare(`DELETE FROM ${t.threads} WHERE id = ?`),
       ownerThreads: db.prepare(`SELECT id FROM ${t.threads} WHERE owner_id = ?`).pluck(),
       staleThreads: db.prepare(`SELECT id FROM ${t.threads} WHERE updated_at < ? AND active_run_seq IS NULL`).pluck(),
@@ -192,7 +194,8 @@ export class SqliteStore implements DurableStore {
         for (const row of request.rows) s.insertEvent.run(threadId, row.seq, row.runId, row.type, row.data);
         s.endRun.run(request.status, request.lastSeq, request.compacted, request.now, threadId, firstSeq);
         const activity = s.nextActivity.get() as number;
-        s.endThreadRun.run(firstSeq, request.lastSeq, request.now, request.now, activity, request.state ?? null, threadId);
+        s.endThreadRun.run(firstSeq, request.lastSeq, request.now, request.now, activity, threadId);
+        if (request.state !== undefined) s.saveState.run(threadId, request.state);
         for (const id of request.messageIds) s.insertMessage.run(threadId, id);
         return true;
       }),
@@ -215,6 +218,7 @@ export class SqliteStore implements DurableStore {
         s.deleteEvents.run(threadId);
         s.deleteRuns.run(threadId);
         s.deleteMessages.run(threadId);
+        s.deleteState.run(threadId);
         return s.deleteThread.run(threadId).changes > 0;
       }),
     };
@@ -260,8 +264,8 @@ export class SqliteStore implements DurableStore {
   }
 
   async getThreadState(threadId: string): Promise<string | null | undefined> {
-    const row = this.s.threadState.get(threadId) as { state: string | null } | undefined;
-    return row?.state;
+    if (this.s.thread.get(threadId) === undefined) return undefined;
+    return (this.s.threadState.get(threadId) as string | undefined) ?? null;
   }
 
   async activeRun(threadId: string): Promise<{ active: ActiveRunRow | undefined; lastEndedSeq: number }> {
