@@ -1,0 +1,180 @@
+// The load generator, in its own process (forked by run.mjs). It receives
+// `{ phase, port, options }` over IPC, drives the server, and answers `{ result }`.
+// The idle phase also talks mid-way: `{ stage: "warm" | "open" }` out, `{ cmd: "next" }` in.
+import http from "node:http";
+import { randomUUID } from "node:crypto";
+import { hammerGet, postSse, runInput } from "./lib/sse-client.mjs";
+
+const BASE = "/api/copilotkit";
+
+function waitFor(cmd) {
+  return new Promise((resolve) => {
+    const on = (msg) => {
+      if (msg?.cmd === cmd) {
+        process.off("message", on);
+        resolve(msg);
+      }
+    };
+    process.on("message", on);
+  });
+}
+
+function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
+}
+
+const median = (values) => quantile([...values].sort((a, b) => a - b), 0.5);
+
+function run(port, agentId, forwardedProps, opts = {}) {
+  return postSse(`http://127.0.0.1:${port}${BASE}/agent/${agentId}/run`, runInput(`thread-${randomUUID()}`, forwardedProps), opts);
+}
+
+function checkRun(r, expected) {
+  if (r.status !== 200) throw new Error(`run answered ${r.status}`);
+  if (expected !== undefined && r.count !== expected) throw new Error(`expected ${expected} events, got ${r.count}`);
+}
+
+/** The server process's CPU time so far, in µs (a bench-only route, see server.mjs). */
+function serverCpuUs(port, agent) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: "127.0.0.1", port, path: "/__bench/cpu", agent }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve(JSON.parse(body).cpuUs));
+      })
+      .on("error", reject);
+  });
+}
+
+const phases = {
+  /** /info requests per second over keep-alive connections. */
+  async info(port, { connections = 50, total = 20_000, warmup = 2_000 }) {
+    const target = { host: "127.0.0.1", port, path: `${BASE}/info` };
+    await hammerGet({ ...target, connections, total: warmup });
+    const cpu0 = await serverCpuUs(port);
+    const r = await hammerGet({ ...target, connections, total });
+    const serverCpuUsPerRequest = ((await serverCpuUs(port)) - cpu0) / r.ok;
+    if (r.failed > 0) throw new Error(`${r.failed} /info requests failed`);
+    return { reqPerSec: r.ok / r.seconds, seconds: r.seconds, requests: r.ok, serverCpuUsPerRequest };
+  },
+
+  /** One run of N deltas; events/s from sending the request to the end of the stream. */
+  async firehose(port, { events = 50_000, reps = 3, warmupEvents = 5_000 }) {
+    const agent = new http.Agent({ keepAlive: true });
+    checkRun(await run(port, "firehose", { events: warmupEvents }, { agent }), warmupEvents + 4);
+    const rates = [];
+    const cpuPerEvent = [];
+    for (let i = 0; i < reps; i++) {
+      const cpu0 = await serverCpuUs(port, agent);
+      const r = await run(port, "firehose", { events }, { agent });
+      cpuPerEvent.push(((await serverCpuUs(port, agent)) - cpu0) / r.count);
+      checkRun(r, events + 4);
+      rates.push(r.count / ((r.endAt - r.t0) / 1000));
+    }
+    agent.destroy();
+    return { eventsPerSec: Math.max(...rates), rates, serverCpuUsPerEvent: median(cpuPerEvent) };
+  },
+
+  /** `runs` concurrent short runs: total time, and time to first event per run. */
+  async concurrent(port, { runs = 500, warmup = 50 }) {
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    for (let i = 0; i < 10; i++) checkRun(await run(port, "short", {}, { agent }), 50);
+    await Promise.all(Array.from({ length: warmup }, () => run(port, "short", {}, { agent }).then((r) => checkRun(r, 50))));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const serverCpu0 = await serverCpuUs(port);
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const results = await Promise.all(Array.from({ length: runs }, () => run(port, "short", {}, { agent })));
+    const totalMs = Math.max(...results.map((r) => r.endAt)) - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const clientCpuMs = (cpu.user + cpu.system) / 1000;
+    const serverCpuMs = ((await serverCpuUs(port)) - serverCpu0) / 1000;
+    for (const r of results) checkRun(r, 50);
+    const ttfe = results.map((r) => r.firstEventAt - r.t0).sort((a, b) => a - b);
+    agent.destroy();
+    return {
+      clientCpuMs,
+      serverCpuMs,
+      totalMs,
+      meanTtfeMs: ttfe.reduce((a, b) => a + b, 0) / ttfe.length,
+      p50TtfeMs: quantile(ttfe, 0.5),
+      p99TtfeMs: quantile(ttfe, 0.99),
+    };
+  },
+
+  /** Opens idle streams; the orchestrator reads the server's memory between stages. */
+  async idle(port, { streams = 1_000, warmup = 20 }) {
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const controller = new AbortController();
+    (await import("node:events")).setMaxListeners(0, controller.signal);
+    const open = (n) =>
+      Promise.all(
+        Array.from(
+          { length: n },
+          () =>
+            new Promise((resolve, reject) => {
+              run(port, "idle", {}, { agent, signal: controller.signal, onEvent: (e, s) => s.count === 1 && resolve(s) }).then(
+                (s) => (s.count === 0 ? reject(new Error(`idle stream ended early (status ${s.status})`)) : undefined),
+                reject,
+              );
+            }),
+        ),
+      );
+    await open(warmup);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    process.send({ stage: "warm" });
+    await waitFor("next");
+    const t0 = performance.now();
+    await open(streams);
+    const openMs = performance.now() - t0;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    process.send({ stage: "open" });
+    await waitFor("next");
+    controller.abort();
+    agent.destroy();
+    return { streams, openMs };
+  },
+
+  /**
+   * Cost per event for a short and a long stream: the server's CPU time for a run, minus that
+   * of a run with no deltas (the per-request part), divided by the deltas. CPU time stays
+   * honest when other processes share the machine; the client-side wall time between the first
+   * and the last event is reported too. Medians over `reps` runs of each size, interleaved.
+   */
+  async growth(port, { small = 2_000, large = 8_000, reps = 15 }) {
+    const agent = new http.Agent({ keepAlive: true });
+    const measure = async (n) => {
+      const before = await serverCpuUs(port, agent);
+      const r = await run(port, "firehose", { events: n }, { agent });
+      const after = await serverCpuUs(port, agent);
+      checkRun(r, n + 4);
+      return { cpuUs: after - before, wallUs: ((r.lastEventAt - r.firstEventAt) * 1000) / Math.max(1, n) };
+    };
+    for (let i = 0; i < 2; i++) for (const n of [0, small, large]) await measure(n);
+    const runs = { 0: [], [small]: [], [large]: [] };
+    for (let i = 0; i < reps; i++) for (const n of [0, small, large]) runs[n].push(await measure(n));
+    agent.destroy();
+    const base = median(runs[0].map((x) => x.cpuUs));
+    const perEvent = (n) => (median(runs[n].map((x) => x.cpuUs)) - base) / n;
+    const smallUs = perEvent(small);
+    const largeUs = perEvent(large);
+    const smallWallUs = median(runs[small].map((x) => x.wallUs));
+    const largeWallUs = median(runs[large].map((x) => x.wallUs));
+    return { baseRunCpuUs: base, smallUs, largeUs, growth: largeUs / smallUs, smallWallUs, largeWallUs, wallGrowth: largeWallUs / smallWallUs };
+  },
+};
+
+process.on("message", async (msg) => {
+  if (msg?.cmd === "exit") process.exit(0);
+  if (msg?.phase === undefined) return;
+  try {
+    const result = await phases[msg.phase](msg.port, msg.options ?? {});
+    process.send({ result });
+  } catch (error) {
+    process.send({ error: String(error?.stack ?? error) });
+  }
+});
