@@ -73,11 +73,12 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
         { type: "TEXT_MESSAGE_START", messageId: "m1", role: "assistant" },
         { type: "TEXT_MESSAGE_CONTENT", messageId: "m1", delta: "half an ans" },
       ];
-      await store.appendEvents(
-        { threadId: thread, firstSeq: 1 },
-        "a-process-that-died",
-        events.map((event, i) => ({ seq: i + 1, runId: "dead-run", type: event.type, data: JSON.stringify(event) })),
-      );
+      await store.appendEvents("a-process-that-died", [
+        {
+          run: { threadId: thread, firstSeq: 1 },
+          rows: events.map((event, i) => ({ seq: i + 1, runId: "dead-run", type: event.type, data: JSON.stringify(event) })),
+        },
+      ]);
 
       const restarted = await create(); // its start-up sweep finds the expired lease
       const client = httpClient(restarted, { default: echo() });

@@ -20,6 +20,7 @@ import {
   type ThreadSummary,
   type UpdateThreadRequest,
 } from "../agent-runner.js";
+import { EventWriter } from "./event-writer.js";
 import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import { LiveRun } from "./live-run.js";
 import { compactForReplay } from "./replay-compaction.js";
@@ -48,6 +49,12 @@ export interface DurableRunnerOptions {
   sweepIntervalMs?: number;
   /** How long `"interrupt"` and `stop` wait for another process to end its run. Default 10 s. */
   stopTimeoutMs?: number;
+  /**
+   * Group commit: while events stream, each write waits at most this long for more events
+   * (of any run) to share its transaction. A lone event after a pause is written at once.
+   * 0 writes every burst immediately. Default 2 ms.
+   */
+  writeWindowMs?: number;
   /** Deletes idle threads past these limits, at start-up and then periodically. */
   retention?: RetentionOptions;
 }
@@ -74,6 +81,7 @@ export class DurableAgentRunner extends AgentRunner {
   readonly instanceId = randomUUID();
   protected readonly store: DurableStore;
   private readonly live = new Map<string, LiveRun>();
+  private readonly writer: EventWriter;
   private readonly busyThread: "reject" | "interrupt";
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -99,6 +107,9 @@ export class DurableAgentRunner extends AgentRunner {
     this.sweepIntervalMs = positive(options.sweepIntervalMs, this.leaseMs, "sweepIntervalMs");
     this.stopTimeoutMs = positive(options.stopTimeoutMs, 10_000, "stopTimeoutMs");
     this.retention = options.retention;
+    const writeWindowMs = options.writeWindowMs ?? 2;
+    if (!Number.isFinite(writeWindowMs) || writeWindowMs < 0) throw new RangeError("writeWindowMs must be a number of milliseconds, 0 or more");
+    this.writer = new EventWriter(store, this.instanceId, writeWindowMs);
     this.readyPromise = this.store.migrate().then(async () => {
       this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
       this.timer.unref();
@@ -140,6 +151,7 @@ export class DurableAgentRunner extends AgentRunner {
         case "started": {
           const live = new LiveRun({
             store: this.store,
+            writer: this.writer,
             instanceId: this.instanceId,
             threadId,
             runId: input.runId,

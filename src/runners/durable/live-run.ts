@@ -6,11 +6,14 @@ import { StreamState } from "../../events/stream-state.js";
 import type { AgentEvent, RunInput } from "../../events/types.js";
 import { logger } from "../../logger.js";
 import { RunSession, type RunOutcome } from "../run-session.js";
+import type { EventWriter } from "./event-writer.js";
 import { runFacts } from "./run-facts.js";
 import type { DurableStore, EventRow, RunRef, RunStatus, SeqEvent } from "./store.js";
 
 export interface LiveRunOptions {
   store: DurableStore;
+  /** Shared by the runner's live runs: their events go out in common transactions. */
+  writer: EventWriter;
   instanceId: string;
   threadId: string;
   runId: string;
@@ -25,8 +28,8 @@ export interface LiveRunOptions {
 
 /**
  * One run executing in this process under a lease. Events are numbered as they arrive and
- * written to the store in batches (whatever arrived while the previous write was in flight),
- * and only then handed to subscribers: a client never sees an event that a crash could lose.
+ * written to the store in batches (whatever arrived while the previous write was in flight,
+ * together with other runs' events, see `EventWriter`), and only then handed to subscribers: a client never sees an event that a crash could lose.
  * The last batch, the compacted replay and the outcome are written in one transaction that
  * also frees the thread.
  */
@@ -151,7 +154,7 @@ export class LiveRun {
         this.pending = [];
         const rows = toRows(batch, this.options.runId);
         if (!final) {
-          if (!(await this.options.store.appendEvents(this.ref, this.options.instanceId, rows))) return this.loseLease();
+          if (!(await this.options.writer.append(this.ref, rows))) return this.loseLease();
           this.publish(batch);
           continue;
         }

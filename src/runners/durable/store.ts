@@ -19,10 +19,11 @@ export interface DurableStore {
   /** Creates the thread on first use and takes its run lease, or says why not. */
   tryStartRun(request: StartRunRequest): Promise<StartRunResult>;
   /**
-   * Appends events of a running run, but only while `instanceId` still holds its lease
-   * (fencing: a process that lost the lease cannot write). Returns false when it does not.
+   * Appends the events of several running runs in one transaction, each only while
+   * `instanceId` still holds its lease (fencing: a process that lost the lease cannot write).
+   * One result per batch: false where the lease is gone (nothing of that batch is written).
    */
-  appendEvents(run: RunRef, instanceId: string, rows: EventRow[]): Promise<boolean>;
+  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]>;
   /**
    * Writes the last events, the compacted replay and the outcome, and frees the thread, in one
    * transaction. Returns false (and writes nothing) when the guard no longer holds.

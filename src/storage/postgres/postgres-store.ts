@@ -150,16 +150,51 @@ export class PostgresStore implements DurableStore {
     }
   }
 
-  async appendEvents(run: RunRef, instanceId: string, rows: EventRow[]): Promise<boolean> {
-    if (rows.length === 0) return true;
-    const { t } = this;
-    const result = await this.pool.query(
-      `INSERT INTO ${t.events} (thread_id, seq, run_id, type, data)
-       SELECT $1, u.seq, $3, u.type, u.data FROM unnest($4::bigint[], $5::text[], $6::text[]) AS u(seq, type, data)
-       WHERE EXISTS (SELECT 1 FROM ${t.runs} WHERE thread_id = $1 AND first_seq = $2 AND status = 'running' AND lease_owner = $7)`,
-      [run.threadId, run.firstSeq, rows[0].runId, rows.map((r) => r.seq), rows.map((r) => r.type), rows.map((r) => r.data), instanceId],
+  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+    try {
+      return await this.appendGuarded(instanceId, batches);
+    } catch (error) {
+      if (batches.length === 1) throw error;
+      // One run's rows collided (a stalled process racing its recovery): write the others alone.
+      const results: boolean[] = [];
+      for (const batch of batches) results.push(await this.appendGuarded(instanceId, [batch]).then(([held]) => held, () => false));
+      return results;
+    }
+  }
+
+  /** One statement: each row is inserted only if its run is still running under our lease. */
+  private async appendGuarded(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+    const threadIds: string[] = [];
+    const firstSeqs: number[] = [];
+    const seqs: number[] = [];
+    const runIds: string[] = [];
+    const types: string[] = [];
+    const data: string[] = [];
+    for (const { run, rows } of batches) {
+      for (const row of rows) {
+        threadIds.push(run.threadId);
+        firstSeqs.push(run.firstSeq);
+        seqs.push(row.seq);
+        runIds.push(row.runId);
+        types.push(row.type);
+        data.push(row.data);
+      }
+    }
+    const { rows: written } = await this.pool.query<{ thread_id: string; n: number }>(
+      `WITH written AS (
+         INSERT INTO ${this.t.events} (thread_id, seq, run_id, type, data)
+         SELECT u.thread_id, u.seq, u.run_id, u.type, u.data
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(thread_id, first_seq, seq, run_id, type, data)
+         JOIN ${this.t.runs} r ON r.thread_id = u.thread_id AND r.first_seq = u.first_seq AND r.status = 'running' AND r.lease_owner = $7
+         RETURNING thread_id, seq
+       )
+       SELECT thread_id, COUNT(*)::int AS n FROM written GROUP BY thread_id`,
+      [threadIds, firstSeqs, seqs, runIds, types, data, instanceId],
     );
-    return result.rowCount === rows.length;
+    const insertedPerThread = new Map(written.map((w) => [w.thread_id, w.n]));
+    const expected = new Map<string, number>();
+    for (const { run, rows } of batches) expected.set(run.threadId, (expected.get(run.threadId) ?? 0) + rows.length);
+    return batches.map(({ run, rows }) => rows.length === 0 || insertedPerThread.get(run.threadId) === expected.get(run.threadId));
   }
 
   async finishRun(request: FinishRunRequest): Promise<boolean> {

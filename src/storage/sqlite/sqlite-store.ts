@@ -49,6 +49,7 @@ interface RunDbRow {
   input: string | null;
 }
 
+const EVENTS_PER_INSERT = 64;
 const THREAD_COLUMNS = "id, agent_id, owner_id, name, archived, created_at, updated_at, last_run_at, activity";
 const RUN_COLUMNS = "thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, stop_requested, input";
 
@@ -104,6 +105,9 @@ export class SqliteStore implements DurableStore {
       run: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
       holds: db.prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ?`).pluck(),
       insertEvent: db.prepare(`INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES (?, ?, ?, ?, ?)`),
+      insertEvents: db.prepare(
+        `INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES ${Array(EVENTS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`,
+      ),
       endRun: db.prepare(
         `UPDATE ${t.runs} SET status = ?, last_seq = ?, compacted = ?, finished_at = ?, lease_owner = NULL, stop_requested = 0 WHERE thread_id = ? AND first_seq = ?`,
       ),
@@ -155,7 +159,25 @@ export class SqliteStore implements DurableStore {
         )
         .pluck(),
     };
-    return {
+    // Many rows per statement: a long burst costs a fraction of the per-call overhead.
+    const params: unknown[] = new Array(EVENTS_PER_INSERT * 5);
+    const insertRows = (threadId: string, rows: EventRow[]) => {
+      let i = 0;
+      for (; i + EVENTS_PER_INSERT <= rows.length; i += EVENTS_PER_INSERT) {
+        for (let j = 0; j < EVENTS_PER_INSERT; j++) {
+          const row = rows[i + j];
+          const k = j * 5;
+          params[k] = threadId;
+          params[k + 1] = row.seq;
+          params[k + 2] = row.runId;
+          params[k + 3] = row.type;
+          params[k + 4] = row.data;
+        }
+        s.insertEvents.run(params);
+      }
+      for (; i < rows.length; i++) s.insertEvent.run(threadId, rows[i].seq, rows[i].runId, rows[i].type, rows[i].data);
+    };
+    const s2 = {
       ...s,
       startRun: db.transaction((request: StartRunRequest): StartRunResult => {
         let thread = s.threadForStart.get(request.threadId) as
@@ -179,11 +201,22 @@ export class SqliteStore implements DurableStore {
         s.setActive.run(firstSeq, request.threadId);
         return { kind: "started", firstSeq, knownMessageIds: known };
       }),
-      append: db.transaction((run: RunRef, instanceId: string, rows: EventRow[]): boolean => {
+      // Nested in `appendMany`, so it runs as a savepoint: one run's failure (a stalled
+      // process's rows colliding with its recovery) does not undo the others'.
+      appendOne: db.transaction((run: RunRef, instanceId: string, rows: EventRow[]): boolean => {
         if (s.holds.get(run.threadId, run.firstSeq, instanceId) === undefined) return false;
-        for (const row of rows) s.insertEvent.run(run.threadId, row.seq, row.runId, row.type, row.data);
+        insertRows(run.threadId, rows);
         return true;
       }),
+      appendMany: db.transaction((instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): boolean[] =>
+        batches.map(({ run, rows }) => {
+          try {
+            return s2.appendOne(run, instanceId, rows);
+          } catch {
+            return false;
+          }
+        }),
+      ),
       finish: db.transaction((request: FinishRunRequest): boolean => {
         const { threadId, firstSeq } = request.run;
         const current = s.run.get(threadId, firstSeq) as RunDbRow | undefined;
@@ -191,7 +224,7 @@ export class SqliteStore implements DurableStore {
         const guard = request.guard;
         if (current.lease_owner !== guard.holder) return false;
         if ("expiredBefore" in guard && current.lease_expires_at >= guard.expiredBefore) return false;
-        for (const row of request.rows) s.insertEvent.run(threadId, row.seq, row.runId, row.type, row.data);
+        insertRows(threadId, request.rows);
         s.endRun.run(request.status, request.lastSeq, request.compacted, request.now, threadId, firstSeq);
         const activity = s.nextActivity.get() as number;
         s.endThreadRun.run(firstSeq, request.lastSeq, request.now, request.now, activity, threadId);
@@ -222,14 +255,15 @@ export class SqliteStore implements DurableStore {
         return s.deleteThread.run(threadId).changes > 0;
       }),
     };
+    return s2;
   }
 
   async tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
     return this.s.startRun.immediate(request);
   }
 
-  async appendEvents(run: RunRef, instanceId: string, rows: EventRow[]): Promise<boolean> {
-    return this.s.append.immediate(run, instanceId, rows);
+  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+    return this.s.appendMany.immediate(instanceId, batches);
   }
 
   async finishRun(request: FinishRunRequest): Promise<boolean> {

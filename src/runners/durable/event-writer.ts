@@ -1,0 +1,66 @@
+import { performance } from "node:perf_hooks";
+import type { DurableStore, EventRow, RunRef } from "./store.js";
+
+interface Pending {
+  run: RunRef;
+  rows: EventRow[];
+  resolve: (held: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for the events of every live run in this process. A write goes out at once
+ * when the store is idle; while writes are frequent, the events that arrive in the meantime
+ * wait at most `windowMs` and share the next transaction. A commit costs far more than a row
+ * (SQLite writes a WAL frame per touched page, PostgreSQL flushes its WAL), so a busy server
+ * makes one commit every few milliseconds instead of one per event per run.
+ */
+export class EventWriter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private writing = false;
+  private lastWriteAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly store: DurableStore,
+    private readonly instanceId: string,
+    private readonly windowMs: number,
+  ) {}
+
+  /** Resolves true once the rows are committed, false if the run's lease is no longer ours. */
+  append(run: RunRef, rows: EventRow[]): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ run, rows, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.writing) return;
+    this.scheduled = true;
+    const wait = this.lastWriteAt + this.windowMs - performance.now();
+    if (wait <= 0) queueMicrotask(() => void this.write());
+    else setTimeout(() => void this.write(), wait);
+  }
+
+  private async write(): Promise<void> {
+    this.scheduled = false;
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    this.lastWriteAt = performance.now();
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      const held = await this.store.appendEvents(
+        this.instanceId,
+        batch.map(({ run, rows }) => ({ run, rows })),
+      );
+      for (let i = 0; i < batch.length; i++) batch[i].resolve(held[i]);
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    } finally {
+      this.writing = false;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+}
