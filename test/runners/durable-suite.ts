@@ -142,6 +142,30 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(replyTexts(stored)).toEqual(["before the stall"]);
     });
 
+    it("writes the events of several runs together, and one run losing its lease does not cost the others theirs", async () => {
+      const alice = uid("alice");
+      const [lost, kept] = [uid("lost"), uid("kept")];
+      const runner = await create();
+      const control = new AgentControl();
+      const client = httpClient(runner, { default: new ControlledAgent(control) });
+      const lostStream = new FrameReader(await client.run(lost, { user: alice }));
+      const lostRun = await control.nextRun();
+      const keptStream = new FrameReader(await client.run(kept, { user: alice }));
+      const keptRun = await control.nextRun();
+      lostRun.started();
+      keptRun.started();
+      await lostStream.take(1);
+      await keptStream.take(1);
+      // Another process took the first run over; both runs' next events share one write.
+      await harness.exec(`UPDATE ${harness.table("copilot_", "runs")} SET lease_owner = 'another-process' WHERE thread_id = '${lost}'`);
+      lostRun.textStart();
+      keptRun.textStart();
+      expect(eventsOf(await lostStream.rest()).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "LEASE_LOST" });
+      keptRun.text("still here").textEnd().finish();
+      expect(replyTexts(eventsOf(await keptStream.rest()))).toEqual(["still here"]);
+      expect(replyTexts(eventsOf(await readFrames(await client.connect(kept, { user: alice }))))).toEqual(["still here"]);
+    });
+
     it("shares one database between instances: follow, lock and stop a run another instance holds", async () => {
       const alice = uid("alice");
       const thread = uid("thread");
