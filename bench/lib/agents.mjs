@@ -93,7 +93,12 @@ export class SlowAgent extends BenchAgent {
       return true;
     });
     return new Observable((subscriber) => {
-      const sub = observable.subscribe(subscriber);
+      const sub = observable.subscribe({
+        next: (event) => subscriber.next(event),
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      // Aborting ends the run's observable without a terminal event, as an aborted fetch would.
       this.aborted = () => {
         sub.unsubscribe();
         subscriber.complete();
