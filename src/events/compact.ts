@@ -42,19 +42,33 @@ export function compactEvents(events: readonly AgentEvent[]): AgentEvent[] {
   const out: AgentEvent[] = [];
   const deferred: AgentEvent[] = [];
   const open = new Map<string, Group>();
+  // Deltas come in long runs for one message: remember the last group looked up, so a run of
+  // N deltas costs N pushes, not N key strings and map lookups.
+  let lastKind: string | undefined;
+  let lastId: string | undefined;
+  let lastGroup: Group | undefined;
 
   for (const event of events) {
     const startKind = START_KEY[event.type];
     if (startKind !== undefined) {
       const id = event[GROUPS[event.type].id] as string;
       open.set(`${startKind}:${id}`, { parts: [] });
+      lastKind = undefined;
       out.push(event);
       continue;
     }
     const contentKind = CONTENT_KEY[event.type];
     if (contentKind !== undefined) {
       const id = (contentKind === "tool" ? event.toolCallId : event.messageId) as string;
-      const group = open.get(`${contentKind}:${id}`);
+      let group: Group | undefined;
+      if (contentKind === lastKind && id === lastId) {
+        group = lastGroup;
+      } else {
+        group = open.get(`${contentKind}:${id}`);
+        lastKind = contentKind;
+        lastId = id;
+        lastGroup = group;
+      }
       if (group === undefined) {
         (open.size > 0 ? deferred : out).push(event);
         continue;
@@ -74,6 +88,7 @@ export function compactEvents(events: readonly AgentEvent[]): AgentEvent[] {
       if (group !== undefined) {
         closeGroup(group);
         open.delete(key);
+        lastKind = undefined;
         out.push(event);
         if (open.size === 0 && deferred.length > 0) out.push(...deferred.splice(0));
         continue;
