@@ -67,18 +67,18 @@ export async function handleEnvelope(
   }
   if (spec.needsBody && body === undefined) return { response: invalidRequest(400, "Missing request body for JSON handler") };
 
-  const inner = innerRequest(request, spec, body);
-  return dispatchRoute(inner, spec.route, routeParams, spec.route === "transcribe" ? undefined : body ?? {});
+  if (spec.route !== "transcribe") {
+    // Routes read the body through the context (already parsed here), headers and signal:
+    // the original request serves as is, with no second Request built per envelope call.
+    return dispatchRoute(request, spec.route, routeParams, body ?? {});
+  }
+  return dispatchRoute(transcribeRequest(request, body), spec.route, routeParams);
 }
 
-/** The request a route sees: same headers and signal, the envelope's `body` as its JSON. */
-function innerRequest(request: Request, spec: EnvelopeMethod, body: unknown): Request {
-  const method = spec.route === "info" || spec.route === "inspector-metadata" ? "GET" : "POST";
+/** `/transcribe` reads its own body: the envelope's `body` becomes a JSON request. */
+function transcribeRequest(request: Request, body: unknown): Request {
   const headers = new Headers(request.headers);
   headers.delete("content-length");
-  if (spec.route !== "transcribe" || method === "GET") {
-    return new Request(request.url, { method, headers, signal: request.signal });
-  }
   headers.set("content-type", "application/json");
-  return new Request(request.url, { method, headers, body: JSON.stringify(body), signal: request.signal });
+  return new Request(request.url, { method: "POST", headers, body: JSON.stringify(body), signal: request.signal });
 }

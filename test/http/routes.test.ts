@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { Observable } from "rxjs";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { TranscriptionService } from "../../src/transcription/index.js";
 import { setLogger } from "../../src/logger.js";
 import { VERSION } from "../../src/version.js";
 import pkg from "../../package.json" with { type: "json" };
@@ -441,6 +442,25 @@ describe("single-route envelope", () => {
     expect(await viaEnvelope.text()).toBe(await viaRoute.text());
     const stop = await envelope({ method: "agent/stop", params: { agentId: "default", threadId: "t-env" } });
     expect(await stop.json()).toMatchObject({ stopped: false });
+  });
+
+  it("transcribes through the envelope's JSON/base64 form", async () => {
+    class EchoSize extends TranscriptionService {
+      async transcribeFile({ audioFile }: { audioFile: File }) {
+        return `heard ${audioFile.size} bytes of ${audioFile.type}`;
+      }
+    }
+    const { handler } = makeHandler({ transcriptionService: new EchoSize() }, { mode: "single-route" });
+    const audio = Buffer.from("RIFF....WAVEfmt ").toString("base64");
+    const response = await handler(
+      new Request("http://localhost/api/copilotkit", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ method: "transcribe", body: { audio, mimeType: "audio/wav" } }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ text: "heard 16 bytes of audio/wav", size: 16, type: "audio/wav" });
   });
 
   it("is also served at the base path of a multi-route runtime", async () => {
