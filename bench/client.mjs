@@ -85,16 +85,18 @@ const phases = {
     for (let i = 0; i < 10; i++) checkRun(await run(port, "short", {}, { agent }), 50);
     await Promise.all(Array.from({ length: warmup }, () => run(port, "short", {}, { agent }).then((r) => checkRun(r, 50))));
     await new Promise((resolve) => setTimeout(resolve, 200));
+    const inputs = Array.from({ length: runs }, () => JSON.stringify(runInput(`thread-${randomUUID()}`)));
+    const url = `http://127.0.0.1:${port}${BASE}/agent/short/run`;
     const serverCpu0 = await serverCpuUs(port);
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    const results = await Promise.all(Array.from({ length: runs }, () => run(port, "short", {}, { agent })));
+    const results = await Promise.all(inputs.map((body) => postSse(url, body, { agent })));
     const totalMs = Math.max(...results.map((r) => r.endAt)) - t0;
     const cpu = process.cpuUsage(cpu0);
     const clientCpuMs = (cpu.user + cpu.system) / 1000;
     const serverCpuMs = ((await serverCpuUs(port)) - serverCpu0) / 1000;
     for (const r of results) checkRun(r, 50);
-    const ttfe = results.map((r) => r.firstEventAt - r.t0).sort((a, b) => a - b);
+    const ttfe = results.map((r) => r.firstEventAt - r.sentAt).sort((a, b) => a - b);
     agent.destroy();
     return {
       clientCpuMs,
@@ -141,11 +143,11 @@ const phases = {
 
   /**
    * Cost per event for a short and a long stream: the server's CPU time for a run, minus that
-   * of a run with no deltas (the per-request part), divided by the deltas. CPU time stays
-   * honest when other processes share the machine; the client-side wall time between the first
-   * and the last event is reported too. Medians over `reps` runs of each size, interleaved.
+   * of a run with no deltas made just before it (the per-request part), divided by the deltas.
+   * CPU time stays honest when other processes share the machine; the client-side wall time
+   * between the first and the last event is reported too. Medians over `reps` pairs per size.
    */
-  async growth(port, { small = 2_000, large = 8_000, reps = 15 }) {
+  async growth(port, { small = 2_000, large = 8_000, reps = 21 }) {
     const agent = new http.Agent({ keepAlive: true });
     const measure = async (n) => {
       const before = await serverCpuUs(port, agent);
@@ -155,11 +157,22 @@ const phases = {
       return { cpuUs: after - before, wallUs: ((r.lastEventAt - r.firstEventAt) * 1000) / Math.max(1, n) };
     };
     for (let i = 0; i < 2; i++) for (const n of [0, small, large]) await measure(n);
+    // Each sized run is paired with an empty run just before it, so drifts in the machine's
+    // load cancel out: per-event cost = median over reps of (run - its empty run) / deltas.
     const runs = { 0: [], [small]: [], [large]: [] };
-    for (let i = 0; i < reps; i++) for (const n of [0, small, large]) runs[n].push(await measure(n));
+    const paired = { [small]: [], [large]: [] };
+    for (let i = 0; i < reps; i++) {
+      for (const n of [small, large]) {
+        const empty = await measure(0);
+        const sized = await measure(n);
+        runs[0].push(empty);
+        runs[n].push(sized);
+        paired[n].push((sized.cpuUs - empty.cpuUs) / n);
+      }
+    }
     agent.destroy();
     const base = median(runs[0].map((x) => x.cpuUs));
-    const perEvent = (n) => (median(runs[n].map((x) => x.cpuUs)) - base) / n;
+    const perEvent = (n) => median(paired[n]);
     const smallUs = perEvent(small);
     const largeUs = perEvent(large);
     const smallWallUs = median(runs[small].map((x) => x.wallUs));

@@ -4,6 +4,7 @@
 //   <- { cmd: "mem" }  -> { mem: memoryUsage }  after two forced GCs (needs --expose-gc)
 //   <- { cmd: "cpu" }  -> { cpu: cpuUsage }
 //   <- { cmd: "profile-start" } / { cmd: "profile-stop", file }  a focused CPU profile
+//   <- { cmd: "heap-snapshot", file }  writes a heap snapshot (diagnostics)
 //   <- { cmd: "exit" }                          closes and exits (flushes --cpu-prof)
 process.env.COPILOTKIT_TELEMETRY_DISABLED = "true";
 process.env.DO_NOT_TRACK = "1";
@@ -84,6 +85,10 @@ process.on("message", async (msg) => {
         process.send({ profiled: msg.file });
       })();
     });
+  } else if (msg?.cmd === "heap-snapshot") {
+    global.gc?.();
+    const file = (await import("node:v8")).writeHeapSnapshot(msg.file);
+    process.send({ snapshot: file });
   } else if (msg?.cmd === "cpu") {
     process.send({ cpu: process.cpuUsage() });
   } else if (msg?.cmd === "exit") {

@@ -19,7 +19,7 @@ export function runInput(threadId, forwardedProps = {}, runId = randomUUID()) {
 
 /**
  * POSTs `body` to `url` and parses the SSE response. Resolves when the stream ends with
- * `{ status, events, types, t0, firstEventAt, lastEventAt, endAt }` (times from
+ * `{ status, events, types, t0, sentAt, firstEventAt, lastEventAt, endAt }` (times from
  * performance.now()). `onEvent(event, state)` sees each parsed event; `keepTypes` keeps the
  * type list; `parse: false` counts frames without JSON.parse (not used by the phases).
  */
@@ -74,6 +74,11 @@ export function postSse(url, body, { agent, onEvent, keepTypes = false, keepEven
         state.error = error;
         resolve(state);
       });
+    });
+    // When the request has been handed to the socket: time to first event counts from here, so
+    // the client's own work before sending (building 500 requests in a loop) is not charged.
+    req.on("finish", () => {
+      state.sentAt = performance.now();
     });
     req.on("error", (error) => {
       if (signal?.aborted) {
