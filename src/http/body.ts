@@ -13,29 +13,51 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
   return new TextDecoder().decode(bytes);
 }
 
-export async function readBodyBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+/** How a body read reports its two failures; the HTTP core and `/transcribe` word them differently. */
+export interface BodyReadErrors {
+  tooLarge: (maxBytes: number) => Error;
+  unreadable: (cause: unknown) => Error;
+}
+
+const HTTP_BODY_ERRORS: BodyReadErrors = {
+  tooLarge: (maxBytes) => tooLarge(maxBytes),
+  unreadable: () => new HttpError(400, "body_read_failed", "The request body could not be read (the client may have gone away)."),
+};
+
+/**
+ * The one bounded body reader: refuses a declared `Content-Length` over `maxBytes` before
+ * reading, counts a chunked body as it arrives, and cancels the stream the moment it passes.
+ */
+export async function readBodyBytes(
+  request: Request,
+  maxBytes: number,
+  errors: BodyReadErrors = HTTP_BODY_ERRORS,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) throw errors.tooLarge(maxBytes);
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    let result: ReadableStreamReadResult<Uint8Array>;
-    try {
-      result = await reader.read();
-    } catch {
-      throw new HttpError(400, "body_read_failed", "The request body could not be read (the client may have gone away).");
+  try {
+    for (;;) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (cause) {
+        throw errors.unreadable(cause);
+      }
+      if (result.done) break;
+      total += result.value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw errors.tooLarge(maxBytes);
+      }
+      chunks.push(result.value);
     }
-    if (result.done) break;
-    total += result.value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(result.value);
+  } finally {
+    reader.releaseLock();
   }
-  if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
