@@ -44,3 +44,7 @@ export function tableNames(prefix: string, schema?: string): TableNames {
 export function indexName(prefix: string, name: string): string {
   return `"${prefix}${name}"`;
 }
+
+/** The columns both stores read for a thread and for a run, in the order their row mappers expect. */
+export const THREAD_COLUMNS = "id, agent_id, owner_id, name, archived, created_at, updated_at, last_run_at, activity";
+export const RUN_COLUMNS = "thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, stop_requested, input";

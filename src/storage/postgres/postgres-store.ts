@@ -15,7 +15,7 @@ import type {
   ThreadListQuery,
   ThreadRow,
 } from "../../runners/durable/store.js";
-import { type TableNames, tableNames } from "../sql-names.js";
+import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql-names.js";
 import { migratePostgres } from "./migrations.js";
 
 export interface PostgresStoreOptions {
@@ -54,8 +54,6 @@ interface RunDbRow {
   input: string | null;
 }
 
-const THREAD_COLUMNS = "id, agent_id, owner_id, name, archived, created_at, updated_at, last_run_at, activity";
-const RUN_COLUMNS = "thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, stop_requested, input";
 
 /**
  * `DurableStore` on PostgreSQL through a `pg` pool. Starting a run is a short transaction that

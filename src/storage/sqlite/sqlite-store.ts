@@ -14,7 +14,7 @@ import type {
   ThreadListQuery,
   ThreadRow,
 } from "../../runners/durable/store.js";
-import { type TableNames, tableNames } from "../sql-names.js";
+import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql-names.js";
 import { migrateSqlite } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -50,8 +50,6 @@ interface RunDbRow {
 }
 
 const EVENTS_PER_INSERT = 64;
-const THREAD_COLUMNS = "id, agent_id, owner_id, name, archived, created_at, updated_at, last_run_at, activity";
-const RUN_COLUMNS = "thread_id, first_seq, run_id, status, lease_owner, lease_expires_at, stop_requested, input";
 
 /**
  * `DurableStore` on `better-sqlite3`: WAL journal (readers never wait for the writer),
