@@ -128,11 +128,13 @@ describe("POST /agent/:id/run", () => {
     expect(response.status).toBe(404);
   });
 
-  it("rejects malformed JSON with 400 invalid_json", async () => {
+  it("rejects malformed JSON with CopilotKit's 400 Invalid request body on every agent route", async () => {
     const { post } = makeHandler();
-    const response = await post("/agent/default/run", "{not json");
-    expect(response.status).toBe(400);
-    expect((await response.json()).error).toBe("invalid_json");
+    for (const path of ["/agent/default/run", "/agent/default/connect", "/agent/default/suggest"]) {
+      const response = await post(path, "{not json");
+      expect(response.status, path).toBe(400);
+      expect(await response.json(), path).toMatchObject({ error: "Invalid request body", details: "malformed JSON" });
+    }
   });
 
   it.each([

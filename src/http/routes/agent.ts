@@ -2,7 +2,7 @@ import { prepareAgentForRequest, type AgentLike } from "../../agents/agent-like.
 import { logger } from "../../logger.js";
 import { ThreadAgentMismatchError, ThreadBusyError, ThreadNotFoundError } from "../../runners/agent-runner.js";
 import { RunSession } from "../../runners/run-session.js";
-import type { AgentEvent } from "../../events/types.js";
+import type { AgentEvent, RunInput } from "../../events/types.js";
 import { closeFailedRunsBeforeNextRun } from "../../events/replay.js";
 import type { RequestContext } from "../context.js";
 import { HttpError, jsonResponse } from "../errors.js";
@@ -17,6 +17,24 @@ async function findAgent(ctx: RequestContext): Promise<{ id: string; agent: Agen
   return { id, agent };
 }
 
+/**
+ * The run input of `/run`, `/connect` and `/suggest`. Malformed JSON answers with CopilotKit's
+ * `Invalid request body`, like any other body that is not a `RunAgentInput`, so clients that
+ * match on `error` see the same value.
+ */
+async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input: RunInput }> {
+  let body: unknown;
+  try {
+    body = await ctx.readJson();
+  } catch (error) {
+    if (error instanceof HttpError && error.code === "invalid_json") {
+      throw new HttpError(400, "Invalid request body", error.message, { details: "malformed JSON" });
+    }
+    throw error;
+  }
+  return { body, input: parseRunInput(body) };
+}
+
 function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string, string> {
   return mergeAgentHeaders(ctx.settings.selectHeaders(ctx.request.headers), agent.headers);
 }
@@ -24,7 +42,7 @@ function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string,
 /** `POST /agent/:agentId/run`: starts a run and streams its events. */
 export async function handleRun(ctx: RequestContext): Promise<Response> {
   const { id, agent: registered } = await findAgent(ctx);
-  const input = parseRunInput(await ctx.readJson());
+  const { input } = await readRunInput(ctx);
   const ownerId = await ctx.ownerId();
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
   let source;
@@ -39,8 +57,7 @@ export async function handleRun(ctx: RequestContext): Promise<Response> {
 /** `POST /agent/:agentId/connect`: replays the thread, then follows its live run. */
 export async function handleConnect(ctx: RequestContext): Promise<Response> {
   const { id, agent } = await findAgent(ctx);
-  const body = await ctx.readJson();
-  const input = parseRunInput(body);
+  const { body, input } = await readRunInput(ctx);
   const ownerId = await ctx.ownerId();
   const lastEventId =
     ctx.request.headers.get("last-event-id") ??
@@ -80,7 +97,7 @@ export async function handleStop(ctx: RequestContext): Promise<Response> {
  */
 export async function handleSuggest(ctx: RequestContext): Promise<Response> {
   const { id, agent: registered } = await findAgent(ctx);
-  const input = parseRunInput(await ctx.readJson());
+  const { input } = await readRunInput(ctx);
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
   return ctx.stream({
     subscribe(observer) {
