@@ -12,3 +12,9 @@ export function setEventId(event: object, id: string | number): void {
 export function getEventId(event: object): string | undefined {
   return ids.get(event);
 }
+
+/** A `Last-Event-ID` a runner issued (a positive integer); anything else means "from the start" (0). */
+export function parseEventId(id: string | undefined): number {
+  if (id === undefined || !/^\d{1,15}$/.test(id.trim())) return 0;
+  return Number(id.trim());
+}

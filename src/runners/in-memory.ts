@@ -1,6 +1,6 @@
 import type { BaseEvent } from "@ag-ui/core";
 import { Observable, type Subscriber } from "rxjs";
-import { compactEvents } from "../events/compact.js";
+import { parseEventId, setEventId } from "../events/event-ids.js";
 import { messagesFromEvents } from "../events/messages.js";
 import { type AgentEvent, type AgentMessage, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
@@ -21,6 +21,7 @@ import {
 } from "./agent-runner.js";
 import { RunSession } from "./run-session.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
+import { compactForReplay, type ReplayEntry, resumeEntry } from "../events/replay-compaction.js";
 
 export interface InMemoryAgentRunnerOptions {
   /** Threads kept; the least recently used idle thread goes first. Default 1,000. */
@@ -40,7 +41,8 @@ interface StoredRun {
   runId: string;
   parentRunId: string | null;
   agentId: string;
-  events: AgentEvent[];
+  /** Compacted without reordering, numbered; merged deltas keep their cuts for exact resumes. */
+  entries: ReplayEntry[];
   bytes: number;
   createdAt: number;
 }
@@ -48,6 +50,8 @@ interface StoredRun {
 interface ActiveRun {
   runId: string;
   session: RunSession;
+  /** The sequence number of `events[0]`; the events that follow are numbered one by one. */
+  firstSeq: number;
   events: AgentEvent[];
   subscribers: Set<Subscriber<BaseEvent>>;
   done: Promise<void>;
@@ -68,6 +72,8 @@ interface ThreadRecord {
   active?: ActiveRun;
   /** Orders threads by recency even when two updates share a millisecond. */
   activity: number;
+  /** The last event sequence number (SSE `id:`) of this thread. */
+  seq: number;
 }
 
 /**
@@ -126,6 +132,7 @@ export class InMemoryAgentRunner extends AgentRunner {
         messageIds: new Set(),
         state: undefined,
         activity: ++this.activityClock,
+        seq: 0,
       };
       this.threads.set(threadId, thread);
       this.evictIfNeeded();
@@ -142,6 +149,7 @@ export class InMemoryAgentRunner extends AgentRunner {
       input,
       isKnownMessage: (id) => record.messageIds.has(id),
       onEvent: (event) => {
+        setEventId(event, ++record.seq);
         events.push(event);
         for (const subscriber of subscribers) subscriber.next(event as BaseEvent);
       },
@@ -153,7 +161,7 @@ export class InMemoryAgentRunner extends AgentRunner {
         resolveDone();
       },
     });
-    const active: ActiveRun = { runId: input.runId, session, events, subscribers, done };
+    const active: ActiveRun = { runId: input.runId, session, firstSeq: record.seq + 1, events, subscribers, done };
     record.active = active;
     session.start();
     return liveRunObservable(active, session);
@@ -166,13 +174,21 @@ export class InMemoryAgentRunner extends AgentRunner {
         subscriber.complete();
         return;
       }
-      for (const run of thread.runs) for (const event of run.events) subscriber.next(event as BaseEvent);
+      const after = parseEventId(request.lastEventId);
+      for (const run of thread.runs) {
+        for (const stored of run.entries) {
+          const entry = after === 0 ? stored : resumeEntry(stored, after);
+          if (entry === undefined) continue;
+          if (entry !== stored) setEventId(entry.event, entry.seq);
+          subscriber.next(entry.event as BaseEvent);
+        }
+      }
       const active = thread.active;
       if (active === undefined || active.session.isEnded) {
         subscriber.complete();
         return;
       }
-      return subscribeToLiveRun(active, subscriber);
+      return subscribeToLiveRun(active, subscriber, Math.max(0, after - active.firstSeq + 1));
     });
   }
 
@@ -271,9 +287,16 @@ export class InMemoryAgentRunner extends AgentRunner {
 
   private storeRun(thread: ThreadRecord, active: ActiveRun, agentId: string): void {
     if (active.events.length === 0) return;
-    const events = compactEvents(active.events);
-    const bytes = JSON.stringify(events).length;
-    for (const event of events) {
+    const entries = compactForReplay(
+      active.events.map((event, i) => ({ seq: active.firstSeq + i, event })),
+      { keepCuts: true },
+    );
+    let bytes = 0;
+    for (const entry of entries) {
+      setEventId(entry.event, entry.seq);
+      bytes += JSON.stringify(entry.event).length + (entry.cuts?.byteLength ?? 0);
+    }
+    for (const { event } of entries) {
       if (event.type === T.RUN_STARTED) {
         const messages = (event.input as { messages?: AgentMessage[] } | undefined)?.messages ?? [];
         for (const message of messages) thread.messageIds.add(message.id);
@@ -288,7 +311,7 @@ export class InMemoryAgentRunner extends AgentRunner {
       runId: active.runId,
       parentRunId: previous?.runId ?? null,
       agentId,
-      events,
+      entries,
       bytes,
       createdAt: Date.now(),
     });
@@ -343,9 +366,9 @@ function liveRunObservable(active: ActiveRun, session: RunSession): Observable<B
   });
 }
 
-/** Replays a live run from its first event, then follows it until it ends. */
-function subscribeToLiveRun(active: ActiveRun, subscriber: Subscriber<BaseEvent>): () => void {
-  for (const event of active.events) subscriber.next(event as BaseEvent);
+/** Replays a live run from its `from`-th event (default: the first), then follows it until it ends. */
+function subscribeToLiveRun(active: ActiveRun, subscriber: Subscriber<BaseEvent>, from = 0): () => void {
+  for (let i = from; i < active.events.length; i++) subscriber.next(active.events[i] as BaseEvent);
   active.subscribers.add(subscriber);
   return () => active.subscribers.delete(subscriber);
 }
@@ -357,8 +380,9 @@ function assertThreadUsable(thread: ThreadRecord, ownerId: string, agentId: stri
 }
 
 function historyOf(thread: ThreadRecord): AgentEvent[] {
-  return thread.runs.flatMap((run) => run.events);
+  return thread.runs.flatMap((run) => run.entries.map((entry) => entry.event));
 }
+
 
 function summarize(thread: ThreadRecord): ThreadSummary {
   const last = thread.runs[thread.runs.length - 1];

@@ -5,6 +5,6 @@ import { defineRunnerSuite } from "./runner-suite.js";
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
 defineRunnerSuite("InMemoryAgentRunner", {
-  numbered: false,
+  numbered: true,
   create: async (options) => new InMemoryAgentRunner(options),
 });

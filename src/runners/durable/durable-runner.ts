@@ -1,7 +1,7 @@
 import type { BaseEvent } from "@ag-ui/core";
 import { randomUUID } from "node:crypto";
 import { Observable } from "rxjs";
-import { setEventId } from "../../events/event-ids.js";
+import { parseEventId, setEventId } from "../../events/event-ids.js";
 import { messagesFromEvents } from "../../events/messages.js";
 import { type AgentEvent, type AgentMessage, isTerminal } from "../../events/types.js";
 import { logger } from "../../logger.js";
@@ -23,7 +23,7 @@ import {
 import { EventWriter } from "./event-writer.js";
 import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import { LiveRun } from "./live-run.js";
-import { compactForReplay } from "./replay-compaction.js";
+import { compactForReplay } from "../../events/replay-compaction.js";
 import { interruptionEvents, parseCompacted, runFacts } from "./run-facts.js";
 import type { ActiveRunRow, DurableStore, RunRef, SeqEvent, ThreadRow } from "./store.js";
 
@@ -526,11 +526,6 @@ function summarize(thread: ThreadRow): ThreadSummary {
   };
 }
 
-/** `Last-Event-ID` as a sequence number; anything else means "from the beginning". */
-function parseEventId(id: string | undefined): number {
-  if (id === undefined || !/^\d{1,15}$/.test(id.trim())) return 0;
-  return Number(id.trim());
-}
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;

@@ -1,6 +1,6 @@
 import { StreamState } from "../../events/stream-state.js";
 import { type AgentEvent, type AgentMessage, EventTypes as T } from "../../events/types.js";
-import { compactForReplay } from "./replay-compaction.js";
+import { compactForReplay } from "../../events/replay-compaction.js";
 import type { SeqEvent } from "./store.js";
 
 /** What a thread remembers from one ended run besides its events. */

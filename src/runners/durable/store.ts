@@ -55,11 +55,8 @@ export interface DurableStore {
   applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number>;
 }
 
-/** One event with its per-thread sequence number: what is stored and what SSE `id:` carries. */
-export interface SeqEvent {
-  seq: number;
-  event: AgentEvent;
-}
+export type { SeqEvent } from "../../events/replay-compaction.js";
+import type { SeqEvent } from "../../events/replay-compaction.js";
 
 export interface RunRef {
   threadId: string;

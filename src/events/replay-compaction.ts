@@ -1,5 +1,40 @@
-import { EventTypes as T } from "../../events/types.js";
-import type { SeqEvent } from "./store.js";
+import { type AgentEvent, EventTypes as T } from "./types.js";
+
+/** One event with its per-thread sequence number: what is stored and what SSE `id:` carries. */
+export interface SeqEvent {
+  seq: number;
+  event: AgentEvent;
+}
+
+/**
+ * A replayed event; a merged delta may keep `cuts`, the end offset of each delta it merged
+ * (the deltas had consecutive sequence numbers ending at `seq`), so a resume that falls inside
+ * it can send exactly the rest. Runners without the raw events (in memory) need that.
+ */
+export interface ReplayEntry extends SeqEvent {
+  cuts?: Uint32Array;
+}
+
+/**
+ * The entry as seen by a client resuming after `afterSeq`: the whole entry, only the rest of a
+ * merged delta the cursor falls inside, or nothing.
+ */
+export function resumeEntry(entry: ReplayEntry, afterSeq: number): ReplayEntry | undefined {
+  if (entry.seq <= afterSeq) return undefined;
+  const cuts = entry.cuts;
+  if (cuts === undefined) return entry;
+  const firstSeq = entry.seq - cuts.length + 1;
+  if (afterSeq < firstSeq) return entry;
+  const delta = (entry.event.delta as string).slice(cuts[afterSeq - firstSeq]);
+  return { seq: entry.seq, event: { ...entry.event, delta } };
+}
+
+function cutsOf(parts: string[]): Uint32Array {
+  const cuts = new Uint32Array(parts.length);
+  let end = 0;
+  for (let i = 0; i < parts.length; i++) cuts[i] = end += parts[i].length;
+  return cuts;
+}
 
 const DELTA_ID: Record<string, "messageId" | "toolCallId"> = {
   [T.TEXT_MESSAGE_CONTENT]: "messageId",
@@ -25,17 +60,18 @@ const DELTA_ID: Record<string, "messageId" | "toolCallId"> = {
  * ]); // [{ seq: 2, event: { type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "Hello" } }]
  * ```
  */
-export function compactForReplay(entries: readonly SeqEvent[]): SeqEvent[] {
-  const out: SeqEvent[] = [];
+export function compactForReplay(entries: readonly SeqEvent[], options: { keepCuts?: boolean } = {}): ReplayEntry[] {
+  const out: ReplayEntry[] = [];
   let group: { first: SeqEvent; id: unknown; parts: string[]; lastSeq: number } | undefined;
 
   const close = () => {
     if (group === undefined) return;
-    out.push(
-      group.parts.length === 1
-        ? group.first
-        : { seq: group.lastSeq, event: { ...group.first.event, delta: group.parts.join("") } },
-    );
+    if (group.parts.length === 1) out.push(group.first);
+    else {
+      const merged: ReplayEntry = { seq: group.lastSeq, event: { ...group.first.event, delta: group.parts.join("") } };
+      if (options.keepCuts) merged.cuts = cutsOf(group.parts);
+      out.push(merged);
+    }
     group = undefined;
   };
 
