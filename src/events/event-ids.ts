@@ -1,16 +1,21 @@
 /**
  * Side channel for SSE `id:` values. Runners that number their events (for `Last-Event-ID`
- * resumption) register the id here, keeping the event objects themselves exactly what the
- * agent sent.
+ * resumption) attach the id under a symbol: invisible to `JSON.stringify`, `Object.keys` and
+ * `structuredClone`, so what goes on the wire is exactly what the agent sent, and far cheaper
+ * per event than a WeakMap (whose ephemeron table the GC walks). Frozen events fall back to one.
  */
-const ids = new WeakMap<object, string>();
+const EVENT_ID = Symbol("copilot-runtime.eventId");
+const frozenIds = new WeakMap<object, string>();
+
+type Numbered = { [EVENT_ID]?: string };
 
 export function setEventId(event: object, id: string | number): void {
-  ids.set(event, String(id));
+  if (Object.isExtensible(event)) (event as Numbered)[EVENT_ID] = String(id);
+  else frozenIds.set(event, String(id));
 }
 
 export function getEventId(event: object): string | undefined {
-  return ids.get(event);
+  return (event as Numbered)[EVENT_ID] ?? frozenIds.get(event);
 }
 
 /** A `Last-Event-ID` a runner issued (a positive integer); anything else means "from the start" (0). */
