@@ -1,8 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { jsonError } from "../http/errors.js";
 import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
+import { NATIVE_SSE_HOST, nativeSseStream } from "../http/sse.js";
 import { logger } from "../logger.js";
+import { NodeSseHost, NodeSseSink } from "./node-sse.js";
 
 /** A `node:http` request listener: `createServer(listener)`. */
 export type CopilotNodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -36,17 +38,53 @@ export function createCopilotNodeHandler(
   handler: (request: Request) => Response | Promise<Response>,
   options: CopilotNodeHandlerOptions = {},
 ): CopilotNodeListener {
-  const listener = getRequestListener((request) => handler(request), {
-    overrideGlobalObjects: options.overrideGlobalObjects ?? true,
-    errorHandler: (error) => {
-      if (error instanceof Error && error.name === "RequestError") {
-        return jsonError(400, "invalid_request", "The request URL or headers are malformed.");
-      }
-      logger.error("the fetch handler threw", error);
-      return jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
+  const listener = getRequestListener(
+    (request, env) => {
+      const { incoming, outgoing } = env;
+      // HTTP/2's compatibility API keeps the plain path.
+      if (!(incoming instanceof IncomingMessage) || !(outgoing instanceof ServerResponse)) return handler(request);
+      // Offer the handler native streaming: an event stream comes back as a body-less Response
+      // that is written here straight to the socket (see NodeSseSink), and JSON bodies are read
+      // from the IncomingMessage without a web Request behind them.
+      (request as { [NATIVE_SSE_HOST]?: NodeSseHost })[NATIVE_SSE_HOST] = new NodeSseHost(incoming);
+      const response = handler(request);
+      return isPromise(response) ? response.then((r) => sendNative(r, outgoing)) : sendNative(response, outgoing);
     },
-  });
+    {
+      overrideGlobalObjects: options.overrideGlobalObjects ?? true,
+      errorHandler: (error) => {
+        if (error instanceof Error && error.name === "RequestError") {
+          return jsonError(400, "invalid_request", "The request URL or headers are malformed.");
+        }
+        logger.error("the fetch handler threw", error);
+        return jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
+      },
+    },
+  );
   return (req, res) => listener(req, res);
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === "function";
+}
+
+/** `@hono/node-server` leaves a response with this header alone: it was written already. */
+let alreadySent: Response | undefined;
+
+/** Streams a native event-stream response itself; anything else goes back to the listener. */
+function sendNative(response: Response, res: ServerResponse): Response {
+  const stream = nativeSseStream(response);
+  if (stream === undefined) return response;
+  const headers: OutgoingHttpHeaders = {};
+  // The same header record @hono/node-server would write: lower-case names in Headers order.
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  new NodeSseSink(res, stream).start(response.status, headers);
+  alreadySent ??= new Response(null, { headers: { "x-hono-already-sent": "true" } });
+  return alreadySent;
 }
 
 export interface CopilotNodeListenerOptions extends CopilotRuntimeHandlerOptions, CopilotNodeHandlerOptions {}

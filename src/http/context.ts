@@ -7,7 +7,7 @@ import { readJsonBody } from "./body.js";
 import { HttpError } from "./errors.js";
 import type { HeaderSelector } from "./forward-headers.js";
 import type { RouteName } from "./router.js";
-import { createSseResponse } from "./sse.js";
+import { createNativeSseResponse, createSseResponse, nativeSseHost, type SseStreamOptions } from "./sse.js";
 
 /** Options of the handler, resolved once when it is created. */
 export interface HandlerSettings {
@@ -91,6 +91,8 @@ export class RequestContext {
 
   readJson(): Promise<unknown> {
     if (this.preparsedBody !== undefined) return Promise.resolve(this.preparsedBody);
+    const host = nativeSseHost(this.request);
+    if (host?.readBodyText !== undefined) return host.readBodyText(this.settings.maxBodyBytes).then(parseJsonText);
     return readJsonBody(this.request, this.settings.maxBodyBytes);
   }
 
@@ -98,12 +100,22 @@ export class RequestContext {
   stream(source: EventSubscribable): Response {
     this.streamed = true;
     const report = this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
-    return createSseResponse(source, {
-      heartbeatMs: this.settings.heartbeatMs,
-      signal: this.request.signal,
-      onEvent: report?.onEvent,
-      onClose: report?.onClose,
-    });
+    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent: report?.onEvent, onClose: report?.onClose };
+    // A host that streams natively (the Node adapter) watches the socket itself: the request's
+    // AbortSignal (and the web Request behind it) is never created.
+    if (nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);
+    options.signal = this.request.signal;
+    return createSseResponse(source, options);
+  }
+}
+
+/** `readJsonBody`'s parsing, for a body a native host read. */
+function parseJsonText(text: string): unknown {
+  if (text.trim() === "") throw new HttpError(400, "invalid_json", "The request body is empty; expected a JSON object.");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
   }
 }
 

@@ -37,6 +37,8 @@ let lastFrame = "";
 const encoder = new TextEncoder();
 const PING = ": ping\n\n";
 const DEFAULT_COALESCE_MS = 4;
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /**
  * One event as an SSE frame: `data: <json>\n\n`, with an `id:` line when the runner numbered
@@ -52,159 +54,373 @@ export function encodeSseFrame(event: AgentEvent): string {
 }
 
 /**
- * The one SSE writer. Events are queued as frames and handed to the stream only when its reader
- * wants more, so a slow reader applies backpressure instead of growing memory; a reader that
- * falls more than `maxBufferedBytes` behind is dropped (it can `connect` again).
+ * Where an {@link SseWriter}'s frames go: a web `ReadableStream` (every host) or, in the Node
+ * adapter, the `ServerResponse` itself. The writer owns framing, queueing, coalescing,
+ * heartbeats and the overflow policy; a sink only moves bytes and reports when it can take more
+ * (by calling `writer.resume()`) or when the client left (`writer.close()`).
+ */
+export interface SseSink {
+  /** Sends a chunk. True when the sink can take another at once, false to wait for `resume()`. */
+  write(chunk: string): boolean;
+  /** Sends what is left (if anything) and ends the stream. */
+  end(chunk: string | undefined): void;
+}
+
+/**
+ * The one SSE writer. Events are queued as frames and handed to the sink only when it can take
+ * more, so a slow reader applies backpressure instead of growing memory; a reader that falls
+ * more than `maxBufferedBytes` behind is dropped (it can `connect` again).
  *
  * Writes are coalesced: a frame goes out at once when the stream has been quiet for
  * `coalesceMs`, otherwise it waits until `coalesceMs` after the previous write, so a busy
  * stream costs at most one socket write per window however many events it carries (each write
  * is a syscall, and those dominate under load), while a sparse stream gets no added latency.
- * One timer per stream sends the `: ping` heartbeat; nothing is armed per event or per read.
- * Unsubscribes when the client leaves.
+ * Heartbeats come from one shared timer per period for all streams (see {@link HeartbeatWheel});
+ * nothing is armed per event or per read. The writer is the source's observer itself, so a
+ * stream costs one object and no closures. Unsubscribes when the client leaves.
+ */
+export class SseWriter {
+  /** Frames waiting for the sink: a string while one, an array once several. */
+  private pending: string | string[] | undefined = undefined;
+  private pendingBytes = 0;
+  /** The sink can take a chunk now. */
+  private ready = false;
+  /** A flush is queued (microtask or timer). */
+  private scheduled = false;
+  private lastWriteAt = -Infinity; // the first frame goes out at once
+  /** Last write (or ping), for the heartbeat wheel. */
+  quietSince = Date.now();
+  private ended = false;
+  private sawTerminal = false;
+  private closed = false;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private subscription: { unsubscribe(): void } | undefined = undefined;
+  private sink: SseSink | undefined = undefined;
+  private readonly coalesceMs: number;
+  private readonly maxBufferedBytes: number;
+  private readonly wheel: HeartbeatWheel;
+
+  constructor(
+    private readonly source: EventSubscribable,
+    private readonly options: SseStreamOptions,
+  ) {
+    this.coalesceMs = options.coalesceMs ?? DEFAULT_COALESCE_MS;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.wheel = heartbeatWheel(options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  }
+
+  /** True once the stream ended (the sink is, or is being, closed). */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** True while frames wait for the sink. */
+  get hasPending(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /**
+   * Subscribes to the source and sends to `sink`; `ready` says whether the sink takes a chunk
+   * now (a Node response does; a web stream waits for its reader's first `pull`).
+   */
+  start(sink: SseSink, ready: boolean): void {
+    this.sink = sink;
+    this.ready = ready;
+    const signal = this.options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
+        this.close();
+        return;
+      }
+      signal.addEventListener("abort", this, { once: true });
+    }
+    this.wheel.add(this);
+    const subscription = this.source.subscribe(this);
+    if (this.ended) subscription.unsubscribe();
+    else this.subscription = subscription;
+  }
+
+  /** The sink can take more. */
+  resume(): void {
+    this.ready = true;
+    if (this.pending !== undefined) this.schedule();
+  }
+
+  /** The client went away (or the stream is done): unsubscribes and releases everything. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ended = true;
+    this.pending = undefined;
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.wheel.delete(this);
+    this.options.signal?.removeEventListener("abort", this);
+    try {
+      this.sink?.end(undefined);
+    } catch {
+      // already closed
+    }
+    this.options.onClose?.();
+  }
+
+  /** `AbortSignal` listener (an `EventListenerObject`, so no closure is allocated). */
+  handleEvent(): void {
+    this.close();
+  }
+
+  // --- the source's observer -------------------------------------------------------------
+
+  next(event: AgentEvent): void {
+    if (this.ended) return;
+    if (isTerminal(event)) this.sawTerminal = true;
+    this.push(encodeSseFrame(event));
+    this.options.onEvent?.(event);
+    if (this.pendingBytes > this.maxBufferedBytes) {
+      logger.warn(`SSE reader fell ${this.pendingBytes} bytes behind; dropping the stream (the client may reconnect)`);
+      this.ended = true;
+      this.subscription?.unsubscribe();
+      queueMicrotask(() => this.finish());
+    }
+  }
+
+  error(error: unknown): void {
+    if (this.ended) return;
+    logger.error("event source failed", error);
+    if (!this.sawTerminal) {
+      this.enqueue(encodeSseFrame({ type: "RUN_ERROR", message: "The run failed. See the server logs for details.", code: "RUNNER_ERROR" }));
+    }
+    this.finish();
+  }
+
+  complete(): void {
+    if (this.ended) return;
+    this.finish();
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  /** Sends a `: ping` when the stream has been quiet for a full period (called by the wheel). */
+  ping(now: number): void {
+    if (this.ended) return;
+    this.push(PING);
+    this.quietSince = now; // a reader that is not reading still gets one ping per period
+  }
+
+  private enqueue(frame: string): void {
+    const pending = this.pending;
+    if (pending === undefined) this.pending = frame;
+    else if (typeof pending === "string") this.pending = [pending, frame];
+    else pending.push(frame);
+    this.pendingBytes += frame.length;
+  }
+
+  private push(frame: string): void {
+    this.enqueue(frame);
+    this.schedule();
+  }
+
+  private takePending(): string | undefined {
+    const pending = this.pending;
+    if (pending === undefined) return undefined;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    return typeof pending === "string" ? pending : pending.join("");
+  }
+
+  private schedule(): void {
+    if (this.scheduled || !this.ready || this.closed) return;
+    this.scheduled = true;
+    const wait = this.lastWriteAt + this.coalesceMs - Date.now();
+    if (wait <= 0) queueMicrotask(() => this.flush());
+    else this.flushTimer = setTimeout(flushWriter, wait, this);
+  }
+
+  /** @internal */
+  flush(): void {
+    this.scheduled = false;
+    this.flushTimer = undefined;
+    if (this.closed || this.ended) return;
+    const chunk = this.takePending();
+    if (chunk === undefined) return;
+    this.ready = false; // the sink may call resume() synchronously, which sets it back
+    this.lastWriteAt = this.quietSince = Date.now();
+    if (this.sink!.write(chunk)) this.ready = true;
+  }
+
+  /** The source is done: what is left goes out with the end of the stream. */
+  private finish(): void {
+    if (this.closed) return;
+    this.ended = true;
+    this.closed = true;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.scheduled = true; // no more timed flushes
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    this.wheel.delete(this);
+    this.options.signal?.removeEventListener("abort", this);
+    const rest = this.takePending();
+    try {
+      this.sink!.end(rest);
+    } catch {
+      // the client left at the same moment
+    }
+    this.options.onClose?.();
+  }
+}
+
+function flushWriter(writer: SseWriter): void {
+  writer.flush();
+}
+
+/**
+ * One timer per heartbeat period for all open streams, instead of one per stream: it ticks
+ * eight times per period and pings every stream that has been quiet for a full period, so a
+ * ping goes out between one period and one period plus an eighth after the last write. The
+ * timer runs only while streams are open.
+ */
+export class HeartbeatWheel {
+  private readonly writers = new Set<SseWriter>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly tickMs: number;
+
+  constructor(readonly periodMs: number) {
+    this.tickMs = Math.max(1, Math.floor(periodMs / 8));
+  }
+
+  get size(): number {
+    return this.writers.size;
+  }
+
+  add(writer: SseWriter): void {
+    this.writers.add(writer);
+    if (this.timer === undefined) this.arm();
+  }
+
+  delete(writer: SseWriter): void {
+    if (!this.writers.delete(writer) || this.writers.size > 0 || this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(): void {
+    this.timer = setTimeout(tickWheel, this.tickMs, this);
+    this.timer.unref?.();
+  }
+
+  /** @internal */
+  tick(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    const due = now - this.periodMs;
+    for (const writer of this.writers) if (writer.quietSince <= due) writer.ping(now);
+    if (this.writers.size > 0) this.arm();
+  }
+}
+
+function tickWheel(wheel: HeartbeatWheel): void {
+  wheel.tick();
+}
+
+const wheels = new Map<number, HeartbeatWheel>();
+
+/** The shared wheel for a heartbeat period. */
+export function heartbeatWheel(periodMs: number): HeartbeatWheel {
+  let wheel = wheels.get(periodMs);
+  if (wheel === undefined) {
+    wheel = new HeartbeatWheel(periodMs);
+    wheels.set(periodMs, wheel);
+  }
+  return wheel;
+}
+
+/** The web sink: the writer behind a `ReadableStream`'s pull, as that stream's underlying source. */
+class ReadableStreamSink implements SseSink, UnderlyingDefaultSource<Uint8Array> {
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+
+  constructor(private readonly writer: SseWriter) {}
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    this.writer.start(this, false);
+  }
+
+  pull(): void {
+    this.writer.resume();
+  }
+
+  cancel(): void {
+    this.writer.close();
+  }
+
+  write(chunk: string): boolean {
+    this.controller.enqueue(encoder.encode(chunk));
+    return false; // pull() says when the reader wants more
+  }
+
+  end(chunk: string | undefined): void {
+    if (chunk !== undefined) this.controller.enqueue(encoder.encode(chunk));
+    this.controller.close();
+  }
+}
+
+/**
+ * An event stream as a web `ReadableStream` (see {@link SseWriter}). Unsubscribes from the
+ * source when the reader cancels or `signal` aborts.
  */
 export function createSseStream(source: EventSubscribable, options: SseStreamOptions = {}): ReadableStream<Uint8Array> {
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const coalesceMs = options.coalesceMs ?? DEFAULT_COALESCE_MS;
-  const maxBufferedBytes = options.maxBufferedBytes ?? 16 * 1024 * 1024;
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let pending: string[] = [];
-  let pendingBytes = 0;
-  let wanted = false; // the reader asked for more and has not been given it yet
-  let scheduled = false; // a flush is queued (microtask or timer)
-  let lastWriteAt = -Infinity; // the first frame goes out at once
-  let quietSince = Date.now(); // for the heartbeat
-  let ended = false;
-  let sawTerminal = false;
-  let closed = false;
-  let flushTimer: ReturnType<typeof setTimeout> | undefined;
-  let heartbeat: ReturnType<typeof setTimeout> | undefined;
-  let subscription: { unsubscribe(): void } | undefined;
-
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    ended = true;
-    pending = [];
-    subscription?.unsubscribe();
-    if (flushTimer !== undefined) clearTimeout(flushTimer);
-    if (heartbeat !== undefined) clearTimeout(heartbeat);
-    options.signal?.removeEventListener("abort", onAbort);
-    try {
-      controller.close();
-    } catch {
-      // already closed or errored
-    }
-    options.onClose?.();
-  };
-  const onAbort = () => close();
-
-  const flush = () => {
-    scheduled = false;
-    flushTimer = undefined;
-    if (closed || pending.length === 0) return;
-    const chunk = pending.length === 1 ? pending[0] : pending.join("");
-    pending = [];
-    pendingBytes = 0;
-    wanted = false; // enqueue may call pull() again synchronously, which sets it back
-    lastWriteAt = quietSince = Date.now();
-    controller.enqueue(encoder.encode(chunk));
-  };
-
-  const schedule = () => {
-    if (scheduled || !wanted || closed) return;
-    scheduled = true;
-    const wait = lastWriteAt + coalesceMs - Date.now();
-    if (wait <= 0) queueMicrotask(flush);
-    else flushTimer = setTimeout(flush, wait);
-  };
-
-  /** The source is done: what is left goes out now, then the stream closes. */
-  const finish = () => {
-    if (closed) return;
-    ended = true;
-    if (scheduled && flushTimer !== undefined) clearTimeout(flushTimer);
-    scheduled = true; // no more timed flushes
-    if (pending.length > 0) {
-      controller.enqueue(encoder.encode(pending.join("")));
-      pending = [];
-    }
-    close();
-  };
-
-  const push = (frame: string) => {
-    pending.push(frame);
-    pendingBytes += frame.length;
-    schedule();
-  };
-
-  const beat = () => {
-    heartbeat = undefined;
-    if (closed || ended) return;
-    const idle = Date.now() - quietSince;
-    if (idle >= heartbeatMs) {
-      push(PING);
-      quietSince = Date.now(); // a reader that is not reading still gets one ping per period
-      heartbeat = setTimeout(beat, heartbeatMs);
-    } else {
-      heartbeat = setTimeout(beat, heartbeatMs - idle);
-    }
-  };
-
-  return new ReadableStream<Uint8Array>(
-    {
-      start(streamController) {
-        controller = streamController;
-        if (options.signal?.aborted) {
-          close();
-          return;
-        }
-        options.signal?.addEventListener("abort", onAbort, { once: true });
-        heartbeat = setTimeout(beat, heartbeatMs);
-        const sub = source.subscribe({
-          next(event) {
-            if (ended) return;
-            if (isTerminal(event)) sawTerminal = true;
-            push(encodeSseFrame(event));
-            options.onEvent?.(event);
-            if (pendingBytes > maxBufferedBytes) {
-              logger.warn(`SSE reader fell ${pendingBytes} bytes behind; dropping the stream (the client may reconnect)`);
-              ended = true;
-              subscription?.unsubscribe();
-              queueMicrotask(finish);
-            }
-          },
-          error(error) {
-            if (ended) return;
-            logger.error("event source failed", error);
-            if (!sawTerminal) {
-              pending.push(encodeSseFrame({ type: "RUN_ERROR", message: "The run failed. See the server logs for details.", code: "RUNNER_ERROR" }));
-            }
-            finish();
-          },
-          complete() {
-            if (ended) return;
-            finish();
-          },
-        });
-        if (ended) sub.unsubscribe();
-        else subscription = sub;
-      },
-      pull() {
-        wanted = true;
-        if (pending.length > 0) schedule();
-      },
-      cancel() {
-        close();
-      },
-    },
-    { highWaterMark: 1 },
-  );
+  return new ReadableStream<Uint8Array>(new ReadableStreamSink(new SseWriter(source, options)), { highWaterMark: 1 });
 }
 
 /** A streaming `Response` for an event source. */
 export function createSseResponse(source: EventSubscribable, options: SseStreamOptions & { headers?: HeadersInit } = {}): Response {
-  const headers = new Headers(options.headers);
-  for (const [name, value] of Object.entries(SSE_HEADERS)) headers.set(name, value);
-  return new Response(createSseStream(source, options), { status: 200, headers });
+  return new Response(createSseStream(source, options), { status: 200, headers: sseHeaders(options.headers) });
+}
+
+function sseHeaders(init: HeadersInit | undefined): Headers {
+  const headers = new Headers(init);
+  for (const name in SSE_HEADERS) headers.set(name, SSE_HEADERS[name]);
+  return headers;
+}
+
+// --- native streaming: a host that writes to its socket itself ------------------------------
+
+/**
+ * Set on a `Request` by an adapter that can stream events natively (the Node adapter): the
+ * handler then answers an event stream with a body-less `Response` carrying
+ * {@link NATIVE_SSE}, and the adapter drives an {@link SseWriter} straight into its socket, with
+ * no web `ReadableStream` in between. Every other host gets the `ReadableStream` path.
+ */
+export const NATIVE_SSE_HOST = Symbol.for("copilot-runtime.nativeSseHost");
+/** The stream a native-SSE `Response` stands for. */
+export const NATIVE_SSE = Symbol.for("copilot-runtime.nativeSse");
+
+/** What a native host offers the core besides streaming. */
+export interface NativeSseHost {
+  /** The request body as text, bounded like `readBodyText` (same errors), without a web stream. */
+  readBodyText?(maxBytes: number): Promise<string>;
+}
+
+/** The source and options of a stream the host will write itself. */
+export interface NativeSseStream {
+  source: EventSubscribable;
+  options: SseStreamOptions;
+}
+
+/** The native host of a request, when its adapter set one. */
+export function nativeSseHost(request: Request): NativeSseHost | undefined {
+  return (request as { [NATIVE_SSE_HOST]?: NativeSseHost })[NATIVE_SSE_HOST];
+}
+
+/** A header-only `Response` for a host that streams natively (see {@link NATIVE_SSE_HOST}). */
+export function createNativeSseResponse(source: EventSubscribable, options: SseStreamOptions): Response {
+  const response = new Response(null, { status: 200, headers: sseHeaders(undefined) });
+  (response as { [NATIVE_SSE]?: NativeSseStream })[NATIVE_SSE] = { source, options };
+  return response;
+}
+
+/** The native stream a `Response` stands for, if any. */
+export function nativeSseStream(response: Response): NativeSseStream | undefined {
+  return (response as { [NATIVE_SSE]?: NativeSseStream })[NATIVE_SSE];
 }

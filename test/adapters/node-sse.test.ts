@@ -1,0 +1,226 @@
+/**
+ * The Node adapter's native event-stream path: the sink that writes frames straight to a
+ * `ServerResponse` (headers with the first frame, `drain` backpressure, cleanup on `close`),
+ * the body reader that skips the web `Request`, and the shared heartbeat timer.
+ */
+import { EventEmitter } from "node:events";
+import { createServer, request as httpRequest, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Observable, Subject } from "rxjs";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createCopilotNodeListener } from "../../src/adapters/node.js";
+import { NodeSseSink } from "../../src/adapters/node-sse.js";
+import type { AgentEvent } from "../../src/events/types.js";
+import { createSseStream, heartbeatWheel } from "../../src/http/sse.js";
+import { setLogger } from "../../src/logger.js";
+import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { CopilotRuntime } from "../../src/runtime.js";
+
+setLogger({ info: () => {}, warn: () => {}, error: () => {} });
+
+/** A response whose `write()` reports a full socket buffer until the test emits `drain`. */
+class FakeResponse extends EventEmitter {
+  log: string[] = [];
+  full = false;
+  headersSent = false;
+  writableEnded = false;
+  destroyed = false;
+
+  writeHead(status: number, headers: Record<string, unknown>) {
+    this.log.push(`head:${status}:${Object.keys(headers).join(",")}`);
+    return this;
+  }
+  flushHeaders() {
+    this.headersSent = true;
+    this.log.push("flushHeaders");
+  }
+  write(chunk: string) {
+    this.headersSent = true;
+    this.log.push(`write:${chunk}`);
+    return !this.full;
+  }
+  end(chunk?: string) {
+    this.log.push(chunk === undefined ? "end" : `end:${chunk}`);
+    this.writableEnded = true;
+    return this;
+  }
+}
+
+const frame = (n: number) => `data: {"type":"CUSTOM","name":"n","value":${n}}\n\n`;
+const custom = (n: number): AgentEvent => ({ type: "CUSTOM", name: "n", value: n });
+const microtasks = () => new Promise((resolve) => setImmediate(resolve));
+const HEADERS = { "content-type": "text/event-stream" };
+
+function startSink(source: Subject<AgentEvent>, options: { maxBufferedBytes?: number; onClose?: () => void } = {}) {
+  const res = new FakeResponse();
+  new NodeSseSink(res as unknown as ServerResponse, { source, options: { coalesceMs: 0, ...options } }).start(200, HEADERS);
+  return res;
+}
+
+describe("NodeSseSink", () => {
+  it("sends the headers with the first frame when one is waiting, in one write", async () => {
+    const source = new Subject<AgentEvent>();
+    const res = new FakeResponse();
+    // A source that has an event ready at subscription, like a run that already started.
+    const ready = new Observable<AgentEvent>((subscriber) => {
+      subscriber.next(custom(0));
+      return source.subscribe(subscriber);
+    });
+    new NodeSseSink(res as unknown as ServerResponse, { source: ready, options: {} }).start(200, HEADERS);
+    await microtasks();
+    expect(res.log).toEqual(["head:200:content-type", `write:${frame(0)}`]);
+    source.complete();
+    expect(res.log.at(-1)).toBe("end");
+  });
+
+  it("flushes the headers at once when no frame is waiting", () => {
+    const source = new Subject<AgentEvent>();
+    const res = startSink(source);
+    expect(res.log).toEqual(["head:200:content-type", "flushHeaders"]);
+    source.complete();
+  });
+
+  it("holds frames while the socket buffer is full and sends them together on drain", async () => {
+    const source = new Subject<AgentEvent>();
+    const res = startSink(source);
+    res.full = true;
+    source.next(custom(1));
+    await microtasks();
+    expect(res.log.at(-1)).toBe(`write:${frame(1)}`);
+    const writes = res.log.length;
+    for (let i = 2; i <= 4; i++) source.next(custom(i));
+    await microtasks();
+    expect(res.log.length).toBe(writes); // nothing written until drain
+    res.full = false;
+    res.emit("drain");
+    await microtasks();
+    expect(res.log.at(-1)).toBe(`write:${frame(2)}${frame(3)}${frame(4)}`);
+    source.complete();
+    expect(res.log.at(-1)).toBe("end");
+  });
+
+  it("drops a reader that stays behind past maxBufferedBytes instead of buffering without bound", async () => {
+    const source = new Subject<AgentEvent>();
+    const res = startSink(source, { maxBufferedBytes: 10_000 });
+    res.full = true;
+    source.next(custom(0));
+    await microtasks();
+    for (let i = 0; i < 1000; i++) source.next({ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "x".repeat(100) });
+    expect(source.observed).toBe(false);
+    await microtasks();
+    expect(res.writableEnded).toBe(true);
+  });
+
+  it("sends the last frames with the end of the body", async () => {
+    const source = new Subject<AgentEvent>();
+    const res = startSink(source);
+    source.next(custom(1));
+    source.next(custom(2));
+    source.complete();
+    expect(res.log.at(-1)).toBe(`end:${frame(1)}${frame(2)}`);
+  });
+
+  it("unsubscribes and reports the end when the client goes away", () => {
+    const source = new Subject<AgentEvent>();
+    const onClose = vi.fn();
+    const res = startSink(source, { onClose });
+    expect(source.observed).toBe(true);
+    res.destroyed = true;
+    res.emit("close");
+    expect(source.observed).toBe(false);
+    expect(onClose).toHaveBeenCalledTimes(1);
+    expect(res.listenerCount("close")).toBe(0);
+    expect(res.listenerCount("drain")).toBe(0);
+  });
+});
+
+describe("shared heartbeat", () => {
+  it("pings every quiet stream from one timer, whatever the number of streams", async () => {
+    vi.useFakeTimers();
+    try {
+      const sources = [new Subject<AgentEvent>(), new Subject<AgentEvent>(), new Subject<AgentEvent>()];
+      const readers = sources.map((source) => createSseStream(source, { heartbeatMs: 800 }).getReader());
+      const reads = readers.map((reader) => reader.read());
+      await vi.advanceTimersByTimeAsync(0);
+      expect(heartbeatWheel(800).size).toBe(3);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(800);
+      for (const read of reads) expect(new TextDecoder().decode((await read).value)).toBe(": ping\n\n");
+      for (const source of sources) source.complete();
+      expect(heartbeatWheel(800).size).toBe(0);
+      expect(vi.getTimerCount()).toBe(0); // the timer stops with the last stream
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not ping a stream that wrote within the period", async () => {
+    vi.useFakeTimers();
+    try {
+      const source = new Subject<AgentEvent>();
+      const reader = createSseStream(source, { heartbeatMs: 400, coalesceMs: 0 }).getReader();
+      await vi.advanceTimersByTimeAsync(300);
+      source.next(custom(1));
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe(frame(1));
+      const next = reader.read();
+      await vi.advanceTimersByTimeAsync(300); // 600 ms since start, 300 since the frame
+      let settled = false;
+      void next.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(200); // a full period (+ at most an eighth) after the frame
+      expect(new TextDecoder().decode((await next).value)).toBe(": ping\n\n");
+      source.complete();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe("createCopilotNodeListener native streaming", () => {
+  const servers: ReturnType<typeof createServer>[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** An agent that emits RUN_STARTED, then one event every `everyMs` until unsubscribed. */
+  function endlessAgent(state: { unsubscribed: number }) {
+    const agent = {
+      clone: () => agent,
+      run: (input: { threadId: string; runId: string }) =>
+        new Observable<AgentEvent>((subscriber) => {
+          subscriber.next({ type: "RUN_STARTED", threadId: input.threadId, runId: input.runId });
+          subscriber.next({ type: "TEXT_MESSAGE_START", messageId: "m", role: "assistant" });
+          const timer = setInterval(() => subscriber.next({ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "x".repeat(4000) }), 1);
+          return () => {
+            clearInterval(timer);
+            state.unsubscribed++;
+          };
+        }),
+    };
+    return agent;
+  }
+
+  it("keeps the server's memory bounded for a client that stops reading, and lets go of the response when it leaves", async () => {
+    const state = { unsubscribed: 0 };
+    const runtime = new CopilotRuntime({ agents: { endless: endlessAgent(state) as never }, runner: new InMemoryAgentRunner({ busyThread: "interrupt" }) });
+    const server = createServer(createCopilotNodeListener({ runtime, basePath: "/api" }));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const body = JSON.stringify({ threadId: "t", runId: "r", messages: [], tools: [], context: [], state: {}, forwardedProps: {} });
+    let serverRes: ServerResponse | undefined;
+    server.prependListener("request", (_req, res) => (serverRes = res));
+    const req = httpRequest({ port, host: "127.0.0.1", method: "POST", path: "/api/agent/endless/run", headers: { "content-type": "application/json" } });
+    req.end(body);
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve) => req.once("response", resolve));
+    expect(res.headers["content-type"]).toBe("text/event-stream");
+    res.pause(); // the client stops reading
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The socket buffers fill up, then the writer holds: what Node buffers stays near one chunk.
+    expect(serverRes!.writableLength).toBeLessThan(256 * 1024);
+    res.destroy();
+    await vi.waitFor(() => expect(serverRes!.destroyed).toBe(true));
+    await vi.waitFor(() => expect(serverRes!.listenerCount("drain")).toBe(0));
+  });
+});
