@@ -5,6 +5,7 @@
 // Flags: --phases info,firehose,concurrent,idle,growth   --impls ours,theirs
 //        --quick (smaller sizes, for a smoke run)          --cpu-prof (profiles in bench/profiles/)
 //        --json <file> (also write the raw results)   --rounds N (best of N, for a busy machine)
+//        --heap-snapshots (idle phase: server heap snapshots before/after in bench/profiles/)
 import { fork } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -21,6 +22,7 @@ const quick = flag("quick");
 const phases = option("phases", "info,firehose,concurrent,idle,growth").split(",");
 const impls = option("impls", "ours,theirs").split(",");
 const cpuProf = flag("cpu-prof");
+const heapSnapshots = flag("heap-snapshots");
 const rounds = Number(option("rounds", "1"));
 
 const env = { ...process.env, COPILOTKIT_TELEMETRY_DISABLED: "true", DO_NOT_TRACK: "1", NODE_ENV: "production" };
@@ -92,6 +94,14 @@ async function memory(server) {
   return (await once(server, (m) => m.mem)).mem;
 }
 
+/** Diagnostics (--heap-snapshots): a heap snapshot of the server in bench/profiles/. */
+async function snapshot(server, name) {
+  const dir = path.join(BENCH_DIR, "profiles");
+  mkdirSync(dir, { recursive: true });
+  server.send({ cmd: "heap-snapshot", file: path.join(dir, `${name}.heapsnapshot`) });
+  await once(server, (m) => m.snapshot);
+}
+
 async function runPhase(impl, phase) {
   const server = await startServer(impl, phase);
   const client = fork(path.join(BENCH_DIR, "client.mjs"), [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
@@ -104,9 +114,11 @@ async function runPhase(impl, phase) {
     if (phase === "idle") {
       await once(client, (m) => m.stage === "warm");
       const before = await memory(server.child);
+      if (heapSnapshots) await snapshot(server.child, `${impl}-idle-before`);
       client.send({ cmd: "next" });
       await once(client, (m) => m.stage === "open");
       const after = await memory(server.child);
+      if (heapSnapshots) await snapshot(server.child, `${impl}-idle-after`);
       client.send({ cmd: "next" });
       extra = {
         rssBefore: before.rss,

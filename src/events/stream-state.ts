@@ -6,6 +6,8 @@ export type FinalizeReason =
   | { kind: "incomplete" }
   | { kind: "error"; message: string; code: string };
 
+const NONE: ReadonlySet<string> = new Set();
+
 type Lane = { kind: "text" | "tool" | "reasoning"; id: string } | undefined;
 
 /**
@@ -16,12 +18,14 @@ type Lane = { kind: "text" | "tool" | "reasoning"; id: string } | undefined;
  * Cost per event is a switch and a set operation: it sits on the hot path.
  */
 export class StreamState {
-  readonly openText = new Set<string>();
-  readonly openToolCalls = new Set<string>();
-  readonly toolCallsAwaitingResult = new Set<string>();
-  readonly openReasoningMessages = new Set<string>();
-  readonly openReasoningSpans = new Set<string>();
-  readonly openSteps = new Set<string>();
+  // What is open, created on first use: most runs only ever open text messages, and a Set
+  // costs its hash table even when empty (six per run used to be ~1 KB of every open stream).
+  private openText: Set<string> | undefined = undefined;
+  private openToolCalls: Set<string> | undefined = undefined;
+  private toolCallsAwaitingResult: Set<string> | undefined = undefined;
+  private openReasoningMessages: Set<string> | undefined = undefined;
+  private openReasoningSpans: Set<string> | undefined = undefined;
+  private openSteps: Set<string> | undefined = undefined;
   started = false;
   terminated = false;
   private lane: Lane;
@@ -65,11 +69,11 @@ export class StreamState {
       out.push({ type: T.RUN_STARTED, threadId, runId });
     }
     this.lane = undefined;
-    for (const messageId of this.openReasoningMessages) out.push({ type: T.REASONING_MESSAGE_END, messageId });
-    for (const messageId of this.openReasoningSpans) out.push({ type: T.REASONING_END, messageId });
-    for (const messageId of this.openText) out.push({ type: T.TEXT_MESSAGE_END, messageId });
-    for (const toolCallId of this.openToolCalls) out.push({ type: T.TOOL_CALL_END, toolCallId });
-    for (const toolCallId of this.toolCallsAwaitingResult) {
+    for (const messageId of this.openReasoningMessages ?? NONE) out.push({ type: T.REASONING_MESSAGE_END, messageId });
+    for (const messageId of this.openReasoningSpans ?? NONE) out.push({ type: T.REASONING_END, messageId });
+    for (const messageId of this.openText ?? NONE) out.push({ type: T.TEXT_MESSAGE_END, messageId });
+    for (const toolCallId of this.openToolCalls ?? NONE) out.push({ type: T.TOOL_CALL_END, toolCallId });
+    for (const toolCallId of this.toolCallsAwaitingResult ?? NONE) {
       out.push({
         type: T.TOOL_CALL_RESULT,
         messageId: `${toolCallId}-result`,
@@ -82,7 +86,7 @@ export class StreamState {
         ),
       });
     }
-    for (const stepName of this.openSteps) out.push({ type: T.STEP_FINISHED, stepName });
+    for (const stepName of this.openSteps ?? NONE) out.push({ type: T.STEP_FINISHED, stepName });
     if (reason.kind === "stopped") {
       out.push({ type: T.RUN_FINISHED, threadId, runId });
     } else if (reason.kind === "incomplete") {
@@ -97,38 +101,38 @@ export class StreamState {
   private track(event: AgentEvent): void {
     switch (event.type) {
       case T.TEXT_MESSAGE_START:
-        this.openText.add(event.messageId as string);
+        (this.openText ??= new Set()).add(event.messageId as string);
         return;
       case T.TEXT_MESSAGE_END:
-        this.openText.delete(event.messageId as string);
+        this.openText?.delete(event.messageId as string);
         return;
       case T.TOOL_CALL_START:
-        this.openToolCalls.add(event.toolCallId as string);
-        this.toolCallsAwaitingResult.add(event.toolCallId as string);
+        (this.openToolCalls ??= new Set()).add(event.toolCallId as string);
+        (this.toolCallsAwaitingResult ??= new Set()).add(event.toolCallId as string);
         return;
       case T.TOOL_CALL_END:
-        this.openToolCalls.delete(event.toolCallId as string);
+        this.openToolCalls?.delete(event.toolCallId as string);
         return;
       case T.TOOL_CALL_RESULT:
-        this.toolCallsAwaitingResult.delete(event.toolCallId as string);
+        this.toolCallsAwaitingResult?.delete(event.toolCallId as string);
         return;
       case T.REASONING_START:
-        this.openReasoningSpans.add(event.messageId as string);
+        (this.openReasoningSpans ??= new Set()).add(event.messageId as string);
         return;
       case T.REASONING_END:
-        this.openReasoningSpans.delete(event.messageId as string);
+        this.openReasoningSpans?.delete(event.messageId as string);
         return;
       case T.REASONING_MESSAGE_START:
-        this.openReasoningMessages.add(event.messageId as string);
+        (this.openReasoningMessages ??= new Set()).add(event.messageId as string);
         return;
       case T.REASONING_MESSAGE_END:
-        this.openReasoningMessages.delete(event.messageId as string);
+        this.openReasoningMessages?.delete(event.messageId as string);
         return;
       case T.STEP_STARTED:
-        this.openSteps.add(event.stepName as string);
+        (this.openSteps ??= new Set()).add(event.stepName as string);
         return;
       case T.STEP_FINISHED:
-        this.openSteps.delete(event.stepName as string);
+        this.openSteps?.delete(event.stepName as string);
         return;
       case T.RUN_STARTED:
         this.started = true;
@@ -138,7 +142,7 @@ export class StreamState {
       case T.RUN_ERROR:
         this.terminated = true;
         // A frontend tool call legitimately ends a run without a result: the client answers it.
-        this.toolCallsAwaitingResult.clear();
+        this.toolCallsAwaitingResult?.clear();
         return;
     }
   }
