@@ -7,15 +7,17 @@
 const EVENT_ID = Symbol("copilot-runtime.eventId");
 const frozenIds = new WeakMap<object, string>();
 
-type Numbered = { [EVENT_ID]?: string };
+type Numbered = { [EVENT_ID]?: string | number };
 
 export function setEventId(event: object, id: string | number): void {
-  if (Object.isExtensible(event)) (event as Numbered)[EVENT_ID] = String(id);
+  // A number stays a small integer inside the object: nothing more is allocated per event.
+  if (Object.isExtensible(event)) (event as Numbered)[EVENT_ID] = id;
   else frozenIds.set(event, String(id));
 }
 
 export function getEventId(event: object): string | undefined {
-  return (event as Numbered)[EVENT_ID] ?? frozenIds.get(event);
+  const id = (event as Numbered)[EVENT_ID];
+  return id === undefined ? frozenIds.get(event) : String(id);
 }
 
 /** A `Last-Event-ID` a runner issued (a positive integer); anything else means "from the start" (0). */

@@ -35,6 +35,12 @@ export interface InMemoryAgentRunnerOptions {
    * (HTTP 409 `thread_busy`); `"interrupt"` stops the old run and starts the new one.
    */
   busyThread?: "reject" | "interrupt";
+  /**
+   * Number every event (SSE `id:`) and resume `connect` after `Last-Event-ID`. Off by default:
+   * tagging each live event costs memory the garbage collector walks for as long as the run
+   * lasts, which the ephemeral runner is meant not to pay. The durable runners always number.
+   */
+  resumable?: boolean;
 }
 
 interface StoredRun {
@@ -95,6 +101,7 @@ export class InMemoryAgentRunner extends AgentRunner {
   private readonly maxRunsPerThread: number;
   private readonly maxBytes: number;
   private readonly busyThread: "reject" | "interrupt";
+  private readonly resumable: boolean;
   private totalBytes = 0;
   private activityClock = 0;
   private warnedEviction = false;
@@ -105,6 +112,7 @@ export class InMemoryAgentRunner extends AgentRunner {
     this.maxRunsPerThread = options.maxRunsPerThread ?? 100;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
     this.busyThread = options.busyThread ?? "reject";
+    this.resumable = options.resumable ?? false;
   }
 
   run(request: AgentRunnerRunRequest): Observable<BaseEvent> {
@@ -140,6 +148,7 @@ export class InMemoryAgentRunner extends AgentRunner {
       this.touch(thread);
     }
     const record = thread;
+    const numbered = this.resumable;
     let resolveDone!: () => void;
     const done = new Promise<void>((resolve) => (resolveDone = resolve));
     const events: AgentEvent[] = [];
@@ -149,7 +158,8 @@ export class InMemoryAgentRunner extends AgentRunner {
       input,
       isKnownMessage: (id) => record.messageIds.has(id),
       onEvent: (event) => {
-        setEventId(event, ++record.seq);
+        if (numbered) setEventId(event, ++record.seq);
+        else ++record.seq;
         events.push(event);
         for (const subscriber of subscribers) subscriber.next(event as BaseEvent);
       },
@@ -174,7 +184,7 @@ export class InMemoryAgentRunner extends AgentRunner {
         subscriber.complete();
         return;
       }
-      const after = parseEventId(request.lastEventId);
+      const after = this.resumable ? parseEventId(request.lastEventId) : 0;
       for (const run of thread.runs) {
         for (const stored of run.entries) {
           const entry = after === 0 ? stored : resumeEntry(stored, after);
@@ -293,7 +303,7 @@ export class InMemoryAgentRunner extends AgentRunner {
     );
     let bytes = 0;
     for (const entry of entries) {
-      setEventId(entry.event, entry.seq);
+      if (this.resumable) setEventId(entry.event, entry.seq);
       bytes += JSON.stringify(entry.event).length + (entry.cuts?.byteLength ?? 0);
     }
     for (const { event } of entries) {

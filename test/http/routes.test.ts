@@ -96,6 +96,16 @@ describe("POST /agent/:id/run", () => {
     ]);
   });
 
+  it("sends no id lines by default, and numbers frames with a resumable in-memory runner", async () => {
+    const plain = makeHandler();
+    expect(await (await plain.post("/agent/default/run", runInput({ threadId: "t-ids" }))).text()).not.toContain("id: ");
+    const numbered = makeHandler({ runner: new InMemoryAgentRunner({ resumable: true }) });
+    const text = await (await numbered.post("/agent/default/run", runInput({ threadId: "t-ids" }))).text();
+    expect(text.split("\n\n").filter(Boolean).map((frame) => frame.split("\n")[0])).toEqual(["id: 1", "id: 2", "id: 3", "id: 4", "id: 5", "id: 6"]);
+    const resumed = await numbered.post("/agent/default/connect", runInput({ threadId: "t-ids", messages: [] }), { "last-event-id": "4" });
+    expect(types(await readSse(resumed))).toEqual(["TEXT_MESSAGE_END", "RUN_FINISHED"]);
+  });
+
   it("enriches RUN_STARTED with only the input messages the thread has not seen", async () => {
     const { post } = makeHandler();
     const first = runInput({ threadId: "t-enrich", messages: [{ id: "u1", role: "user", content: "one" }] });

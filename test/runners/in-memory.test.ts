@@ -6,5 +6,5 @@ setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
 defineRunnerSuite("InMemoryAgentRunner", {
   numbered: true,
-  create: async (options) => new InMemoryAgentRunner(options),
+  create: async (options) => new InMemoryAgentRunner({ resumable: true, ...options }),
 });
