@@ -2,7 +2,7 @@ import type { BaseEvent } from "@ag-ui/core";
 import { Observable, type Subscriber } from "rxjs";
 import { parseEventId, setEventId } from "../events/event-ids.js";
 import { messagesFromEvents } from "../events/messages.js";
-import { type AgentEvent, type AgentMessage, EventTypes as T } from "../events/types.js";
+import { type AgentEvent, type AgentMessage, type RunInput, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
 import {
   ANONYMOUS_OWNER,
@@ -19,7 +19,8 @@ import {
   type ThreadSummary,
   type UpdateThreadRequest,
 } from "./agent-runner.js";
-import { RunSession } from "./run-session.js";
+import { RunSession, type RunSessionOptions } from "./run-session.js";
+import type { AgentLike } from "../agents/agent-like.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { compactForReplay, type ReplayEntry, resumeEntry } from "../events/replay-compaction.js";
 
@@ -53,14 +54,63 @@ interface StoredRun {
   createdAt: number;
 }
 
-interface ActiveRun {
-  runId: string;
-  session: RunSession;
+/**
+ * A thread's run in progress: its events so far and its live subscribers. It is also its
+ * session's options (a class, so a run allocates no closures).
+ */
+class ActiveRun implements RunSessionOptions {
+  readonly runId: string;
+  readonly session: RunSession;
   /** The sequence number of `events[0]`; the events that follow are numbered one by one. */
-  firstSeq: number;
-  events: AgentEvent[];
-  subscribers: Set<Subscriber<BaseEvent>>;
-  done: Promise<void>;
+  readonly firstSeq: number;
+  readonly events: AgentEvent[] = [];
+  readonly subscribers = new Set<Subscriber<BaseEvent>>();
+  private ended = false;
+  private donePromise: Promise<void> | undefined = undefined;
+  private resolveDone: (() => void) | undefined = undefined;
+
+  constructor(
+    private readonly runner: InMemoryAgentRunner,
+    private readonly record: ThreadRecord,
+    private readonly agentId: string,
+    private readonly numbered: boolean,
+    readonly agent: AgentLike,
+    readonly input: RunInput,
+  ) {
+    this.runId = input.runId;
+    this.firstSeq = record.seq + 1;
+    this.session = new RunSession(this);
+  }
+
+  /** Settles when the run has ended (created on demand: only shutdown waits for it). */
+  get done(): Promise<void> {
+    if (this.donePromise === undefined) {
+      this.donePromise = this.ended ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveDone = resolve));
+    }
+    return this.donePromise;
+  }
+
+  isKnownMessage(id: string): boolean {
+    return this.record.messageIds.has(id);
+  }
+
+  onEvent(event: AgentEvent): void {
+    const record = this.record;
+    if (this.numbered) setEventId(event, ++record.seq);
+    else ++record.seq;
+    this.events.push(event);
+    for (const subscriber of this.subscribers) subscriber.next(event as BaseEvent);
+  }
+
+  onEnd(): void {
+    const record = this.record;
+    this.runner.storeRun(record, this, this.agentId);
+    record.active = undefined;
+    this.ended = true;
+    for (const subscriber of this.subscribers) subscriber.complete();
+    this.subscribers.clear();
+    this.resolveDone?.();
+  }
 }
 
 interface ThreadRecord {
@@ -147,34 +197,10 @@ export class InMemoryAgentRunner extends AgentRunner {
     } else {
       this.touch(thread);
     }
-    const record = thread;
-    const numbered = this.resumable;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    const events: AgentEvent[] = [];
-    const subscribers = new Set<Subscriber<BaseEvent>>();
-    const session = new RunSession({
-      agent: request.agent,
-      input,
-      isKnownMessage: (id) => record.messageIds.has(id),
-      onEvent: (event) => {
-        if (numbered) setEventId(event, ++record.seq);
-        else ++record.seq;
-        events.push(event);
-        for (const subscriber of subscribers) subscriber.next(event as BaseEvent);
-      },
-      onEnd: () => {
-        this.storeRun(record, active, agentId);
-        record.active = undefined;
-        for (const subscriber of subscribers) subscriber.complete();
-        subscribers.clear();
-        resolveDone();
-      },
-    });
-    const active: ActiveRun = { runId: input.runId, session, firstSeq: record.seq + 1, events, subscribers, done };
-    record.active = active;
-    session.start();
-    return liveRunObservable(active, session);
+    const active = new ActiveRun(this, thread, agentId, this.resumable, request.agent, input);
+    thread.active = active;
+    active.session.start();
+    return liveRunObservable(active, active.session);
   }
 
   connect(request: AgentRunnerConnectRequest): Observable<BaseEvent> {
@@ -295,7 +321,8 @@ export class InMemoryAgentRunner extends AgentRunner {
     return thread;
   }
 
-  private storeRun(thread: ThreadRecord, active: ActiveRun, agentId: string): void {
+  /** @internal */
+  storeRun(thread: ThreadRecord, active: ActiveRun, agentId: string): void {
     if (active.events.length === 0) return;
     const entries = compactForReplay(
       active.events.map((event, i) => ({ seq: active.firstSeq + i, event })),

@@ -3,6 +3,7 @@ import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
 
+/** The session calls these as methods of the options object, so a class can implement them. */
 export interface RunSessionOptions {
   agent: AgentLike;
   input: RunInput;
@@ -42,11 +43,8 @@ export class RunSession {
       this.fail(error);
       return;
     }
-    const subscription = source.subscribe({
-      next: (event) => this.receive(event),
-      error: (error) => this.fail(error),
-      complete: () => this.finish(),
-    });
+    // The session is the observer itself: a run allocates no closures.
+    const subscription = source.subscribe(this);
     if (this.ended) subscription.unsubscribe();
     else this.subscription = subscription;
   }
@@ -75,7 +73,8 @@ export class RunSession {
     return source;
   }
 
-  private receive(raw: AgentEvent): void {
+  /** @internal The agent's observer: an event. */
+  next(raw: AgentEvent): void {
     if (this.ended || raw === null || typeof raw !== "object" || typeof raw.type !== "string") return;
     const events = this.state.accept(raw);
     for (let i = 0; i < events.length; i++) {
@@ -85,10 +84,25 @@ export class RunSession {
     }
   }
 
+  /**
+   * `RUN_STARTED` with the run's input, its messages limited to the new ones. When every message
+   * is new (the usual case) the event carries the input itself rather than a copy of it.
+   */
   private enrichRunStarted(event: AgentEvent): AgentEvent {
-    const { input, isKnownMessage } = this.options;
-    const messages = isKnownMessage ? input.messages.filter((m) => !isKnownMessage(m.id)) : input.messages;
-    return { ...event, input: { ...input, messages } };
+    const options = this.options;
+    const input = options.input;
+    const messages = options.isKnownMessage === undefined ? input.messages : newMessages(options, input.messages);
+    return { ...event, input: messages === input.messages ? input : { ...input, messages } };
+  }
+
+  /** @internal The agent's observer: the agent failed. */
+  error(error: unknown): void {
+    this.fail(error);
+  }
+
+  /** @internal The agent's observer: the agent completed. */
+  complete(): void {
+    this.finish();
   }
 
   private finish(): void {
@@ -116,6 +130,17 @@ export class RunSession {
     for (const event of closing) this.options.onEvent(event);
     this.options.onEnd(kind === "stopped" ? "stopped" : kind === "finished" ? "finished" : "failed");
   }
+}
+
+/** The messages the thread does not hold yet: `messages` itself when all are new. */
+function newMessages(options: RunSessionOptions, messages: RunInput["messages"]): RunInput["messages"] {
+  for (let i = 0; i < messages.length; i++) {
+    if (!options.isKnownMessage!(messages[i].id)) continue;
+    const fresh = messages.slice(0, i);
+    for (let j = i + 1; j < messages.length; j++) if (!options.isKnownMessage!(messages[j].id)) fresh.push(messages[j]);
+    return fresh;
+  }
+  return messages;
 }
 
 /** Agents with `use()` middleware go through `runAgent()`, the only path that applies it. */
