@@ -48,7 +48,7 @@ export function createCopilotNodeHandler(
       // from the IncomingMessage without a web Request behind them.
       (request as { [NATIVE_SSE_HOST]?: NodeSseHost })[NATIVE_SSE_HOST] = new NodeSseHost(incoming);
       const response = handler(request);
-      return isPromise(response) ? response.then((r) => sendNative(r, outgoing)) : sendNative(response, outgoing);
+      return isPromise(response) ? response.then((r) => sendNative(r, outgoing, request)) : sendNative(response, outgoing, request);
     },
     {
       overrideGlobalObjects: options.overrideGlobalObjects ?? true,
@@ -72,7 +72,7 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 let alreadySent: Response | undefined;
 
 /** Streams a native event-stream response itself; anything else goes back to the listener. */
-function sendNative(response: Response, res: ServerResponse): Response {
+function sendNative(response: Response, res: ServerResponse, request: Request): Response {
   const stream = nativeSseStream(response);
   if (stream === undefined) return response;
   const headers: OutgoingHttpHeaders = {};
@@ -83,8 +83,28 @@ function sendNative(response: Response, res: ServerResponse): Response {
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
   new NodeSseSink(res, stream).start(response.status, headers);
+  releaseCachedHeaders(request);
   alreadySent ??= new Response(null, { headers: { "x-hono-already-sent": "true" } });
   return alreadySent;
+}
+
+/** `@hono/node-server`'s request caches its `Headers` under a private symbol; found once. */
+let headersCacheKey: symbol | null | undefined;
+
+/**
+ * `@hono/node-server`'s request stays reachable for as long as the response is open (its
+ * `close` listener holds it), and with it the `Headers` built when the handler read them: a
+ * `Headers`, its list, map and entries, ~0.7 KB per open stream. Once the stream is handed to
+ * the sink they are dropped; the request's getter builds them again from the `IncomingMessage`
+ * if anything asks later, so nothing changes for a reader.
+ */
+function releaseCachedHeaders(request: Request): void {
+  if (headersCacheKey === undefined) {
+    headersCacheKey = Object.getOwnPropertySymbols(request).find((key) => key.description === "headersKey") ?? null;
+  }
+  if (headersCacheKey === null) return;
+  const cached = request as unknown as Record<symbol, unknown>;
+  if (cached[headersCacheKey] !== undefined) cached[headersCacheKey] = undefined;
 }
 
 export interface CopilotNodeListenerOptions extends CopilotRuntimeHandlerOptions, CopilotNodeHandlerOptions {}

@@ -64,7 +64,9 @@ class ActiveRun implements RunSessionOptions {
   /** The sequence number of `events[0]`; the events that follow are numbered one by one. */
   readonly firstSeq: number;
   readonly events: AgentEvent[] = [];
-  readonly subscribers = new Set<Subscriber<BaseEvent>>();
+  /** Live subscribers: usually one, so the first takes a slot and a Set holds any others. */
+  private subscriber: Subscriber<BaseEvent> | undefined = undefined;
+  private others: Set<Subscriber<BaseEvent>> | undefined = undefined;
   private ended = false;
   private donePromise: Promise<void> | undefined = undefined;
   private resolveDone: (() => void) | undefined = undefined;
@@ -91,7 +93,7 @@ class ActiveRun implements RunSessionOptions {
   }
 
   isKnownMessage(id: string): boolean {
-    return this.record.messageIds.has(id);
+    return this.record.messageIds?.has(id) === true;
   }
 
   onEvent(event: AgentEvent): void {
@@ -99,7 +101,21 @@ class ActiveRun implements RunSessionOptions {
     if (this.numbered) setEventId(event, ++record.seq);
     else ++record.seq;
     this.events.push(event);
-    for (const subscriber of this.subscribers) subscriber.next(event as BaseEvent);
+    this.subscriber?.next(event as BaseEvent);
+    const others = this.others;
+    if (others !== undefined) for (const subscriber of others) subscriber.next(event as BaseEvent);
+  }
+
+  /** Adds a live subscriber. */
+  subscribe(subscriber: Subscriber<BaseEvent>): void {
+    if (this.subscriber === undefined && this.others === undefined) this.subscriber = subscriber;
+    else (this.others ??= new Set()).add(subscriber);
+  }
+
+  /** Removes a live subscriber. */
+  unsubscribe(subscriber: Subscriber<BaseEvent>): void {
+    if (this.subscriber === subscriber) this.subscriber = undefined;
+    else this.others?.delete(subscriber);
   }
 
   onEnd(): void {
@@ -107,8 +123,12 @@ class ActiveRun implements RunSessionOptions {
     this.runner.storeRun(record, this, this.agentId);
     record.active = undefined;
     this.ended = true;
-    for (const subscriber of this.subscribers) subscriber.complete();
-    this.subscribers.clear();
+    const first = this.subscriber;
+    const others = this.others;
+    this.subscriber = undefined;
+    this.others = undefined;
+    first?.complete();
+    if (others !== undefined) for (const subscriber of others) subscriber.complete();
     this.resolveDone?.();
   }
 }
@@ -123,7 +143,8 @@ interface ThreadRecord {
   updatedAt: number;
   runs: StoredRun[];
   bytes: number;
-  messageIds: Set<string>;
+  /** Created when the first run is stored. */
+  messageIds: Set<string> | undefined;
   state: unknown;
   active?: ActiveRun;
   /** Orders threads by recency even when two updates share a millisecond. */
@@ -187,7 +208,7 @@ export class InMemoryAgentRunner extends AgentRunner {
         updatedAt: now,
         runs: [],
         bytes: 0,
-        messageIds: new Set(),
+        messageIds: undefined,
         state: undefined,
         activity: ++this.activityClock,
         seq: 0,
@@ -336,9 +357,10 @@ export class InMemoryAgentRunner extends AgentRunner {
     for (const { event } of entries) {
       if (event.type === T.RUN_STARTED) {
         const messages = (event.input as { messages?: AgentMessage[] } | undefined)?.messages ?? [];
-        for (const message of messages) thread.messageIds.add(message.id);
+        const ids = (thread.messageIds ??= new Set());
+        for (const message of messages) ids.add(message.id);
       } else if (typeof event.messageId === "string") {
-        thread.messageIds.add(event.messageId);
+        (thread.messageIds ??= new Set()).add(event.messageId);
       } else if (event.type === T.STATE_SNAPSHOT) {
         thread.state = event.snapshot;
       }
@@ -404,10 +426,22 @@ function liveRunObservable(active: ActiveRun, session: RunSession): Observable<B
 }
 
 /** Replays a live run from its `from`-th event (default: the first), then follows it until it ends. */
-function subscribeToLiveRun(active: ActiveRun, subscriber: Subscriber<BaseEvent>, from = 0): () => void {
+function subscribeToLiveRun(active: ActiveRun, subscriber: Subscriber<BaseEvent>, from = 0): LiveRunSubscription {
   for (let i = from; i < active.events.length; i++) subscriber.next(active.events[i] as BaseEvent);
-  active.subscribers.add(subscriber);
-  return () => active.subscribers.delete(subscriber);
+  active.subscribe(subscriber);
+  return new LiveRunSubscription(active, subscriber);
+}
+
+/** The teardown of a live subscription (an object rather than a closure). */
+class LiveRunSubscription {
+  constructor(
+    private readonly active: ActiveRun,
+    private readonly subscriber: Subscriber<BaseEvent>,
+  ) {}
+
+  unsubscribe(): void {
+    this.active.unsubscribe(this.subscriber);
+  }
 }
 
 /** Another user's thread id looks like no thread at all; another agent's is a conflict. */
