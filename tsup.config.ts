@@ -20,5 +20,4 @@ export default defineConfig({
   clean: true,
   target: "node20",
   splitting: true,
-  keepNames: true,
 });

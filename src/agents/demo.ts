@@ -24,6 +24,11 @@ const LONG_REPLY_WORDS = 400;
  * ```
  */
 export class DemoAgent extends AbstractAgent {
+  // `/info` reports the class name; bundlers may rename a class that refers to itself.
+  static {
+    Object.defineProperty(this, "name", { value: "DemoAgent" });
+  }
+
   private readonly options: DemoAgentOptions;
   private timer: ReturnType<typeof setTimeout> | undefined;
 

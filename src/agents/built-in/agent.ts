@@ -34,6 +34,11 @@ import type { BuiltInAgentConfig } from "./types.js";
  * ```
  */
 export class BuiltInAgent extends AbstractAgent {
+  // `/info` reports the class name; bundlers may rename a class that refers to itself.
+  static {
+    Object.defineProperty(this, "name", { value: "BuiltInAgent" });
+  }
+
   private readonly config: Readonly<BuiltInAgentConfig>;
   private readonly activeRuns = new Set<AbortController>();
 
