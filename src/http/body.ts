@@ -69,7 +69,11 @@ export async function readBodyBytes(
 
 /** Reads and parses a JSON body; malformed JSON is a 400 `invalid_json`. */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const text = await readBodyText(request, maxBytes);
+  return parseJsonText(await readBodyText(request, maxBytes));
+}
+
+/** Parses a body already read as text, with the same errors as `readJsonBody`. */
+export function parseJsonText(text: string): unknown {
   if (text.trim() === "") throw new HttpError(400, "invalid_json", "The request body is empty; expected a JSON object.");
   try {
     return JSON.parse(text);

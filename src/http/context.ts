@@ -3,7 +3,7 @@ import type { AgentEvent } from "../events/types.js";
 import { logger } from "../logger.js";
 import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
 import type { AgentRecord, CopilotRuntime, RuntimeUser } from "../runtime.js";
-import { readJsonBody } from "./body.js";
+import { parseJsonText, readJsonBody } from "./body.js";
 import { HttpError } from "./errors.js";
 import type { HeaderSelector } from "./forward-headers.js";
 import type { RouteName } from "./router.js";
@@ -106,16 +106,6 @@ export class RequestContext {
     if (nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);
     options.signal = this.request.signal;
     return createSseResponse(source, options);
-  }
-}
-
-/** `readJsonBody`'s parsing, for a body a native host read. */
-function parseJsonText(text: string): unknown {
-  if (text.trim() === "") throw new HttpError(400, "invalid_json", "The request body is empty; expected a JSON object.");
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
   }
 }
 
