@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { serve } from "@hono/node-server";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createCopilotEndpoint } from "../adapters/hono.js";
+import { createCopilotNodeListener } from "../adapters/node.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
@@ -50,8 +50,21 @@ async function main(): Promise<void> {
     console.log("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
   }
   const runtime = new CopilotRuntime({ ...setup.runtimeOptions, runner: setup.runtimeOptions.runner ?? storage!.runner });
-  const app = createCopilotEndpoint({ ...setup.endpointOptions, runtime, basePath: args.basePath });
-  const server = serve({ fetch: app.fetch, port: args.port, hostname: args.host }, (info: AddressInfo) => {
+  // The Node adapter is the fast path (native event streams); CORS is permissive unless the
+  // config file says otherwise, as with CopilotKit's endpoints.
+  const listener = createCopilotNodeListener({
+    ...setup.endpointOptions,
+    cors: setup.endpointOptions.cors ?? true,
+    runtime,
+    basePath: args.basePath,
+  });
+  const server = createServer(listener);
+  server.on("error", (error) => {
+    console.error(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`);
+    process.exit(1);
+  });
+  server.listen(args.port, args.host, () => {
+    const info = server.address() as AddressInfo;
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     console.log(
       `copilot-runtime ${VERSION} listening on http://${shownHost}:${info.port}${args.basePath} ` +
@@ -69,7 +82,7 @@ async function main(): Promise<void> {
     await storage?.close();
     // Streams end once their runs have; give the last frames a moment to flush.
     setTimeout(() => {
-      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      server.closeAllConnections();
       process.exit(0);
     }, 200).unref();
   };

@@ -83,6 +83,23 @@ describe("copilot-runtime serve", () => {
   });
 });
 
+describe("copilot-runtime serve start-up failures", () => {
+  it("exits 1 with a readable message when the port is taken", async () => {
+    const first = await startCli([]);
+    children.push(first.child);
+    const port = new URL(first.url).port;
+    const second = spawn(process.execPath, [CLI, "serve", "--memory", "--host", "127.0.0.1", "--port", port], { stdio: ["ignore", "pipe", "pipe"] });
+    children.push(second);
+    let output = "";
+    second.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    second.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => second.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(output).toContain(`could not listen on 127.0.0.1:${port}`);
+    expect(output).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
+
 describe("CLI arguments", () => {
   it("reads --port, --host, --base-path and PORT", () => {
     expect(parseArgs(["serve", "--port", "4000", "--host", "::", "--base-path=/copilot"], {})).toMatchObject({
