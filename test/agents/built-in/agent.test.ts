@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BuiltInAgent, defineTool } from "../../../src/agents/built-in/index.js";
-import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
+import { useFakeProvider } from "./helpers/fake-provider.js";
 import { anthropic, anthropicStream, responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
 
-let provider: FakeProvider;
-
-beforeAll(async () => {
-  provider = await startFakeProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-beforeEach(() => {
-  provider.reset();
-});
+const provider = useFakeProvider();
 
 const config = { model: "openai/gpt-4o", apiKey: "sk-test-0123456789", baseURL: "", maxRetries: 0 };
 const agentWith = (extra: Partial<ConstructorParameters<typeof BuiltInAgent>[0]> = {}) =>

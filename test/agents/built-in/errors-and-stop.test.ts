@@ -1,23 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { BuiltInAgent, defineTool } from "../../../src/agents/built-in/index.js";
-import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
+import { startFakeProvider, useFakeProvider } from "./helpers/fake-provider.js";
 import { anthropic, anthropicError, anthropicStream, openaiError, responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
 import type { AnyEvent } from "./helpers/verify.js";
 
-let provider: FakeProvider;
+const provider = useFakeProvider();
 const OPENAI_KEY = "sk-secret-openai-key-0123456789";
-
-beforeAll(async () => {
-  provider = await startFakeProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-beforeEach(() => {
-  provider.reset();
-});
 afterEach(() => {
   vi.unstubAllEnvs();
 });

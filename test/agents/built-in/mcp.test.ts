@@ -1,23 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BuiltInAgent } from "../../../src/agents/built-in/index.js";
-import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
+import { startFakeProvider, useFakeProvider } from "./helpers/fake-provider.js";
 import { startMcpServer, type LocalMcpServer } from "./helpers/mcp-server.js";
 import { responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
 
-let provider: FakeProvider;
+const provider = useFakeProvider();
 let mcp: LocalMcpServer;
 
 beforeAll(async () => {
-  provider = await startFakeProvider();
   mcp = await startMcpServer();
 });
 afterAll(async () => {
-  await provider.close();
   await mcp.close();
 });
 beforeEach(() => {
-  provider.reset();
   mcp.calls.length = 0;
   mcp.headers.length = 0;
 });

@@ -1,23 +1,13 @@
 import { createOpenAI } from "@ai-sdk/openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BuiltInAgent, defineTool } from "../../../src/agents/built-in/index.js";
-import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
+import { useFakeProvider } from "./helpers/fake-provider.js";
 import { chatStream, responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
 import type { AnyEvent } from "./helpers/verify.js";
 
-let provider: FakeProvider;
-
-beforeAll(async () => {
-  provider = await startFakeProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-beforeEach(() => {
-  provider.reset();
-});
+const provider = useFakeProvider();
 
 const agentWith = (extra: Partial<ConstructorParameters<typeof BuiltInAgent>[0]> = {}) =>
   new BuiltInAgent({ model: "openai/gpt-4o", apiKey: "sk-test-key-1234567890", baseURL: provider.url, ...extra });

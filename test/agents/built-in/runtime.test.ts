@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CopilotRuntime, createCopilotRuntimeHandler } from "../../../src/index.js";
 import { BuiltInAgent } from "../../../src/agents/built-in/index.js";
-import { startFakeProvider, type FakeProvider } from "./helpers/fake-provider.js";
+import { useFakeProvider } from "./helpers/fake-provider.js";
 import { responses, responsesStream } from "./helpers/scripts.js";
 import { expectValidStream, makeInput, type AnyEvent } from "./helpers/verify.js";
 
 // BuiltInAgent served by this project's runtime over HTTP/SSE, as a client would see it.
 
-let provider: FakeProvider;
-
-beforeAll(async () => {
-  provider = await startFakeProvider();
-});
-afterAll(async () => {
-  await provider.close();
-});
-beforeEach(() => {
-  provider.reset();
-});
+const provider = useFakeProvider();
 
 function serve() {
   const agent = new BuiltInAgent({ model: "openai/gpt-4o", apiKey: "sk-test-0123456789", baseURL: provider.url, maxRetries: 0 });

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -122,4 +123,37 @@ function safeJson(raw: string): unknown {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Starts a fake provider for the current test file (closed after it, reset before each test)
+ * and returns a handle that reads through to it.
+ */
+export function useFakeProvider(): FakeProvider {
+  let current: FakeProvider | undefined;
+  beforeAll(async () => {
+    current = await startFakeProvider();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    current?.reset();
+  });
+  const live = (): FakeProvider => {
+    if (current === undefined) throw new Error("the fake provider starts in beforeAll; use it inside tests");
+    return current;
+  };
+  return {
+    get url() {
+      return live().url;
+    },
+    get requests() {
+      return live().requests;
+    },
+    enqueue: (...responses) => live().enqueue(...responses),
+    pending: () => live().pending(),
+    reset: () => live().reset(),
+    close: () => live().close(),
+  };
 }
