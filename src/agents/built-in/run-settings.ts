@@ -3,22 +3,8 @@ import { BuiltInAgentError } from "./errors.js";
 import type { BuiltInAgentConfig, OverridableProperty } from "./types.js";
 
 /** The model call settings of one run: the agent's options with the client's allowed overrides. */
-export type RunSettings = Pick<
-  BuiltInAgentConfig,
-  | "model"
-  | "prompt"
-  | "temperature"
-  | "maxOutputTokens"
-  | "topP"
-  | "topK"
-  | "presencePenalty"
-  | "frequencyPenalty"
-  | "stopSequences"
-  | "seed"
-  | "maxRetries"
-  | "toolChoice"
-  | "providerOptions"
-> & { maxSteps: number };
+/** Every overridable option is a run setting; `maxSteps` always has a value. */
+export type RunSettings = Pick<BuiltInAgentConfig, Exclude<OverridableProperty, "maxSteps">> & { maxSteps: number };
 
 /** Default of `maxSteps`: enough for a few tool round-trips, bounded so a looping model stops. */
 export const DEFAULT_MAX_STEPS = 10;
