@@ -52,6 +52,38 @@ export interface ThreadSummary {
   lastRunAt?: string;
 }
 
+/** What every runner records about a thread; times in epoch milliseconds. */
+export interface ThreadMeta {
+  id: string;
+  agentId: string;
+  ownerId: string;
+  name: string | null;
+  archived: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A thread exists for a caller only if the caller owns it (and, when named, it belongs to that agent). */
+export function isThreadVisibleTo(thread: ThreadMeta, ownerId: string | undefined, agentId: string | undefined): boolean {
+  if (thread.ownerId !== (ownerId ?? ANONYMOUS_OWNER)) return false;
+  return agentId === undefined || thread.agentId === agentId;
+}
+
+/** A thread in the `GET /threads` shape. */
+export function threadSummary(thread: ThreadMeta, lastRunAt: number | null | undefined): ThreadSummary {
+  return {
+    id: thread.id,
+    name: thread.name,
+    agentId: thread.agentId,
+    organizationId: "",
+    createdById: thread.ownerId,
+    archived: thread.archived,
+    createdAt: new Date(thread.createdAt).toISOString(),
+    updatedAt: new Date(thread.updatedAt).toISOString(),
+    ...(lastRunAt !== null && lastRunAt !== undefined ? { lastRunAt: new Date(lastRunAt).toISOString() } : {}),
+  };
+}
+
 export interface ListThreadsRequest {
   ownerId?: string;
   agentId?: string;

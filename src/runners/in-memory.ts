@@ -15,6 +15,9 @@ import {
   ThreadAgentMismatchError,
   ThreadBusyError,
   ThreadNotFoundError,
+  type ThreadMeta,
+  isThreadVisibleTo,
+  threadSummary,
   type ThreadRequest,
   type ThreadSummary,
   type UpdateThreadRequest,
@@ -133,14 +136,7 @@ class ActiveRun implements RunSessionOptions {
   }
 }
 
-interface ThreadRecord {
-  id: string;
-  agentId: string;
-  ownerId: string;
-  name: string | null;
-  archived: boolean;
-  createdAt: number;
-  updatedAt: number;
+interface ThreadRecord extends ThreadMeta {
   runs: StoredRun[];
   bytes: number;
   /** Created when the first run is stored. */
@@ -276,12 +272,12 @@ export class InMemoryAgentRunner extends AgentRunner {
     const limit = request.limit ?? 50;
     const page = matching.slice(offset, offset + limit);
     const next = offset + limit < matching.length ? encodeCursor(offset + limit) : null;
-    return { threads: page.map(summarize), nextCursor: next };
+    return { threads: page.map(summaryOf), nextCursor: next };
   }
 
   override async getThread(request: ThreadRequest): Promise<ThreadSummary | undefined> {
     const thread = this.findThread(request);
-    return thread && summarize(thread);
+    return thread && summaryOf(thread);
   }
 
   override async getThreadMessages(request: ThreadRequest): Promise<AgentMessage[] | undefined> {
@@ -306,7 +302,7 @@ export class InMemoryAgentRunner extends AgentRunner {
     if (request.archived !== undefined) thread.archived = request.archived;
     thread.updatedAt = Date.now();
     this.touch(thread);
-    return summarize(thread);
+    return summaryOf(thread);
   }
 
   override async deleteThread(request: ThreadRequest): Promise<boolean> {
@@ -336,10 +332,7 @@ export class InMemoryAgentRunner extends AgentRunner {
 
   private findThread(request: { threadId: string; ownerId?: string; agentId?: string }): ThreadRecord | undefined {
     const thread = this.threads.get(request.threadId);
-    if (thread === undefined) return undefined;
-    if (thread.ownerId !== (request.ownerId ?? ANONYMOUS_OWNER)) return undefined;
-    if (request.agentId !== undefined && thread.agentId !== request.agentId) return undefined;
-    return thread;
+    return thread !== undefined && isThreadVisibleTo(thread, request.ownerId, request.agentId) ? thread : undefined;
   }
 
   /** @internal */
@@ -450,22 +443,12 @@ function assertThreadUsable(thread: ThreadRecord, ownerId: string, agentId: stri
   if (thread.agentId !== agentId) throw new ThreadAgentMismatchError(thread.id, thread.agentId);
 }
 
+function summaryOf(thread: ThreadRecord): ThreadSummary {
+  return threadSummary(thread, thread.runs[thread.runs.length - 1]?.createdAt);
+}
+
 function historyOf(thread: ThreadRecord): AgentEvent[] {
   return thread.runs.flatMap((run) => run.entries.map((entry) => entry.event));
 }
 
 
-function summarize(thread: ThreadRecord): ThreadSummary {
-  const last = thread.runs[thread.runs.length - 1];
-  return {
-    id: thread.id,
-    name: thread.name,
-    agentId: thread.agentId,
-    organizationId: "",
-    createdById: thread.ownerId,
-    archived: thread.archived,
-    createdAt: new Date(thread.createdAt).toISOString(),
-    updatedAt: new Date(thread.updatedAt).toISOString(),
-    ...(last ? { lastRunAt: new Date(last.createdAt).toISOString() } : {}),
-  };
-}

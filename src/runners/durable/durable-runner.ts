@@ -16,6 +16,8 @@ import {
   ThreadAgentMismatchError,
   ThreadBusyError,
   ThreadNotFoundError,
+  isThreadVisibleTo,
+  threadSummary,
   type ThreadRequest,
   type ThreadSummary,
   type UpdateThreadRequest,
@@ -194,7 +196,7 @@ export class DurableAgentRunner extends AgentRunner {
         await this.readyPromise;
         const { threadId } = request;
         const thread = await this.store.getThread(threadId);
-        if (thread === undefined || !visibleTo(thread, request.ownerId, request.agentId)) return subscriber.complete();
+        if (thread === undefined || !isThreadVisibleTo(thread, request.ownerId, request.agentId)) return subscriber.complete();
         let cursor = parseEventId(request.lastEventId);
         let behindLocal = 0;
         while (!cancelled) {
@@ -285,12 +287,12 @@ export class DurableAgentRunner extends AgentRunner {
     });
     const page = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeListCursor(page[page.length - 1].activity) : null;
-    return { threads: page.map(summarize), nextCursor };
+    return { threads: page.map((row) => threadSummary(row, row.lastRunAt)), nextCursor };
   }
 
   override async getThread(request: ThreadRequest): Promise<ThreadSummary | undefined> {
     const thread = await this.findThread(request.threadId, request.ownerId);
-    return thread && summarize(thread);
+    return thread && threadSummary(thread, thread.lastRunAt);
   }
 
   override async getThreadMessages(request: ThreadRequest): Promise<AgentMessage[] | undefined> {
@@ -321,7 +323,7 @@ export class DurableAgentRunner extends AgentRunner {
       this.clock(),
     );
     if (row === undefined) throw new ThreadNotFoundError(request.threadId);
-    return summarize(row);
+    return threadSummary(row, row.lastRunAt);
   }
 
   override async deleteThread(request: ThreadRequest): Promise<boolean> {
@@ -366,7 +368,7 @@ export class DurableAgentRunner extends AgentRunner {
   private async findThread(threadId: string, ownerId: string | undefined, agentId?: string): Promise<ThreadRow | undefined> {
     await this.readyPromise;
     const thread = await this.store.getThread(threadId);
-    return thread !== undefined && visibleTo(thread, ownerId, agentId) ? thread : undefined;
+    return thread !== undefined && isThreadVisibleTo(thread, ownerId, agentId) ? thread : undefined;
   }
 
   /** Clears the way for a new run on a thread whose lease is taken, or throws `ThreadBusyError`. */
@@ -507,26 +509,6 @@ export class DurableAgentRunner extends AgentRunner {
 }
 
 /** Another user's thread looks like no thread at all; so does another agent's, when one is named. */
-function visibleTo(thread: ThreadRow, ownerId: string | undefined, agentId: string | undefined): boolean {
-  if (thread.ownerId !== (ownerId ?? ANONYMOUS_OWNER)) return false;
-  return agentId === undefined || thread.agentId === agentId;
-}
-
-function summarize(thread: ThreadRow): ThreadSummary {
-  return {
-    id: thread.id,
-    name: thread.name,
-    agentId: thread.agentId,
-    organizationId: "",
-    createdById: thread.ownerId,
-    archived: thread.archived,
-    createdAt: new Date(thread.createdAt).toISOString(),
-    updatedAt: new Date(thread.updatedAt).toISOString(),
-    ...(thread.lastRunAt !== null ? { lastRunAt: new Date(thread.lastRunAt).toISOString() } : {}),
-  };
-}
-
-
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);

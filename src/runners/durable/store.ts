@@ -1,3 +1,4 @@
+import type { ThreadMeta } from "../agent-runner.js";
 import type { AgentEvent } from "../../events/types.js";
 
 /**
@@ -131,14 +132,7 @@ export interface EndedRunRow {
   compacted: string;
 }
 
-export interface ThreadRow {
-  id: string;
-  agentId: string;
-  ownerId: string;
-  name: string | null;
-  archived: boolean;
-  createdAt: number;
-  updatedAt: number;
+export interface ThreadRow extends ThreadMeta {
   lastRunAt: number | null;
   /** A store-wide counter bumped on every change: recency order without timestamp ties. */
   activity: number;
