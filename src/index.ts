@@ -42,6 +42,8 @@ export type { OpenAITranscriptionServiceOptions, TranscriptionErrorCode } from "
 export { DemoAgent } from "./agents/demo.js";
 export type { DemoAgentOptions } from "./agents/demo.js";
 export type { AgentLike } from "./agents/agent-like.js";
+export { setSseLoadProbe, MAX_COALESCE_MS } from "./http/sse.js";
+export type { SseLoadProbe } from "./http/sse.js";
 export { setLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { VERSION } from "./version.js";

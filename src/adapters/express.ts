@@ -7,6 +7,7 @@ import { logger } from "../logger.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { bodyFromParsedRequest, type ParsedRequest } from "./express-body.js";
 import { createMountedHandlers } from "./mount.js";
+import { installNodeLoadProbe } from "./node-load.js";
 import { toWebRequest } from "./node-request.js";
 import { sendWebResponse } from "./node-response.js";
 
@@ -67,6 +68,7 @@ export const createCopilotExpressHandler = createCopilotEndpointExpress;
 function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-route" | "single-route"): CopilotExpressMiddleware {
   const basePath = normalizeBasePath(options.basePath);
   const handlerFor = createMountedHandlers({ ...options, basePath, mode, cors: options.cors ?? true });
+  installNodeLoadProbe();
 
   return function copilotExpressEndpoint(req, res, next) {
     // `req.url` is relative to the mount point; the part under our basePath is ours.

@@ -4,6 +4,7 @@ import { jsonError } from "../http/errors.js";
 import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
 import { NATIVE_SSE_HOST, nativeSseStream } from "../http/sse.js";
 import { logger } from "../logger.js";
+import { installNodeLoadProbe } from "./node-load.js";
 import { NodeSseHost, NodeSseSink } from "./node-sse.js";
 
 /** A `node:http` request listener: `createServer(listener)`. */
@@ -38,6 +39,7 @@ export function createCopilotNodeHandler(
   handler: (request: Request) => Response | Promise<Response>,
   options: CopilotNodeHandlerOptions = {},
 ): CopilotNodeListener {
+  installNodeLoadProbe();
   const listener = getRequestListener(
     (request, env) => {
       const { incoming, outgoing } = env;

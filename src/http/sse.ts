@@ -11,6 +11,7 @@ export interface SseStreamOptions {
   /**
    * Minimum time between two writes of a busy stream, in ms: frames arriving sooner are sent
    * together. A stream quiet for this long writes at once. Default 4 ms; 0 writes per tick.
+   * When the host reports load (see {@link setSseLoadProbe}), the window stretches with it.
    */
   coalesceMs?: number;
   /** Aborted when the client goes away. */
@@ -39,6 +40,46 @@ const PING = ": ping\n\n";
 const DEFAULT_COALESCE_MS = 4;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** The longest a busy stream's frames wait for company, however loaded the process. */
+export const MAX_COALESCE_MS = 50;
+const LOAD_SAMPLE_MS = 25;
+
+/**
+ * How busy the process is, from 0 (idle) to 1 (never idle), as the host measures it (the Node
+ * adapter installs the event loop's utilisation). Hosts without one leave the window as set.
+ */
+export type SseLoadProbe = () => number;
+
+let loadProbe: SseLoadProbe | undefined;
+let loadSampledAt = -Infinity;
+/** The coalescing window's stretch factor from the last load sample: 1 when there is room. */
+let stretch = 1;
+
+/**
+ * Installs the host's load probe. Under load every busy stream writes less often: the
+ * coalescing window becomes `coalesceMs / (1 - load)`, up to {@link MAX_COALESCE_MS}, so a
+ * saturated process spends its time starting runs and producing events rather than on one
+ * socket write per event per stream (each write is a system call, and on loopback or a busy
+ * machine those cost more than the event). A stream's first frame, a quiet stream's frame and
+ * the end of a stream still go out at once. `undefined` removes the probe.
+ */
+export function setSseLoadProbe(probe: SseLoadProbe | undefined): void {
+  loadProbe = probe;
+  loadSampledAt = -Infinity;
+  stretch = 1;
+}
+
+/** The coalescing window for a stream whose own is `coalesceMs`, stretched under load. */
+export function coalesceWindowMs(coalesceMs: number, now: number): number {
+  if (coalesceMs === 0 || loadProbe === undefined) return coalesceMs;
+  if (now - loadSampledAt >= LOAD_SAMPLE_MS) {
+    loadSampledAt = now;
+    const reported = loadProbe();
+    const load = Number.isFinite(reported) ? Math.min(1, Math.max(0, reported)) : 0;
+    stretch = 1 / Math.max(1 - load, coalesceMs / MAX_COALESCE_MS);
+  }
+  return Math.max(coalesceMs, Math.min(MAX_COALESCE_MS, coalesceMs * stretch));
+}
 
 /**
  * One event as an SSE frame: `data: <json>\n\n`, with an `id:` line when the runner numbered
@@ -75,6 +116,7 @@ export interface SseSink {
  * `coalesceMs`, otherwise it waits until `coalesceMs` after the previous write, so a busy
  * stream costs at most one socket write per window however many events it carries (each write
  * is a syscall, and those dominate under load), while a sparse stream gets no added latency.
+ * The window stretches while the host reports load ({@link setSseLoadProbe}).
  * Heartbeats come from one shared timer per period for all streams (see {@link HeartbeatWheel});
  * nothing is armed per event or per read. The writer is the source's observer itself, so a
  * stream costs one object and no closures. Unsubscribes when the client leaves.
@@ -232,7 +274,8 @@ export class SseWriter {
   private schedule(): void {
     if (this.scheduled || !this.ready || this.closed) return;
     this.scheduled = true;
-    const wait = this.lastWriteAt + this.coalesceMs - Date.now();
+    const now = Date.now();
+    const wait = this.lastWriteAt + coalesceWindowMs(this.coalesceMs, now) - now;
     if (wait <= 0) queueMicrotask(() => this.flush());
     else this.flushTimer = setTimeout(flushWriter, wait, this);
   }

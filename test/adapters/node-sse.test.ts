@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createCopilotNodeListener } from "../../src/adapters/node.js";
 import { NodeSseSink } from "../../src/adapters/node-sse.js";
 import type { AgentEvent } from "../../src/events/types.js";
-import { createSseStream, heartbeatWheel } from "../../src/http/sse.js";
+import { coalesceWindowMs, createSseStream, heartbeatWheel } from "../../src/http/sse.js";
 import { setLogger } from "../../src/logger.js";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
 import { CopilotRuntime } from "../../src/runtime.js";
@@ -222,5 +222,19 @@ describe("createCopilotNodeListener native streaming", () => {
     res.destroy();
     await vi.waitFor(() => expect(serverRes!.destroyed).toBe(true));
     await vi.waitFor(() => expect(serverRes!.listenerCount("drain")).toBe(0));
+  });
+});
+
+describe("the Node adapter's load probe", () => {
+  it("stretches event streams' coalescing window while the event loop is saturated", () => {
+    createCopilotNodeListener({ runtime: new CopilotRuntime({ agents: {} }), basePath: "/api" });
+    // Sample once to start a fresh interval, keep the loop busy, then sample again.
+    const far = Date.now() + 1_000_000;
+    coalesceWindowMs(4, far);
+    const until = Date.now() + 80;
+    while (Date.now() < until) {
+      // busy: the loop never idles during this interval
+    }
+    expect(coalesceWindowMs(4, far + 1_000)).toBeGreaterThan(20);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { Subject } from "rxjs";
-import { createSseStream, encodeSseFrame } from "../../src/http/sse.js";
+import { MAX_COALESCE_MS, type SseSink, SseWriter, coalesceWindowMs, createSseStream, encodeSseFrame, setSseLoadProbe } from "../../src/http/sse.js";
 import { setEventId } from "../../src/events/event-ids.js";
 import { setLogger } from "../../src/logger.js";
 import type { AgentEvent } from "../../src/events/types.js";
@@ -88,5 +88,89 @@ describe("SSE writer", () => {
     for (let chunk = await readChunk(reader); chunk !== undefined; chunk = await readChunk(reader)) text += chunk;
     expect(text).toContain('"type":"RUN_ERROR"');
     expect(text).not.toContain("password");
+  });
+});
+
+describe("SSE writer under load", () => {
+  /** A sink that takes every chunk at once and records when each came. */
+  class RecordingSink implements SseSink {
+    readonly writes: { at: number; chunk: string }[] = [];
+    ended = false;
+    write(chunk: string): boolean {
+      this.writes.push({ at: Date.now(), chunk });
+      return true;
+    }
+    end(chunk: string | undefined): void {
+      if (chunk !== undefined) this.writes.push({ at: Date.now(), chunk });
+      this.ended = true;
+    }
+  }
+
+  /** One event every `gapMs` for `count` events, then the end; returns the sink's writes. */
+  async function streamWithGaps(count: number, gapMs: number): Promise<RecordingSink> {
+    const source = new Subject<AgentEvent>();
+    const sink = new RecordingSink();
+    new SseWriter(source, { heartbeatMs: 60_000 }).start(sink, true);
+    for (let i = 0; i < count; i++) {
+      source.next({ type: "CUSTOM", name: "n", value: i });
+      await vi.advanceTimersByTimeAsync(gapMs);
+    }
+    source.complete();
+    expect(sink.ended).toBe(true);
+    return sink;
+  }
+
+  const framesIn = (sink: RecordingSink) => sink.writes.map((w) => w.chunk.split("\n\n").length - 1);
+
+  it("writes each frame of a sparse stream at once when the process is idle", async () => {
+    vi.useFakeTimers();
+    setSseLoadProbe(() => 0);
+    try {
+      const sink = await streamWithGaps(20, 6);
+      // 6 ms apart, past the 4 ms window: every event is its own write, none waits.
+      expect(framesIn(sink)).toEqual(Array(20).fill(1));
+    } finally {
+      setSseLoadProbe(undefined);
+      vi.useRealTimers();
+    }
+  });
+
+  it("stretches the window while the process is saturated, so a stream writes far less often", async () => {
+    vi.useFakeTimers();
+    setSseLoadProbe(() => 0.9);
+    try {
+      const sink = await streamWithGaps(20, 6);
+      // Every frame arrives, in order, in a few larger writes; the first still goes out at once.
+      expect(sink.writes.map((w) => w.chunk).join("")).toBe(
+        Array.from({ length: 20 }, (_, i) => `data: {"type":"CUSTOM","name":"n","value":${i}}\n\n`).join(""),
+      );
+      expect(framesIn(sink)[0]).toBe(1);
+      expect(sink.writes.length).toBeLessThanOrEqual(5);
+      // ... and no frame waits longer than the cap.
+      for (let i = 1; i < sink.writes.length; i++) expect(sink.writes[i].at - sink.writes[i - 1].at).toBeLessThanOrEqual(MAX_COALESCE_MS);
+    } finally {
+      setSseLoadProbe(undefined);
+      vi.useRealTimers();
+    }
+  });
+
+  it("scales the window with load, between the stream's own window and the cap", () => {
+    const at = (load: number, coalesceMs = 4) => {
+      setSseLoadProbe(() => load);
+      try {
+        return coalesceWindowMs(coalesceMs, 1_000);
+      } finally {
+        setSseLoadProbe(undefined);
+      }
+    };
+    expect(at(0)).toBe(4);
+    expect(at(0.5)).toBe(8);
+    expect(at(0.9)).toBeCloseTo(40);
+    expect(at(1)).toBe(MAX_COALESCE_MS);
+    expect(at(Number.NaN)).toBe(4);
+    // A stream that asked for a write per tick keeps it.
+    expect(at(1, 0)).toBe(0);
+    // Without a probe the window is the stream's own.
+    expect(coalesceWindowMs(4, 1_000)).toBe(4);
   });
 });
