@@ -99,6 +99,10 @@ const decoder = new TextDecoder();
 export class NodeSseHost implements NativeSseHost {
   constructor(readonly incoming: IncomingMessage) {}
 
+  requestHeaders(): RawHeaders {
+    return new RawHeaders(this.incoming.rawHeaders);
+  }
+
   readBodyText(maxBytes: number): Promise<string> {
     const incoming = this.incoming;
     const declared = Number(incoming.headers["content-length"] ?? Number.NaN);
@@ -107,6 +111,36 @@ export class NodeSseHost implements NativeSseHost {
     if (method === "GET" || method === "HEAD") return Promise.resolve("");
     return new Promise((resolve, reject) => new BodyRead(incoming, maxBytes, resolve, reject).start());
   }
+}
+
+/**
+ * `IncomingMessage.rawHeaders` seen as `Headers.forEach` sees a request's headers: values
+ * without surrounding spaces or tabs, HTTP/2 pseudo-headers (`:path`...) left out. Names keep
+ * their case and may repeat; readers lower-case and join them.
+ */
+export class RawHeaders {
+  constructor(private readonly raw: string[]) {}
+
+  forEach(callback: (value: string, name: string) => void): void {
+    const raw = this.raw;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i];
+      if (name.charCodeAt(0) === 58 /* ":" */) continue;
+      callback(trimHttpWhitespace(raw[i + 1]), name);
+    }
+  }
+}
+
+function isHttpWhitespace(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+function trimHttpWhitespace(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
 /** One body being read; its listeners are methods, removed when it settles. */

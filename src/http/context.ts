@@ -5,7 +5,7 @@ import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
 import type { AgentRecord, CopilotRuntime, RuntimeUser } from "../runtime.js";
 import { parseJsonText, readJsonBody } from "./body.js";
 import { HttpError } from "./errors.js";
-import type { HeaderSelector } from "./forward-headers.js";
+import type { HeaderSelector, HeaderSource } from "./forward-headers.js";
 import type { RouteName } from "./router.js";
 import { createNativeSseResponse, createSseResponse, nativeSseHost, type SseStreamOptions } from "./sse.js";
 
@@ -87,6 +87,11 @@ export class RequestContext {
   private reportStreamEnd(report: StreamReport): void {
     if (this.streamEndListener !== undefined) this.streamEndListener(report);
     else this.endedReport = report;
+  }
+
+  /** The request's headers for reading a few of them: the host's raw list when it has one. */
+  headerSource(): HeaderSource {
+    return nativeSseHost(this.request)?.requestHeaders?.() ?? this.request.headers;
   }
 
   readJson(): Promise<unknown> {

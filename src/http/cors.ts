@@ -55,7 +55,8 @@ export function createCors(option: boolean | CopilotCorsConfig | undefined): Cor
   };
 
   const setOriginHeaders = (headers: Headers, request: Request): boolean => {
-    const allowed = allowedOrigin(request.headers.get("origin"));
+    // The wildcard answers every origin alike: the request's headers are not read for it.
+    const allowed = wildcard ? "*" : allowedOrigin(request.headers.get("origin"));
     if (!wildcard) headers.append("Vary", "Origin");
     if (allowed === undefined) return false;
     headers.set("Access-Control-Allow-Origin", allowed);

@@ -26,7 +26,16 @@ const DEFAULT_DENY = new Set([
 ]);
 const DEFAULT_DENY_PREFIXES = ["x-forwarded-", "x-amz-", "x-azure-", "x-fastly-", "x-vercel-", "x-middleware-", "x-copilotcloud-"];
 
-export type HeaderSelector = (headers: Headers) => Record<string, string>;
+/**
+ * Where request headers come from: a `Headers`, or a host's own view of them (the Node adapter
+ * reads the raw header list, so no `Headers` is built). Names may come in any case and may
+ * repeat; repeated values are joined with `, ` as `Headers` does.
+ */
+export interface HeaderSource {
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+export type HeaderSelector = (headers: HeaderSource) => Record<string, string>;
 
 /** Builds the selector once, outside the request path. */
 export function createHeaderSelector(policy: ForwardHeadersPolicy = {}): HeaderSelector {
@@ -40,13 +49,12 @@ export function createHeaderSelector(policy: ForwardHeadersPolicy = {}): HeaderS
     const out: Record<string, string> = {};
     headers.forEach((value, rawName) => {
       const name = lower(rawName);
-      if (allow.has(name)) {
-        out[name] = value;
-        return;
+      if (!allow.has(name)) {
+        if (name !== "authorization" && !name.startsWith("x-")) return;
+        if (deny.has(name) || denyPrefixes.some((prefix) => name.startsWith(prefix))) return;
       }
-      if (name !== "authorization" && !name.startsWith("x-")) return;
-      if (deny.has(name) || denyPrefixes.some((prefix) => name.startsWith(prefix))) return;
-      out[name] = value;
+      const previous = out[name];
+      out[name] = previous === undefined ? value : `${previous}, ${value}`;
     });
     return out;
   };

@@ -21,7 +21,13 @@ interface RoutePattern {
   methods: string[];
 }
 
-const PATTERNS: RoutePattern[] = [
+/** One segment of a pattern: a literal to compare, or the name of a parameter. */
+interface CompiledSegment {
+  literal?: string;
+  param?: string;
+}
+
+const ROUTES: RoutePattern[] = [
   { name: "info", segments: ["info"], methods: ["GET"] },
   { name: "run", segments: ["agent", ":agentId", "run"], methods: ["POST"] },
   { name: "connect", segments: ["agent", ":agentId", "connect"], methods: ["POST"] },
@@ -38,6 +44,11 @@ const PATTERNS: RoutePattern[] = [
   { name: "thread", segments: ["threads", ":threadId"], methods: ["PATCH", "DELETE"] },
   { name: "inspector-metadata", segments: ["inspector-metadata"], methods: ["GET"] },
 ];
+
+const PATTERNS = ROUTES.map((route) => ({
+  ...route,
+  compiled: route.segments.map((segment): CompiledSegment => (segment.startsWith(":") ? { param: segment.slice(1) } : { literal: segment })),
+}));
 
 export type RouteMatch =
   | { kind: "route"; name: RouteName; params: Record<string, string> }
@@ -69,7 +80,7 @@ export function matchRoute(method: string, pathname: string, basePath: string): 
   if (raw.length === 0) return { kind: "root" };
   let segments: string[];
   try {
-    segments = raw.map((segment) => decodeURIComponent(segment));
+    segments = raw.map((segment) => (segment.includes("%") ? decodeURIComponent(segment) : segment));
   } catch {
     return { kind: "not-found" };
   }
@@ -78,7 +89,7 @@ export function matchRoute(method: string, pathname: string, basePath: string): 
   for (const pattern of PATTERNS) {
     const offset = basePath === "" ? segments.length - pattern.segments.length : 0;
     if (offset < 0 || (basePath !== "" && segments.length !== pattern.segments.length)) continue;
-    const params = matchSegments(pattern.segments, segments, offset);
+    const params = matchSegments(pattern.compiled, segments, offset);
     if (params === undefined) continue;
     if (!pattern.methods.includes(method)) {
       allow ??= pattern.methods;
@@ -89,17 +100,19 @@ export function matchRoute(method: string, pathname: string, basePath: string): 
   return allow ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
 }
 
-function matchSegments(pattern: string[], segments: string[], offset: number): Record<string, string> | undefined {
+function matchSegments(pattern: CompiledSegment[], segments: string[], offset: number): Record<string, string> | undefined {
+  // Literals first, so a pattern that does not match allocates nothing.
+  for (let i = 0; i < pattern.length; i++) {
+    const { literal } = pattern[i];
+    if (literal !== undefined && literal !== segments[offset + i]) return undefined;
+  }
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {
-    const expected = pattern[i];
+    const { param } = pattern[i];
+    if (param === undefined) continue;
     const actual = segments[offset + i];
-    if (expected.startsWith(":")) {
-      if (actual === "") return undefined;
-      params[expected.slice(1)] = actual;
-    } else if (expected !== actual) {
-      return undefined;
-    }
+    if (actual === "") return undefined;
+    params[param] = actual;
   }
   return params;
 }

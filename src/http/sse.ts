@@ -443,6 +443,11 @@ export const NATIVE_SSE = Symbol.for("copilot-runtime.nativeSse");
 export interface NativeSseHost {
   /** The request body as text, bounded like `readBodyText` (same errors), without a web stream. */
   readBodyText?(maxBytes: number): Promise<string>;
+  /**
+   * The request's headers as the host received them (names in any case, repeats allowed), so
+   * reading a few of them builds no `Headers`.
+   */
+  requestHeaders?(): { forEach(callback: (value: string, name: string) => void): void };
 }
 
 /** The source and options of a stream the host will write itself. */

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { Observable, Subject } from "rxjs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createCopilotNodeListener } from "../../src/adapters/node.js";
-import { NodeSseSink } from "../../src/adapters/node-sse.js";
+import { NodeSseSink, RawHeaders } from "../../src/adapters/node-sse.js";
 import type { AgentEvent } from "../../src/events/types.js";
 import { coalesceWindowMs, createSseStream, heartbeatWheel } from "../../src/http/sse.js";
 import { setLogger } from "../../src/logger.js";
@@ -236,5 +236,68 @@ describe("the Node adapter's load probe", () => {
       // busy: the loop never idles during this interval
     }
     expect(coalesceWindowMs(4, far + 1_000)).toBeGreaterThan(20);
+  });
+});
+
+describe("the Node adapter's header forwarding", () => {
+  it("forwards the same headers as the web path, read from the raw list: repeats joined, spaces trimmed, denied ones left out", async () => {
+    const { AgentRecorder, ScriptedAgent, textReply } = await import("../helpers/agents.js");
+    const { createCopilotRuntimeHandler } = await import("../../src/http/handler.js");
+    const { connect } = await import("node:net");
+    const recorder = new AgentRecorder();
+    const rawRead = vi.spyOn(RawHeaders.prototype, "forEach");
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ recorder, script: textReply("hi") }) } });
+    const server = createServer(createCopilotNodeListener({ runtime, basePath: "/api" }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const body = (threadId: string) => JSON.stringify({ threadId, runId: `${threadId}-run`, messages: [], tools: [], context: [], state: {}, forwardedProps: {} });
+    const sent = [
+      ["Authorization", " Bearer t\t"],
+      ["X-Tenant", "a"],
+      ["x-tenant", "b"],
+      ["X-Forwarded-For", "1.2.3.4"],
+      ["X-Request-Id", "r1"],
+      ["Cookie", "c=1"],
+    ];
+    try {
+      // A raw request, so the header list reaches the server exactly as written.
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1");
+        let text = "";
+        socket.setEncoding("utf8");
+        socket.on("data", (chunk) => {
+          text += chunk;
+          if (text.includes("RUN_FINISHED")) {
+            socket.destroy();
+            resolve(text);
+          }
+        });
+        socket.on("error", reject);
+        const payload = body("raw-thread");
+        socket.write(
+          `POST /api/agent/default/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n` +
+            sent.map(([name, value]) => `${name}:${value}\r\n`).join("") +
+            `\r\n${payload}`,
+        );
+      });
+      expect(raw).toContain("RUN_FINISHED");
+      // The same headers through the web-standard handler (a `Headers` behind the request).
+      const headers = new Headers({ "content-type": "application/json" });
+      for (const [name, value] of sent) headers.append(name, value);
+      const web = await createCopilotRuntimeHandler({ runtime, basePath: "/api" })(
+        new Request("http://localhost/api/agent/default/run", { method: "POST", headers, body: body("web-thread") }),
+      );
+      await web.text();
+
+      const [viaNode, viaWeb] = recorder.runs.map((run) => run.headers);
+      expect(viaNode).toEqual({ authorization: "Bearer t", "x-tenant": "a, b" });
+      expect(viaNode).toEqual(viaWeb);
+      // The Node request's headers were read from its raw list.
+      expect(rawRead).toHaveBeenCalledTimes(1);
+    } finally {
+      rawRead.mockRestore();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -36,7 +36,7 @@ async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input
 }
 
 function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string, string> {
-  return mergeAgentHeaders(ctx.settings.selectHeaders(ctx.request.headers), agent.headers);
+  return mergeAgentHeaders(ctx.settings.selectHeaders(ctx.headerSource()), agent.headers);
 }
 
 /** `POST /agent/:agentId/run`: starts a run and streams its events. */
