@@ -5,16 +5,18 @@
  */
 import { EventEmitter } from "node:events";
 import { createServer, request as httpRequest, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { Observable, Subject } from "rxjs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createCopilotNodeListener } from "../../src/adapters/node.js";
 import { NodeSseSink, RawHeaders } from "../../src/adapters/node-sse.js";
 import type { AgentEvent } from "../../src/events/types.js";
+import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
 import { coalesceWindowMs, createSseStream, heartbeatWheel } from "../../src/http/sse.js";
 import { setLogger } from "../../src/logger.js";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
 import { CopilotRuntime } from "../../src/runtime.js";
+import { AgentRecorder, ScriptedAgent, textReply } from "../helpers/agents.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
@@ -241,9 +243,6 @@ describe("the Node adapter's load probe", () => {
 
 describe("the Node adapter's header forwarding", () => {
   it("forwards the same headers as the web path, read from the raw list: repeats joined, spaces trimmed, denied ones left out", async () => {
-    const { AgentRecorder, ScriptedAgent, textReply } = await import("../helpers/agents.js");
-    const { createCopilotRuntimeHandler } = await import("../../src/http/handler.js");
-    const { connect } = await import("node:net");
     const recorder = new AgentRecorder();
     const rawRead = vi.spyOn(RawHeaders.prototype, "forEach");
     const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ recorder, script: textReply("hi") }) } });
