@@ -18,7 +18,7 @@ export class NodeSseSink implements SseSink {
 
   constructor(
     private readonly res: ServerResponse,
-    stream: NativeSseStream,
+    stream: Pick<NativeSseStream, "source" | "options">,
   ) {
     this.writer = new SseWriter(stream.source, stream.options);
   }

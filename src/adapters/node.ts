@@ -77,14 +77,11 @@ let alreadySent: Response | undefined;
 function sendNative(response: Response, res: ServerResponse, request: Request): Response {
   const stream = nativeSseStream(response);
   if (stream === undefined) return response;
+  // The same header block @hono/node-server would write for these headers: lower-case names
+  // in Headers order (sorted).
   const headers: OutgoingHttpHeaders = {};
-  // The same header record @hono/node-server would write: lower-case names in Headers order.
-  response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers[name] = value;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) headers["set-cookie"] = cookies;
-  new NodeSseSink(res, stream).start(response.status, headers);
+  for (const name of Object.keys(stream.headers).sort()) headers[name] = stream.headers[name];
+  new NodeSseSink(res, stream).start(200, headers);
   releaseCachedHeaders(request);
   alreadySent ??= new Response(null, { headers: { "x-hono-already-sent": "true" } });
   return alreadySent;

@@ -1,3 +1,5 @@
+import { withHeaders } from "./sse.js";
+
 export interface CopilotCorsConfig {
   /** Allowed origins: `"*"`, one origin, a list, or a function returning the origin to allow. Default `"*"`. */
   origin?: string | string[] | ((origin: string) => string | null | undefined);
@@ -54,47 +56,35 @@ export function createCors(option: boolean | CopilotCorsConfig | undefined): Cor
     return origin(requestOrigin) ?? undefined;
   };
 
-  const setOriginHeaders = (headers: Headers, request: Request): boolean => {
+  /** `Vary` (unless the wildcard) and, for an allowed origin, the allow headers; false when it is not allowed. */
+  const originHeaders = (request: Request, out: [string, string][]): boolean => {
     // The wildcard answers every origin alike: the request's headers are not read for it.
     const allowed = wildcard ? "*" : allowedOrigin(request.headers.get("origin"));
-    if (!wildcard) headers.append("Vary", "Origin");
+    if (!wildcard) out.push(["vary", "Origin"]);
     if (allowed === undefined) return false;
-    headers.set("Access-Control-Allow-Origin", allowed);
-    if (credentials) headers.set("Access-Control-Allow-Credentials", "true");
+    out.push(["access-control-allow-origin", allowed]);
+    if (credentials) out.push(["access-control-allow-credentials", "true"]);
     return true;
   };
 
   return {
     preflight(request) {
       if (request.method !== "OPTIONS") return undefined;
-      const headers = new Headers();
-      if (setOriginHeaders(headers, request)) {
-        headers.set("Access-Control-Allow-Methods", methods);
+      const headers: [string, string][] = [];
+      if (originHeaders(request, headers)) {
+        headers.push(["access-control-allow-methods", methods]);
         const requested = request.headers.get("access-control-request-headers");
         const allowed = allowHeaders ?? requested;
-        if (allowed) headers.set("Access-Control-Allow-Headers", allowed);
-        if (allowHeaders === undefined) headers.append("Vary", "Access-Control-Request-Headers");
-        if (maxAge !== undefined) headers.set("Access-Control-Max-Age", maxAge);
+        if (allowed) headers.push(["access-control-allow-headers", allowed]);
+        if (allowHeaders === undefined) headers.push(["vary", "Access-Control-Request-Headers"]);
+        if (maxAge !== undefined) headers.push(["access-control-max-age", maxAge]);
       }
       return new Response(null, { status: 204, headers });
     },
     apply(request, response) {
-      const headers = new Headers();
-      if (!setOriginHeaders(headers, request) && wildcard) return response;
-      if (headers.has("Access-Control-Allow-Origin")) headers.set("Access-Control-Expose-Headers", exposeHeaders);
-      return withHeaders(response, headers);
+      const headers: [string, string][] = [];
+      if (originHeaders(request, headers)) headers.push(["access-control-expose-headers", exposeHeaders]);
+      return headers.length === 0 ? response : withHeaders(response, headers);
     },
   };
-}
-
-/** Adds headers to a response, copying it when its headers are immutable. */
-export function withHeaders(response: Response, extra: Headers): Response {
-  try {
-    extra.forEach((value, name) => (name === "vary" ? response.headers.append(name, value) : response.headers.set(name, value)));
-    return response;
-  } catch {
-    const headers = new Headers(response.headers);
-    extra.forEach((value, name) => (name === "vary" ? headers.append(name, value) : headers.set(name, value)));
-    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
-  }
 }

@@ -7,6 +7,7 @@ import { type CopilotCorsConfig, createCors } from "./cors.js";
 import { HttpError, jsonError } from "./errors.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
+import { responseHeaders } from "./sse.js";
 import { handleConnect, handleRun, handleStop, handleSuggest } from "./routes/agent.js";
 import { handleInfo } from "./routes/info.js";
 import {
@@ -135,7 +136,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       const path = new URL(request.url).pathname;
       if (ctx?.streamed) {
         // The body belongs to the client; the hook gets status and headers, and the events.
-        const sent = new Response(null, { status: response.status, headers: response.headers });
+        const sent = new Response(null, { status: response.status, headers: responseHeaders(response) });
         ctx.onStreamEnd((report) => callAfter(runtime, { response: sent, path, report }));
       } else {
         callAfter(runtime, { response: response.clone(), path });

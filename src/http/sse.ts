@@ -454,6 +454,12 @@ export interface NativeSseHost {
 export interface NativeSseStream {
   source: EventSubscribable;
   options: SseStreamOptions;
+  /**
+   * The response's headers, lower-case names: what the host sends. The `Response` standing for
+   * the stream carries none, so no `Headers` is built for it; the core adds to this record
+   * instead (CORS), through {@link withHeaders}.
+   */
+  headers: Record<string, string>;
 }
 
 /** The native host of a request, when its adapter set one. */
@@ -461,11 +467,54 @@ export function nativeSseHost(request: Request): NativeSseHost | undefined {
   return (request as { [NATIVE_SSE_HOST]?: NativeSseHost })[NATIVE_SSE_HOST];
 }
 
-/** A header-only `Response` for a host that streams natively (see {@link NATIVE_SSE_HOST}). */
+const NATIVE_SSE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SSE_HEADERS).map(([name, value]) => [name.toLowerCase(), value]),
+);
+
+/**
+ * A body-less `Response` for a host that streams natively (see {@link NATIVE_SSE_HOST}). Its
+ * status is 200 and its headers are in the {@link NativeSseStream} record, not on the
+ * `Response`: read them with {@link responseHeaders}, add to them with {@link withHeaders}.
+ */
 export function createNativeSseResponse(source: EventSubscribable, options: SseStreamOptions): Response {
-  const response = new Response(null, { status: 200, headers: sseHeaders(undefined) });
-  (response as { [NATIVE_SSE]?: NativeSseStream })[NATIVE_SSE] = { source, options };
+  const response = new Response(null, { status: 200 });
+  (response as { [NATIVE_SSE]?: NativeSseStream })[NATIVE_SSE] = { source, options, headers: { ...NATIVE_SSE_HEADERS } };
   return response;
+}
+
+/** A response's headers, including those of a native stream. */
+export function responseHeaders(response: Response): HeadersInit {
+  return nativeSseStream(response)?.headers ?? response.headers;
+}
+
+/**
+ * Adds headers to a response (`vary` is appended to, the others set), copying the response
+ * when its headers are immutable. A native stream's headers go to its record.
+ */
+export function withHeaders(response: Response, extra: ReadonlyArray<readonly [string, string]>): Response {
+  const native = nativeSseStream(response);
+  if (native !== undefined) {
+    for (const [name, value] of extra) {
+      const previous = name === "vary" ? native.headers[name] : undefined;
+      native.headers[name] = previous === undefined ? value : `${previous}, ${value}`;
+    }
+    return response;
+  }
+  try {
+    addTo(response.headers, extra);
+    return response;
+  } catch {
+    const headers = new Headers(response.headers);
+    addTo(headers, extra);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  }
+}
+
+function addTo(headers: Headers, extra: ReadonlyArray<readonly [string, string]>): void {
+  for (const [name, value] of extra) {
+    if (name === "vary") headers.append(name, value);
+    else headers.set(name, value);
+  }
 }
 
 /** The native stream a `Response` stands for, if any. */

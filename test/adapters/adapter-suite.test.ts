@@ -179,6 +179,27 @@ describe.each(ADAPTERS)("$name", (adapter) => {
     expect(info.headers.get("access-control-allow-credentials")).toBeNull();
   });
 
+  it("labels event streams for the browser too: the stream's own headers plus the allowed origin's", async () => {
+    const threadId = "thread-cors-stream";
+    gates.open(threadId);
+    const allowed = await post("/agent/default/run", runInput(threadId, "hi"), { Origin: ALLOWED });
+    expect(allowed.headers.get("content-type")).toContain("text/event-stream");
+    expect(allowed.headers.get("cache-control")).toBe("no-cache");
+    expect(allowed.headers.get("x-accel-buffering")).toBe("no");
+    expect(allowed.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+    expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(allowed.headers.get("access-control-expose-headers")).toBe("Content-Type");
+    expect(allowed.headers.get("vary")).toContain("Origin");
+    await new SseReader(allowed).rest();
+
+    const other = await post("/agent/default/run", runInput("thread-cors-other", "hi"), { Origin: OTHER });
+    gates.open("thread-cors-other");
+    expect(other.headers.get("content-type")).toContain("text/event-stream");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect(other.headers.get("vary")).toContain("Origin");
+    await new SseReader(other).rest();
+  });
+
   it("labels responses to the allowed origin for the browser", async () => {
     const info = await mounted.send(`${PUBLIC_BASE}/info`, { headers: { Origin: ALLOWED } });
     expect(info.headers.get("access-control-allow-origin")).toBe(ALLOWED);

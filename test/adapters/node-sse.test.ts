@@ -300,3 +300,35 @@ describe("the Node adapter's header forwarding", () => {
     }
   });
 });
+
+describe("the Node adapter's native event streams and afterRequestMiddleware", () => {
+  it("hands the hook the headers the client got, CORS included", async () => {
+    const seen: Headers[] = [];
+    const runtime = new CopilotRuntime({
+      agents: { default: new ScriptedAgent({ script: textReply("hi") }) },
+      afterRequestMiddleware: ({ response }) => {
+        seen.push(response.headers);
+      },
+    });
+    const server = createServer(createCopilotNodeListener({ runtime, basePath: "/api", cors: true }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/agent/default/run`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "http://app.test" },
+        body: JSON.stringify({ threadId: "t-after", runId: "r-after", messages: [], tools: [], context: [], state: {}, forwardedProps: {} }),
+      });
+      expect(await response.text()).toContain("RUN_FINISHED");
+      await vi.waitFor(() => expect(seen).toHaveLength(1));
+      for (const headers of [response.headers, seen[0]]) {
+        expect(headers.get("content-type")).toBe("text/event-stream");
+        expect(headers.get("access-control-allow-origin")).toBe("*");
+        expect(headers.get("access-control-expose-headers")).toBe("Content-Type");
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
