@@ -1,7 +1,8 @@
 // One runtime in its own process: `node server.mjs ours|theirs [port]`. Serves the bench agents
 // at http://127.0.0.1:<port>/api/copilotkit and talks to its parent over IPC:
 //   -> { ready: true, port, adapter }           once listening
-//   <- { cmd: "mem" }  -> { mem: memoryUsage }  after two forced GCs (needs --expose-gc)
+//   <- { cmd: "mem" }  -> { mem: memoryUsage + newSpace }  after forced GCs (needs --expose-gc);
+//                         newSpace: the bytes V8's young generation holds from the OS
 //   <- { cmd: "cpu" }  -> { cpu: cpuUsage }
 //   <- { cmd: "profile-start" } / { cmd: "profile-stop", file }  a focused CPU profile
 //   <- { cmd: "heap-snapshot", file }  writes a heap snapshot (diagnostics)
@@ -10,6 +11,7 @@ process.env.COPILOTKIT_TELEMETRY_DISABLED = "true";
 process.env.DO_NOT_TRACK = "1";
 
 import { createServer } from "node:http";
+import { getHeapSpaceStatistics } from "node:v8";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { OURS_ENTRY, OURS_NODE_ENTRY, repoModule, benchResolve } from "./lib/paths.mjs";
@@ -70,7 +72,8 @@ process.on("message", async (msg) => {
     global.gc?.();
     setTimeout(() => {
       global.gc?.();
-      process.send({ mem: process.memoryUsage() });
+      const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.physical_space_size ?? 0;
+      process.send({ mem: { ...process.memoryUsage(), newSpace } });
     }, 50);
   } else if (msg?.cmd === "profile-start") {
     profiler ??= new (await import("node:inspector")).Session();
