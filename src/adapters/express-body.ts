@@ -1,4 +1,6 @@
 import type { IncomingMessage } from "node:http";
+import { DEFAULT_INPUT_LIMITS, valueDepth } from "../events/input-limits.js";
+import { jsonTooDeep } from "../http/body.js";
 import type { WebRequestOptions } from "./node-request.js";
 
 /** What a body parser may have left on the request. */
@@ -17,12 +19,18 @@ export type ParsedRequest = IncomingMessage & { body?: unknown };
  * either (body-parser 1.x sets `{}` before deciding not to parse) — both misreads hung
  * CopilotKit's Express endpoint behind `express.json()`.
  *
+ * A parsed body nested deeper than `maxJsonDepth` is refused here (`json_too_deep`, an
+ * `HttpError`): serialising it again could overflow the stack.
+ *
  * @example
  * ```ts
  * const request = toWebRequest(req, res, { path: req.originalUrl, ...bodyFromParsedRequest(req) });
  * ```
  */
-export function bodyFromParsedRequest(req: ParsedRequest): Pick<WebRequestOptions, "body" | "headerOverrides"> {
+export function bodyFromParsedRequest(
+  req: ParsedRequest,
+  maxJsonDepth: number = DEFAULT_INPUT_LIMITS.maxJsonDepth,
+): Pick<WebRequestOptions, "body" | "headerOverrides"> {
   const consumed = req.readableEnded || (req.complete && !req.readable);
   if (!consumed) return {};
   const body = req.body;
@@ -30,5 +38,6 @@ export function bodyFromParsedRequest(req: ParsedRequest): Pick<WebRequestOption
   if (body === undefined || body === null) return { body: null, headerOverrides: dropped };
   if (body instanceof Uint8Array) return { body, headerOverrides: dropped };
   if (typeof body === "string") return { body, headerOverrides: dropped };
+  if (valueDepth(body, maxJsonDepth) > maxJsonDepth) throw jsonTooDeep(maxJsonDepth);
   return { body: JSON.stringify(body), headerOverrides: { ...dropped, "content-type": "application/json" } };
 }

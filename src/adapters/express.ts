@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
 import type { CopilotCorsConfig } from "../http/cors.js";
 import type { CopilotRuntimeHandlerOptions } from "../http/handler.js";
-import { jsonError } from "../http/errors.js";
+import { HttpError, jsonError } from "../http/errors.js";
+import { resolveInputLimits } from "../events/input-limits.js";
 import { normalizeBasePath } from "../http/router.js";
 import { logger } from "../logger.js";
 import type { CopilotRuntime } from "../runtime.js";
@@ -69,6 +70,7 @@ function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-
   const basePath = normalizeBasePath(options.basePath);
   const handlerFor = createMountedHandlers({ ...options, basePath, mode, cors: options.cors ?? true });
   installNodeLoadProbe();
+  const maxJsonDepth = resolveInputLimits(options.limits).maxJsonDepth;
 
   return function copilotExpressEndpoint(req, res, next) {
     // `req.url` is relative to the mount point; the part under our basePath is ours.
@@ -78,8 +80,12 @@ function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-
     }
     let request: Request;
     try {
-      request = toWebRequest(req, res, { path: req.originalUrl ?? req.url, ...bodyFromParsedRequest(req) });
-    } catch {
+      request = toWebRequest(req, res, { path: req.originalUrl ?? req.url, ...bodyFromParsedRequest(req, maxJsonDepth) });
+    } catch (error) {
+      if (error instanceof HttpError) {
+        void sendWebResponse(res, error.toResponse());
+        return;
+      }
       void sendWebResponse(res, jsonError(400, "invalid_request", "The request URL or headers are malformed."));
       return;
     }

@@ -126,3 +126,6 @@ export function createCopilotNodeListener(options: CopilotNodeListenerOptions): 
   const { overrideGlobalObjects, ...handlerOptions } = options;
   return createCopilotNodeHandler(createCopilotRuntimeHandler(handlerOptions), { overrideGlobalObjects });
 }
+
+export { installProcessGuard } from "./process-guard.js";
+export type { ProcessGuard } from "./process-guard.js";

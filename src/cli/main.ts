@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createCopilotNodeListener } from "../adapters/node.js";
+import { createCopilotNodeListener, installProcessGuard } from "../adapters/node.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
@@ -49,6 +49,8 @@ async function main(): Promise<void> {
   if (setup.runtimeOptions.identifyUser === undefined) {
     console.log("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
   }
+  // One request's bug must not end every other user's stream: log what escapes and keep serving.
+  installProcessGuard();
   const runtime = new CopilotRuntime({ ...setup.runtimeOptions, runner: setup.runtimeOptions.runner ?? storage!.runner });
   // The Node adapter is the fast path (native event streams); CORS is permissive unless the
   // config file says otherwise, as with CopilotKit's endpoints.

@@ -1,3 +1,4 @@
+import { DEFAULT_INPUT_LIMITS, jsonTextDepth } from "../events/input-limits.js";
 import { HttpError } from "./errors.js";
 
 /** The default request body limit: 10 MB. */
@@ -67,19 +68,32 @@ export async function readBodyBytes(
   return out;
 }
 
-/** Reads and parses a JSON body; malformed JSON is a 400 `invalid_json`. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  return parseJsonText(await readBodyText(request, maxBytes));
+/**
+ * Reads and parses a JSON body; malformed JSON is a 400 `invalid_json`, JSON nested deeper than
+ * `maxDepth` a 400 `json_too_deep`.
+ */
+export async function readJsonBody(request: Request, maxBytes: number, maxDepth = DEFAULT_INPUT_LIMITS.maxJsonDepth): Promise<unknown> {
+  return parseJsonText(await readBodyText(request, maxBytes), maxDepth);
 }
 
-/** Parses a body already read as text, with the same errors as `readJsonBody`. */
-export function parseJsonText(text: string): unknown {
+/**
+ * Parses a body already read as text, with the same errors as `readJsonBody`. The depth is
+ * checked on the text before parsing: a value nested thousands of levels deep would overflow
+ * the stack of everything that walks it later (`JSON.stringify` in the event encoder first).
+ */
+export function parseJsonText(text: string, maxDepth = DEFAULT_INPUT_LIMITS.maxJsonDepth): unknown {
   if (text.trim() === "") throw new HttpError(400, "invalid_json", "The request body is empty; expected a JSON object.");
+  if (jsonTextDepth(text, maxDepth) > maxDepth) throw jsonTooDeep(maxDepth);
   try {
     return JSON.parse(text);
   } catch {
     throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
   }
+}
+
+/** The 400 for a body nested deeper than the limit (`limits.maxJsonDepth`). */
+export function jsonTooDeep(maxDepth: number): HttpError {
+  return new HttpError(400, "json_too_deep", `The request body nests arrays and objects deeper than ${maxDepth} levels.`, { limit: maxDepth });
 }
 
 function tooLarge(maxBytes: number): HttpError {

@@ -1,4 +1,5 @@
 import type { EventSubscribable } from "../agents/agent-like.js";
+import type { InputLimits } from "../events/input-limits.js";
 import type { AgentEvent } from "../events/types.js";
 import { logger } from "../logger.js";
 import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
@@ -15,6 +16,7 @@ export interface HandlerSettings {
   basePath: string;
   mode: "multi-route" | "single-route";
   maxBodyBytes: number;
+  limits: InputLimits;
   heartbeatMs: number;
   selectHeaders: HeaderSelector;
 }
@@ -97,8 +99,9 @@ export class RequestContext {
   readJson(): Promise<unknown> {
     if (this.preparsedBody !== undefined) return Promise.resolve(this.preparsedBody);
     const host = nativeSseHost(this.request);
-    if (host?.readBodyText !== undefined) return host.readBodyText(this.settings.maxBodyBytes).then(parseJsonText);
-    return readJsonBody(this.request, this.settings.maxBodyBytes);
+    const { maxBodyBytes, limits } = this.settings;
+    if (host?.readBodyText !== undefined) return host.readBodyText(maxBodyBytes).then((text) => parseJsonText(text, limits.maxJsonDepth));
+    return readJsonBody(this.request, maxBodyBytes, limits.maxJsonDepth);
   }
 
   /** An SSE response for an event source, wired to heartbeats, disconnects and the after hook. */

@@ -22,6 +22,7 @@ import {
 } from "./routes/threads.js";
 import { handleEnvelope } from "./single-route.js";
 import { messagesFromEvents } from "../events/messages.js";
+import { identifierProblem, resolveInputLimits, type InputLimits } from "../events/input-limits.js";
 
 export interface CopilotRuntimeHandlerOptions {
   runtime: CopilotRuntime;
@@ -36,6 +37,13 @@ export interface CopilotRuntimeHandlerOptions {
   cors?: boolean | CopilotCorsConfig;
   /** Largest accepted JSON body, in bytes. Default 10 MB. */
   maxBodyBytes?: number;
+  /**
+   * Limits checked before anything walks a request: JSON nesting depth (default 64), id length
+   * (default 256) and name length (default 1024). Ids and names may not hold NUL characters or
+   * lone surrogates. Over a limit answers 400 (`json_too_deep`, `Invalid request body`,
+   * `invalid_parameter`).
+   */
+  limits?: Partial<InputLimits>;
   /** Largest accepted audio upload for `/transcribe`, in bytes. Default 25 MB. */
   maxAudioBytes?: number;
   /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
@@ -67,6 +75,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     basePath,
     mode,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    limits: resolveInputLimits(options.limits),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     selectHeaders: createHeaderSelector(runtime.forwardHeaders),
   };
@@ -77,7 +86,10 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     connect: handleConnect,
     stop: handleStop,
     suggest: handleSuggest,
-    transcribe: (ctx) => handleTranscribe(ctx.request, runtime.transcriptionService, { maxBytes: maxAudioBytes, onError: logTranscriptionError }),
+    transcribe: async (ctx) => {
+      await ctx.ownerId(); // transcription costs money: only for callers identifyUser accepts
+      return handleTranscribe(ctx.request, runtime.transcriptionService, { maxBytes: maxAudioBytes, onError: logTranscriptionError });
+    },
     "threads/list": handleListThreads,
     "threads/clear": handleClearThreads,
     "threads/subscribe": async () =>
@@ -91,6 +103,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
   };
 
   const dispatchRoute = async (request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
+    checkRouteParams(params, settings.limits);
     const ctx = new RequestContext(request, settings, name, params);
     ctx.preparsedBody = preparsedBody;
     return { ctx, response: await routes[name](ctx) };
@@ -144,6 +157,14 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     }
     return response;
   };
+}
+
+/** Path parameters (agent and thread ids) follow the same rules as ids in a body. */
+function checkRouteParams(params: Record<string, string>, limits: InputLimits): void {
+  for (const name in params) {
+    const problem = identifierProblem(params[name], limits.maxIdLength);
+    if (problem !== undefined) throw new HttpError(400, "invalid_parameter", `${name} ${problem}.`, { parameter: name });
+  }
 }
 
 async function runBeforeMiddleware(runtime: CopilotRuntime, request: Request): Promise<Request> {

@@ -1,3 +1,4 @@
+import { DEFAULT_INPUT_LIMITS, identifierProblem, type InputLimits } from "../events/input-limits.js";
 import type { RunInput } from "../events/types.js";
 import { HttpError } from "./errors.js";
 
@@ -7,25 +8,30 @@ const ROLES = new Set(["developer", "system", "assistant", "user", "tool", "acti
  * Validates a `RunAgentInput` body the way every client version sends it, liberally:
  * unknown keys pass through, `tools`/`context` default to `[]`, snake_case ids are accepted.
  * A body that is not a run input is a 400 `Invalid request body` naming the first problem.
+ * Every id and tool name must pass `identifierProblem` (length, NUL, lone surrogates), so
+ * nothing reaches a runner's store that it cannot keep and compare back.
  */
-export function parseRunInput(body: unknown): RunInput {
+export function parseRunInput(body: unknown, limits: InputLimits = DEFAULT_INPUT_LIMITS): RunInput {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw invalid("the body must be a JSON object (an AG-UI RunAgentInput)");
   }
   const input = { ...(body as Record<string, unknown>) };
   if (input.threadId === undefined && typeof input.thread_id === "string") input.threadId = input.thread_id;
   if (input.runId === undefined && typeof input.run_id === "string") input.runId = input.run_id;
-  requireId(input.threadId, "threadId");
-  requireId(input.runId, "runId");
-  if (input.parentRunId !== undefined && input.parentRunId !== null && typeof input.parentRunId !== "string") {
-    throw invalid("parentRunId must be a string");
+  const id = (value: unknown, field: string) => requireId(value, field, limits.maxIdLength);
+  id(input.threadId, "threadId");
+  id(input.runId, "runId");
+  if (input.parentRunId !== undefined && input.parentRunId !== null) {
+    if (typeof input.parentRunId !== "string") throw invalid("parentRunId must be a string");
+    if (input.parentRunId !== "") id(input.parentRunId, "parentRunId");
   }
   if (input.parentRunId === null) delete input.parentRunId;
   if (!Array.isArray(input.messages)) throw invalid("messages must be an array");
-  input.messages.forEach(checkMessage);
+  input.messages.forEach((message, index) => checkMessage(message, index, limits));
   input.tools = optionalArray(input.tools, "tools");
   (input.tools as unknown[]).forEach((tool, i) => {
     if (!isObject(tool) || typeof tool.name !== "string") throw invalid(`tools[${i}].name must be a string`);
+    requireId(tool.name, `tools[${i}].name`, limits.maxNameLength);
   });
   input.context = optionalArray(input.context, "context");
   (input.context as unknown[]).forEach((item, i) => {
@@ -34,26 +40,34 @@ export function parseRunInput(body: unknown): RunInput {
   return input as RunInput;
 }
 
-function checkMessage(message: unknown, index: number): void {
+function checkMessage(message: unknown, index: number, limits: InputLimits): void {
   const at = `messages[${index}]`;
   if (!isObject(message)) throw invalid(`${at} must be an object`);
-  if (typeof message.id !== "string" || message.id === "") throw invalid(`${at}.id must be a non-empty string`);
+  requireId(message.id, `${at}.id`, limits.maxIdLength);
   if (typeof message.role !== "string" || !ROLES.has(message.role)) {
     throw invalid(`${at}.role must be one of ${[...ROLES].join(", ")}`);
   }
-  if (message.role === "tool" && typeof message.toolCallId !== "string") throw invalid(`${at}.toolCallId must be a string`);
+  if (typeof message.name === "string" && message.name !== "") requireId(message.name, `${at}.name`, limits.maxNameLength);
+  if (message.role === "tool") {
+    if (typeof message.toolCallId !== "string") throw invalid(`${at}.toolCallId must be a string`);
+    requireId(message.toolCallId, `${at}.toolCallId`, limits.maxIdLength);
+  }
   if (message.role === "assistant" && message.toolCalls !== undefined && message.toolCalls !== null) {
     if (!Array.isArray(message.toolCalls)) throw invalid(`${at}.toolCalls must be an array`);
     message.toolCalls.forEach((call, i) => {
       if (!isObject(call) || typeof call.id !== "string" || !isObject(call.function) || typeof call.function.name !== "string") {
         throw invalid(`${at}.toolCalls[${i}] must have an id and a function name`);
       }
+      requireId(call.id, `${at}.toolCalls[${i}].id`, limits.maxIdLength);
+      requireId(call.function.name, `${at}.toolCalls[${i}].function.name`, limits.maxNameLength);
     });
   }
 }
 
-function requireId(value: unknown, field: string): void {
-  if (typeof value !== "string" || value === "") throw invalid(`${field} must be a non-empty string`);
+function requireId(value: unknown, field: string, maxLength: number): void {
+  if (typeof value !== "string") throw invalid(`${field} must be a non-empty string`);
+  const problem = identifierProblem(value, maxLength);
+  if (problem !== undefined) throw invalid(`${field} ${problem}`);
 }
 
 function optionalArray(value: unknown, field: string): unknown[] {

@@ -1,4 +1,5 @@
-import { readBodyText } from "./body.js";
+import { jsonTextDepth } from "../events/input-limits.js";
+import { jsonTooDeep, readBodyText } from "./body.js";
 import type { HandlerSettings, RequestContext } from "./context.js";
 import { jsonError } from "./errors.js";
 import type { RouteName } from "./router.js";
@@ -44,7 +45,11 @@ export async function handleEnvelope(
   }
   let envelope: unknown;
   try {
-    envelope = JSON.parse(await readBodyText(request, settings.maxBodyBytes));
+    const text = await readBodyText(request, settings.maxBodyBytes);
+    // The envelope wraps the route's body in one more object.
+    const maxDepth = settings.limits.maxJsonDepth + 1;
+    if (jsonTextDepth(text, maxDepth) > maxDepth) return { response: jsonTooDeep(settings.limits.maxJsonDepth).toResponse() };
+    envelope = JSON.parse(text);
   } catch (error) {
     if (error instanceof SyntaxError) return { response: invalidRequest(400, "Invalid JSON payload") };
     throw error;

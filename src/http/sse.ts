@@ -37,6 +37,12 @@ let lastEvent: object | undefined;
 let lastFrame = "";
 const encoder = new TextEncoder();
 const PING = ": ping\n\n";
+const RUNNER_ERROR: AgentEvent = Object.freeze({ type: "RUN_ERROR", message: "The run failed. See the server logs for details.", code: "RUNNER_ERROR" });
+const UNSERIALIZABLE_EVENT: AgentEvent = Object.freeze({
+  type: "RUN_ERROR",
+  message: "The run produced an event that could not be sent. See the server logs for details.",
+  code: "EVENT_NOT_SERIALIZABLE",
+});
 const DEFAULT_COALESCE_MS = 4;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -216,8 +222,17 @@ export class SseWriter {
 
   next(event: AgentEvent): void {
     if (this.ended) return;
+    let frame: string;
+    try {
+      frame = encodeSseFrame(event);
+    } catch (error) {
+      // An event JSON cannot carry (nested too deep, a BigInt, a cycle): it must not throw into
+      // the source, whose library would rethrow it outside any request and end the process.
+      this.fail(`an event of type ${String(event?.type)} could not be serialised`, error, UNSERIALIZABLE_EVENT);
+      return;
+    }
     if (isTerminal(event)) this.sawTerminal = true;
-    this.push(encodeSseFrame(event));
+    this.push(frame);
     this.options.onEvent?.(event);
     if (this.pendingBytes > this.maxBufferedBytes) {
       logger.warn(`SSE reader fell ${this.pendingBytes} bytes behind; dropping the stream (the client may reconnect)`);
@@ -229,10 +244,15 @@ export class SseWriter {
 
   error(error: unknown): void {
     if (this.ended) return;
-    logger.error("event source failed", error);
-    if (!this.sawTerminal) {
-      this.enqueue(encodeSseFrame({ type: "RUN_ERROR", message: "The run failed. See the server logs for details.", code: "RUNNER_ERROR" }));
-    }
+    this.fail("event source failed", error, RUNNER_ERROR);
+  }
+
+  /** Ends the stream with a `RUN_ERROR` (unless the run already ended) and logs why. */
+  private fail(what: string, error: unknown, runError: AgentEvent): void {
+    logger.error(what, error);
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+    if (!this.sawTerminal) this.enqueue(encodeSseFrame(runError));
     this.finish();
   }
 

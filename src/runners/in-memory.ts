@@ -210,12 +210,14 @@ export class InMemoryAgentRunner extends AgentRunner {
         seq: 0,
       };
       this.threads.set(threadId, thread);
-      this.evictIfNeeded();
     } else {
       this.touch(thread);
     }
     const active = new ActiveRun(this, thread, agentId, this.resumable, request.agent, input);
     thread.active = active;
+    // Only now, with the run marked active, may older threads make room: evicting before it
+    // could drop this very thread (the only idle one when every other thread is running).
+    this.evictIfNeeded();
     active.session.start();
     return liveRunObservable(active, active.session);
   }
@@ -345,7 +347,7 @@ export class InMemoryAgentRunner extends AgentRunner {
     let bytes = 0;
     for (const entry of entries) {
       if (this.resumable) setEventId(entry.event, entry.seq);
-      bytes += JSON.stringify(entry.event).length + (entry.cuts?.byteLength ?? 0);
+      bytes += approximateSize(entry.event) + (entry.cuts?.byteLength ?? 0);
     }
     for (const { event } of entries) {
       if (event.type === T.RUN_STARTED) {
@@ -404,6 +406,15 @@ export class InMemoryAgentRunner extends AgentRunner {
         );
       }
     }
+  }
+}
+
+/** The event's JSON length, or a flat estimate for an event JSON cannot carry (the agent's bug, not a reason to fail). */
+function approximateSize(event: AgentEvent): number {
+  try {
+    return JSON.stringify(event)?.length ?? 0;
+  } catch {
+    return 1024;
   }
 }
 

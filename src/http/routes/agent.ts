@@ -32,7 +32,7 @@ async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input
     }
     throw error;
   }
-  return { body, input: parseRunInput(body) };
+  return { body, input: parseRunInput(body, ctx.settings.limits) };
 }
 
 function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string, string> {
@@ -93,11 +93,13 @@ export async function handleStop(ctx: RequestContext): Promise<Response> {
 
 /**
  * `POST /agent/:agentId/suggest`: a stateless run for suggestions. It bypasses the runner (no
- * thread is stored) but still gets a well-formed, finalized stream.
+ * thread is stored) but still gets a well-formed, finalized stream, and like every route that
+ * does work it requires a caller `identifyUser` accepts.
  */
 export async function handleSuggest(ctx: RequestContext): Promise<Response> {
   const { id, agent: registered } = await findAgent(ctx);
   const { input } = await readRunInput(ctx);
+  await ctx.ownerId(); // a suggestion runs the agent: only for callers identifyUser accepts
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
   return ctx.stream({
     subscribe(observer) {

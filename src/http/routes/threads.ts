@@ -1,3 +1,4 @@
+import { identifierProblem } from "../../events/input-limits.js";
 import type { AgentMessage } from "../../events/types.js";
 import { ThreadNotFoundError, type AgentRunner } from "../../runners/agent-runner.js";
 import type { RequestContext } from "../context.js";
@@ -5,6 +6,7 @@ import { HttpError, jsonResponse } from "../errors.js";
 
 const AGENT_ID = /^[\w.@:=-]{1,128}$/;
 const MAX_LIMIT = 200;
+const MAX_NAME = 500;
 
 function capability<K extends keyof AgentRunner>(ctx: RequestContext, method: K): NonNullable<AgentRunner[K]> {
   const runner = ctx.runtime.runner;
@@ -59,8 +61,8 @@ export async function handleUpdateThread(ctx: RequestContext): Promise<Response>
     throw new HttpError(400, "Invalid request body", "The body must be a JSON object.");
   }
   const { name, archived } = body as { name?: unknown; archived?: unknown };
-  if (name !== undefined && name !== null && (typeof name !== "string" || name.length > 500)) {
-    throw new HttpError(400, "invalid_name", "name must be a string of at most 500 characters, or null.");
+  if (name !== undefined && name !== null && (typeof name !== "string" || (name !== "" && identifierProblem(name, MAX_NAME) !== undefined))) {
+    throw new HttpError(400, "invalid_name", `name must be a string of at most ${MAX_NAME} characters without NUL or lone surrogates, or null.`);
   }
   if (archived !== undefined && typeof archived !== "boolean") {
     throw new HttpError(400, "invalid_archived", "archived must be a boolean.");
