@@ -1,7 +1,8 @@
 import type { ServerResponse } from "node:http";
+import { HTTP_ERRORS, errorResponse } from "../errors.js";
 import type { CopilotCorsConfig } from "../http/cors.js";
 import type { CopilotRuntimeHandlerOptions } from "../http/handler.js";
-import { HttpError, jsonError } from "../http/errors.js";
+import { HttpError } from "../http/errors.js";
 import { resolveInputLimits } from "../events/input-limits.js";
 import { normalizeBasePath } from "../http/router.js";
 import { logger } from "../logger.js";
@@ -86,7 +87,7 @@ function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-
         void sendWebResponse(res, error.toResponse());
         return;
       }
-      void sendWebResponse(res, jsonError(400, "invalid_request", "The request URL or headers are malformed."));
+      void sendWebResponse(res, errorResponse(HTTP_ERRORS.invalidEnvelope, "The request URL or headers are malformed."));
       return;
     }
     handlerFor(normalizeBasePath(req.baseUrl))(request)

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import { HTTP_ERRORS, errorResponse } from "../errors.js";
 import type { CopilotRuntimeHandlerOptions } from "../http/handler.js";
 import type { CopilotCorsConfig } from "../http/cors.js";
-import { jsonError } from "../http/errors.js";
 import { normalizeBasePath } from "../http/router.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { createMountedHandlers } from "./mount.js";
@@ -44,7 +44,7 @@ function honoApp(options: CopilotEndpointOptions, mode: "multi-route" | "single-
   // `/api<basePath>/*`: the public URL is always framework route + basePath.
   app.all(`${basePath}/*`, (c) => handlerFor(mountPrefix(c.req.routePath, c.req.path, basePath))(c.req.raw));
   // Served on its own, other paths get the runtime's JSON 404; a parent app keeps its own 404.
-  app.notFound((c) => jsonError(404, "Not found", `No route for ${c.req.method} ${c.req.path}.`));
+  app.notFound((c) => errorResponse(HTTP_ERRORS.notFound, `No route for ${c.req.method} ${c.req.path}.`));
   return app;
 }
 

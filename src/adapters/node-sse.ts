@@ -1,4 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { HTTP_ERRORS, httpError } from "../errors.js";
 import { HttpError } from "../http/errors.js";
 import { type NativeSseHost, type NativeSseStream, type SseSink, SseWriter } from "../http/sse.js";
 
@@ -201,9 +202,9 @@ class BodyRead {
 }
 
 function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, "payload_too_large", `The request body exceeds the limit of ${maxBytes} bytes.`, { limit: maxBytes });
+  return httpError(HTTP_ERRORS.payloadTooLarge, `The request body exceeds the limit of ${maxBytes} bytes.`, { limit: maxBytes });
 }
 
 function unreadable(): HttpError {
-  return new HttpError(400, "body_read_failed", "The request body could not be read (the client may have gone away).");
+  return httpError(HTTP_ERRORS.bodyReadFailed, "The request body could not be read (the client may have gone away).");
 }

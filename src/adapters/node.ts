@@ -1,6 +1,6 @@
 import { IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { HTTP_ERRORS, errorResponse } from "../errors.js";
 import { getRequestListener } from "@hono/node-server";
-import { jsonError } from "../http/errors.js";
 import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
 import { NATIVE_SSE_HOST, nativeSseStream } from "../http/sse.js";
 import { logger } from "../logger.js";
@@ -56,10 +56,10 @@ export function createCopilotNodeHandler(
       overrideGlobalObjects: options.overrideGlobalObjects ?? true,
       errorHandler: (error) => {
         if (error instanceof Error && error.name === "RequestError") {
-          return jsonError(400, "invalid_request", "The request URL or headers are malformed.");
+          return errorResponse(HTTP_ERRORS.invalidEnvelope, "The request URL or headers are malformed.");
         }
         logger.error("the fetch handler threw", error);
-        return jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
+        return errorResponse(HTTP_ERRORS.internalError, "The server failed to handle this request. See the server logs for details.");
       },
     },
   );

@@ -1,4 +1,5 @@
 import { type AgentEvent, EventTypes as T } from "./types.js";
+import { RUN_ERRORS, runErrorEvent } from "../errors.js";
 
 /** Why a run is being closed by the runtime rather than by the agent. */
 export type FinalizeReason =
@@ -90,7 +91,7 @@ export class StreamState {
     if (reason.kind === "stopped") {
       out.push({ type: T.RUN_FINISHED, threadId, runId });
     } else if (reason.kind === "incomplete") {
-      out.push({ type: T.RUN_ERROR, message: "Run ended without emitting a terminal event", code: "INCOMPLETE_STREAM" });
+      out.push(runErrorEvent(RUN_ERRORS.incompleteStream));
     } else {
       out.push({ type: T.RUN_ERROR, message: reason.message, code: reason.code });
     }

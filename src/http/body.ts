@@ -1,4 +1,5 @@
 import { DEFAULT_INPUT_LIMITS, jsonTextDepth } from "../events/input-limits.js";
+import { HTTP_ERRORS, httpError } from "../errors.js";
 import { HttpError } from "./errors.js";
 
 /** The default request body limit: 10 MB. */
@@ -22,7 +23,7 @@ export interface BodyReadErrors {
 
 const HTTP_BODY_ERRORS: BodyReadErrors = {
   tooLarge: (maxBytes) => tooLarge(maxBytes),
-  unreadable: () => new HttpError(400, "body_read_failed", "The request body could not be read (the client may have gone away)."),
+  unreadable: () => httpError(HTTP_ERRORS.bodyReadFailed, "The request body could not be read (the client may have gone away)."),
 };
 
 /**
@@ -82,20 +83,20 @@ export async function readJsonBody(request: Request, maxBytes: number, maxDepth 
  * the stack of everything that walks it later (`JSON.stringify` in the event encoder first).
  */
 export function parseJsonText(text: string, maxDepth = DEFAULT_INPUT_LIMITS.maxJsonDepth): unknown {
-  if (text.trim() === "") throw new HttpError(400, "invalid_json", "The request body is empty; expected a JSON object.");
+  if (text.trim() === "") throw httpError(HTTP_ERRORS.invalidJson, "The request body is empty; expected a JSON object.");
   if (jsonTextDepth(text, maxDepth) > maxDepth) throw jsonTooDeep(maxDepth);
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, "invalid_json", "The request body is not valid JSON.");
+    throw httpError(HTTP_ERRORS.invalidJson, "The request body is not valid JSON.");
   }
 }
 
 /** The 400 for a body nested deeper than the limit (`limits.maxJsonDepth`). */
 export function jsonTooDeep(maxDepth: number): HttpError {
-  return new HttpError(400, "json_too_deep", `The request body nests arrays and objects deeper than ${maxDepth} levels.`, { limit: maxDepth });
+  return httpError(HTTP_ERRORS.jsonTooDeep, `The request body nests arrays and objects deeper than ${maxDepth} levels.`, { limit: maxDepth });
 }
 
 function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(413, "payload_too_large", `The request body exceeds the limit of ${maxBytes} bytes.`, { limit: maxBytes });
+  return httpError(HTTP_ERRORS.payloadTooLarge, `The request body exceeds the limit of ${maxBytes} bytes.`, { limit: maxBytes });
 }

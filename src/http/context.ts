@@ -1,11 +1,11 @@
 import type { EventSubscribable } from "../agents/agent-like.js";
+import { HTTP_ERRORS, httpError } from "../errors.js";
 import type { InputLimits } from "../events/input-limits.js";
 import type { AgentEvent } from "../events/types.js";
 import { logger } from "../logger.js";
 import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
 import type { AgentRecord, CopilotRuntime, RuntimeUser } from "../runtime.js";
 import { parseJsonText, readJsonBody } from "./body.js";
-import { HttpError } from "./errors.js";
 import type { HeaderSelector, HeaderSource } from "./forward-headers.js";
 import type { RouteName } from "./router.js";
 import { createNativeSseResponse, createSseResponse, nativeSseHost, type SseStreamOptions } from "./sse.js";
@@ -52,7 +52,7 @@ export class RequestContext {
   agents(): Promise<AgentRecord> {
     this.agentsPromise ??= this.runtime.resolveAgents(this.request).catch((error: unknown) => {
       logger.error("the agents factory failed", error);
-      throw new HttpError(500, "agent_factory_failed", "The server could not load its agents. See the server logs for details.");
+      throw httpError(HTTP_ERRORS.agentFactoryFailed, "The server could not load its agents. See the server logs for details.");
     });
     return this.agentsPromise;
   }
@@ -66,11 +66,11 @@ export class RequestContext {
       .catch((error: unknown) => {
         if (error instanceof Response) throw error;
         logger.error("identifyUser failed", error);
-        throw new HttpError(500, "identify_user_failed", "The server could not identify the caller.");
+        throw httpError(HTTP_ERRORS.identifyUserFailed, "The server could not identify the caller.");
       });
     const user = await this.userPromise;
     if (user === undefined || user === null || typeof user.id !== "string" || user.id === "") {
-      throw new HttpError(401, "unauthenticated", "identifyUser did not return a user id for this request.");
+      throw httpError(HTTP_ERRORS.unauthenticated, "identifyUser did not return a user id for this request.");
     }
     return user.id;
   }

@@ -1,10 +1,11 @@
 import { logger } from "../logger.js";
+import { HTTP_ERRORS, errorResponse as catalogueResponse, httpError } from "../errors.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { handleTranscribe } from "../transcription/handle-transcribe.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { RequestContext, type HandlerSettings, type StreamReport } from "./context.js";
 import { type CopilotCorsConfig, createCors } from "./cors.js";
-import { HttpError, jsonError } from "./errors.js";
+import { HttpError } from "./errors.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { responseHeaders } from "./sse.js";
@@ -93,7 +94,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     "threads/list": handleListThreads,
     "threads/clear": handleClearThreads,
     "threads/subscribe": async () =>
-      jsonError(501, "not_supported", "Realtime thread metadata is not available: /info reports threadEndpoints.realtimeMetadata = false."),
+      catalogueResponse(HTTP_ERRORS.notSupported, "Realtime thread metadata is not available: /info reports threadEndpoints.realtimeMetadata = false."),
     thread: (ctx) => (ctx.request.method === "DELETE" ? handleDeleteThread(ctx) : handleUpdateThread(ctx)),
     "thread/archive": handleArchiveThread,
     "thread/messages": handleThreadMessages,
@@ -114,16 +115,16 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     const match = matchRoute(request.method, url.pathname, basePath);
     if (match.kind === "root") {
       if (request.method !== "POST") {
-        return { response: jsonError(405, "Method not allowed", `${request.method} is not allowed here; use POST.`, undefined, { Allow: "POST" }) };
+        return { response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use POST.`, { Allow: "POST" }) };
       }
       return handleEnvelope(request, settings, dispatchRoute);
     }
     if (mode === "single-route" || match.kind === "not-found") {
-      return { response: jsonError(404, "Not found", `No route for ${request.method} ${url.pathname}.`) };
+      return { response: catalogueResponse(HTTP_ERRORS.notFound, `No route for ${request.method} ${url.pathname}.`) };
     }
     if (match.kind === "method-not-allowed") {
       const allow = match.allow.join(", ");
-      return { response: jsonError(405, "Method not allowed", `${request.method} is not allowed here; use ${allow}.`, undefined, { Allow: allow }) };
+      return { response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use ${allow}.`, { Allow: allow }) };
     }
     return dispatchRoute(request, match.name, match.params);
   };
@@ -163,7 +164,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
 function checkRouteParams(params: Record<string, string>, limits: InputLimits): void {
   for (const name in params) {
     const problem = identifierProblem(params[name], limits.maxIdLength);
-    if (problem !== undefined) throw new HttpError(400, "invalid_parameter", `${name} ${problem}.`, { parameter: name });
+    if (problem !== undefined) throw httpError(HTTP_ERRORS.invalidParameter, `${name} ${problem}.`, { parameter: name });
   }
 }
 
@@ -178,7 +179,7 @@ function errorResponse(error: unknown): Response {
   if (error instanceof Response) return error;
   if (error instanceof HttpError) return error.toResponse();
   logger.error("request failed", error);
-  return jsonError(500, "internal_error", "The server failed to handle this request. See the server logs for details.");
+  return catalogueResponse(HTTP_ERRORS.internalError, "The server failed to handle this request. See the server logs for details.");
 }
 
 function callAfter(runtime: CopilotRuntime, args: { response: Response; path: string; report?: StreamReport }): void {

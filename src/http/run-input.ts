@@ -1,4 +1,5 @@
 import { DEFAULT_INPUT_LIMITS, identifierProblem, type InputLimits } from "../events/input-limits.js";
+import { HTTP_ERRORS, httpError } from "../errors.js";
 import type { RunInput } from "../events/types.js";
 import { HttpError } from "./errors.js";
 
@@ -81,5 +82,5 @@ function isObject(value: unknown): value is Record<string, any> {
 }
 
 function invalid(details: string): HttpError {
-  return new HttpError(400, "Invalid request body", `Invalid request body: ${details}.`, { details });
+  return httpError(HTTP_ERRORS.invalidRunInput, `Invalid request body: ${details}.`, { details });
 }

@@ -1,7 +1,7 @@
 import { jsonTextDepth } from "../events/input-limits.js";
+import { HTTP_ERRORS, errorResponse } from "../errors.js";
 import { jsonTooDeep, readBodyText } from "./body.js";
 import type { HandlerSettings, RequestContext } from "./context.js";
-import { jsonError } from "./errors.js";
 import type { RouteName } from "./router.js";
 
 type DispatchRoute = (
@@ -28,7 +28,8 @@ const METHODS: Record<string, EnvelopeMethod> = {
   "inspector/metadata": { route: "inspector-metadata", params: [], needsBody: false },
 };
 
-const invalidRequest = (status: number, message: string) => jsonError(status, "invalid_request", message);
+const invalidRequest = (status: number, message: string) =>
+  errorResponse(status === 415 ? HTTP_ERRORS.unsupportedMediaType : HTTP_ERRORS.invalidEnvelope, message);
 
 /**
  * The single-route envelope at `POST basePath`: `{ method, params?, body? }`, dispatched to the

@@ -1,4 +1,5 @@
 import type { EventSubscribable } from "../agents/agent-like.js";
+import { RUN_ERRORS, runErrorEvent } from "../errors.js";
 import { getEventId } from "../events/event-ids.js";
 import { type AgentEvent, isTerminal } from "../events/types.js";
 import { logger } from "../logger.js";
@@ -37,12 +38,8 @@ let lastEvent: object | undefined;
 let lastFrame = "";
 const encoder = new TextEncoder();
 const PING = ": ping\n\n";
-const RUNNER_ERROR: AgentEvent = Object.freeze({ type: "RUN_ERROR", message: "The run failed. See the server logs for details.", code: "RUNNER_ERROR" });
-const UNSERIALIZABLE_EVENT: AgentEvent = Object.freeze({
-  type: "RUN_ERROR",
-  message: "The run produced an event that could not be sent. See the server logs for details.",
-  code: "EVENT_NOT_SERIALIZABLE",
-});
+const RUNNER_ERROR: AgentEvent = Object.freeze(runErrorEvent(RUN_ERRORS.runnerError));
+const UNSERIALIZABLE_EVENT: AgentEvent = Object.freeze(runErrorEvent(RUN_ERRORS.eventNotSerializable));
 const DEFAULT_COALESCE_MS = 4;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;

@@ -1,4 +1,5 @@
 import { hasMiddleware, type AgentLike, type EventSubscribable } from "../agents/agent-like.js";
+import { RUN_ERRORS } from "../errors.js";
 import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
@@ -124,7 +125,7 @@ export class RunSession {
         ? []
         : this.state.finalize(
             kind === "error"
-              ? { kind: "error", message: "The agent failed while running. See the server logs for details.", code: "AGENT_ERROR" }
+              ? { kind: "error", message: RUN_ERRORS.agentError.message, code: RUN_ERRORS.agentError.code }
               : { kind },
           );
     for (const event of closing) this.options.onEvent(event);

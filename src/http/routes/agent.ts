@@ -1,4 +1,5 @@
 import { prepareAgentForRequest, type AgentLike } from "../../agents/agent-like.js";
+import { HTTP_ERRORS, RUN_ERRORS, httpError, runErrorEvent } from "../../errors.js";
 import { logger } from "../../logger.js";
 import { ThreadAgentMismatchError, ThreadBusyError, ThreadNotFoundError } from "../../runners/agent-runner.js";
 import { RunSession } from "../../runners/run-session.js";
@@ -13,7 +14,7 @@ async function findAgent(ctx: RequestContext): Promise<{ id: string; agent: Agen
   const id = ctx.params.agentId;
   const agents = await ctx.agents();
   const agent = Object.prototype.hasOwnProperty.call(agents, id) ? agents[id] : undefined;
-  if (agent === undefined) throw new HttpError(404, "Agent not found", `Agent '${id}' does not exist`);
+  if (agent === undefined) throw httpError(HTTP_ERRORS.agentNotFound, `Agent '${id}' does not exist`);
   return { id, agent };
 }
 
@@ -28,7 +29,7 @@ async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input
     body = await ctx.readJson();
   } catch (error) {
     if (error instanceof HttpError && error.code === "invalid_json") {
-      throw new HttpError(400, "Invalid request body", error.message, { details: "malformed JSON" });
+      throw httpError(HTTP_ERRORS.invalidRunInput, error.message, { details: "malformed JSON" });
     }
     throw error;
   }
@@ -83,12 +84,12 @@ export async function handleStop(ctx: RequestContext): Promise<Response> {
     stopped = await ctx.runtime.runner.stop({ threadId, runId, agentId: id, ownerId });
   } catch (error) {
     logger.error(`stopping thread ${threadId} failed`, error);
-    throw new HttpError(500, "Failed to stop agent", "The run could not be stopped. See the server logs for details.");
+    throw httpError(HTTP_ERRORS.stopFailed, "The run could not be stopped. See the server logs for details.");
   }
   if (!stopped) {
     return jsonResponse({ stopped: false, message: `No active run for thread '${threadId}'.` });
   }
-  return jsonResponse({ stopped: true, interrupt: { type: "RUN_ERROR", message: "Run stopped by user", code: "STOPPED" } });
+  return jsonResponse({ stopped: true, interrupt: runErrorEvent(RUN_ERRORS.stopped) });
 }
 
 /**
@@ -135,14 +136,14 @@ async function optionalRunId(ctx: RequestContext): Promise<string | undefined> {
 
 function runnerError(error: unknown): Error {
   if (error instanceof ThreadBusyError) {
-    return new HttpError(409, "thread_busy", error.message, { threadId: error.threadId, retryable: true });
+    return httpError(HTTP_ERRORS.threadBusy, error.message, { threadId: error.threadId, retryable: true });
   }
   if (error instanceof Error && /already running/i.test(error.message)) {
     // CopilotKit-style custom runners signal a busy thread with a plain Error.
-    return new HttpError(409, "thread_busy", "The thread already has an active run. Stop it or wait for it to finish.", { retryable: true });
+    return httpError(HTTP_ERRORS.threadBusy, "The thread already has an active run. Stop it or wait for it to finish.", { retryable: true });
   }
-  if (error instanceof ThreadNotFoundError) return new HttpError(404, "thread_not_found", error.message);
-  if (error instanceof ThreadAgentMismatchError) return new HttpError(409, "thread_agent_mismatch", error.message);
+  if (error instanceof ThreadNotFoundError) return httpError(HTTP_ERRORS.threadNotFound, error.message);
+  if (error instanceof ThreadAgentMismatchError) return httpError(HTTP_ERRORS.threadAgentMismatch, error.message);
   logger.error("the runner refused a run", error);
-  return new HttpError(500, "Failed to run agent", "The run could not be started. See the server logs for details.");
+  return httpError(HTTP_ERRORS.runFailed, "The run could not be started. See the server logs for details.");
 }

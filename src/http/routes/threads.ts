@@ -1,4 +1,5 @@
 import { identifierProblem } from "../../events/input-limits.js";
+import { HTTP_ERRORS, httpError } from "../../errors.js";
 import type { AgentMessage } from "../../events/types.js";
 import { ThreadNotFoundError, type AgentRunner } from "../../runners/agent-runner.js";
 import type { RequestContext } from "../context.js";
@@ -12,13 +13,13 @@ function capability<K extends keyof AgentRunner>(ctx: RequestContext, method: K)
   const runner = ctx.runtime.runner;
   const fn = runner[method];
   if (typeof fn !== "function") {
-    throw new HttpError(422, "threads_not_supported", `The configured runner does not support thread operations (${String(method)}).`);
+    throw httpError(HTTP_ERRORS.threadsNotSupported, `The configured runner does not support thread operations (${String(method)}).`);
   }
   return (fn as (...args: unknown[]) => unknown).bind(runner) as NonNullable<AgentRunner[K]>;
 }
 
 function notFound(threadId: string): HttpError {
-  return new HttpError(404, "thread_not_found", `Thread '${threadId}' was not found.`);
+  return httpError(HTTP_ERRORS.threadNotFound, `Thread '${threadId}' was not found.`);
 }
 
 /** `GET /threads?agentId&includeArchived&limit&cursor`: the caller's threads, newest first. */
@@ -26,14 +27,14 @@ export async function handleListThreads(ctx: RequestContext): Promise<Response> 
   const query = new URL(ctx.request.url).searchParams;
   const agentId = query.get("agentId") ?? undefined;
   if (agentId !== undefined && !AGENT_ID.test(agentId)) {
-    throw new HttpError(400, "invalid_agent_id", "Valid agentId query param is required");
+    throw httpError(HTTP_ERRORS.invalidAgentId, "Valid agentId query param is required");
   }
   let limit: number | undefined;
   const rawLimit = query.get("limit");
   if (rawLimit !== null) {
     limit = Number(rawLimit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-      throw new HttpError(400, "invalid_limit", `limit must be an integer from 1 to ${MAX_LIMIT}.`);
+      throw httpError(HTTP_ERRORS.invalidLimit, `limit must be an integer from 1 to ${MAX_LIMIT}.`);
     }
   }
   const list = capability(ctx, "listThreads");
@@ -48,7 +49,7 @@ export async function handleListThreads(ctx: RequestContext): Promise<Response> 
     });
     return jsonResponse(page);
   } catch (error) {
-    if (error instanceof RangeError) throw new HttpError(400, "invalid_cursor", "The cursor is not one this server issued.");
+    if (error instanceof RangeError) throw httpError(HTTP_ERRORS.invalidCursor, "The cursor is not one this server issued.");
     throw error;
   }
 }
@@ -58,14 +59,14 @@ export async function handleUpdateThread(ctx: RequestContext): Promise<Response>
   const threadId = ctx.params.threadId;
   const body = await ctx.readJson();
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new HttpError(400, "Invalid request body", "The body must be a JSON object.");
+    throw httpError(HTTP_ERRORS.invalidRunInput, "The body must be a JSON object.");
   }
   const { name, archived } = body as { name?: unknown; archived?: unknown };
   if (name !== undefined && name !== null && (typeof name !== "string" || (name !== "" && identifierProblem(name, MAX_NAME) !== undefined))) {
-    throw new HttpError(400, "invalid_name", `name must be a string of at most ${MAX_NAME} characters without NUL or lone surrogates, or null.`);
+    throw httpError(HTTP_ERRORS.invalidName, `name must be a string of at most ${MAX_NAME} characters without NUL or lone surrogates, or null.`);
   }
   if (archived !== undefined && typeof archived !== "boolean") {
-    throw new HttpError(400, "invalid_archived", "archived must be a boolean.");
+    throw httpError(HTTP_ERRORS.invalidArchived, "archived must be a boolean.");
   }
   const update = capability(ctx, "updateThread");
   const ownerId = await ctx.ownerId();

@@ -1,0 +1,112 @@
+/**
+ * The one catalogue of what the runtime answers when something goes wrong: every HTTP error
+ * (status, stable `error` code, when it happens) and every `RUN_ERROR` code a stream can end with.
+ * Routes build their errors from it (`httpError(HTTP_ERRORS.threadNotFound, ...)`), and the README's
+ * error table is generated from it (`npm run docs:errors`; a test fails when the two differ).
+ * Where CopilotKit's contract fixes an `error` string ("Agent not found", "Not found", ...), the
+ * catalogue keeps it byte for byte.
+ */
+import { HttpError, jsonError } from "./http/errors.js";
+import { TRANSCRIPTION_ERROR_STATUS } from "./transcription/errors.js";
+
+export interface HttpErrorSpec {
+  readonly status: number;
+  /** The stable `error` field of the JSON body. */
+  readonly code: string;
+  /** When a client gets it, for the README. */
+  readonly when: string;
+}
+
+const spec = (status: number, code: string, when: string): HttpErrorSpec => Object.freeze({ status, code, when });
+
+export const HTTP_ERRORS = Object.freeze({
+  invalidJson: spec(400, "invalid_json", "a thread route's body is empty or not JSON"),
+  invalidRunInput: spec(
+    400,
+    "Invalid request body",
+    "an agent route's body is malformed JSON or not a `RunAgentInput`, or an id or name in it breaks the [limits](#configuration) (`message` and `details` name the first problem)",
+  ),
+  jsonTooDeep: spec(400, "json_too_deep", "a body nests arrays and objects deeper than `limits.maxJsonDepth` (`limit` gives it)"),
+  invalidParameter: spec(400, "invalid_parameter", "a path id (agent, thread) is over `limits.maxIdLength` or holds NUL (`parameter` names it)"),
+  bodyReadFailed: spec(400, "body_read_failed", "the request body could not be read (the client went away mid-upload)"),
+  invalidEnvelope: spec(400, "invalid_request", "a malformed single-route envelope, or a request URL or headers the server cannot read (CopilotKit's messages)"),
+  invalidAgentId: spec(400, "invalid_agent_id", "`GET /threads?agentId=` is not a valid agent id"),
+  invalidLimit: spec(400, "invalid_limit", "`GET /threads?limit=` is not an integer from 1 to 200"),
+  invalidCursor: spec(400, "invalid_cursor", "`GET /threads?cursor=` is not a cursor this server issued"),
+  invalidName: spec(400, "invalid_name", "a thread name is not a string of at most 500 characters (no NUL, no lone surrogate) or null"),
+  invalidArchived: spec(400, "invalid_archived", "`archived` is not a boolean"),
+  unauthenticated: spec(401, "unauthenticated", "`identifyUser` returned no id (every route that reads threads or does work, directly or through the envelope)"),
+  agentNotFound: spec(404, "Agent not found", "unknown agent id (`message`: `Agent '<id>' does not exist`)"),
+  notFound: spec(404, "Not found", "unknown path"),
+  threadNotFound: spec(404, "thread_not_found", "no such thread for this caller (another user's thread answers the same)"),
+  methodNotAllowed: spec(405, "Method not allowed", "wrong method (the `Allow` header lists the right ones)"),
+  threadBusy: spec(409, "thread_busy", "the thread already has an active run (`retryable: true`)"),
+  threadAgentMismatch: spec(409, "thread_agent_mismatch", "the thread belongs to another agent"),
+  payloadTooLarge: spec(413, "payload_too_large", "body over `maxBodyBytes` (`limit` gives it)"),
+  unsupportedMediaType: spec(415, "invalid_request", "the single-route envelope is not JSON"),
+  threadsNotSupported: spec(422, "threads_not_supported", "the configured runner has no thread queries"),
+  agentFactoryFailed: spec(500, "agent_factory_failed", "the agents factory threw (logged)"),
+  identifyUserFailed: spec(500, "identify_user_failed", "`identifyUser` threw (logged)"),
+  runFailed: spec(500, "Failed to run agent", "the runner refused a run for an unexpected reason (logged)"),
+  stopFailed: spec(500, "Failed to stop agent", "the runner failed to stop a run (logged)"),
+  internalError: spec(500, "internal_error", "any other server-side failure (logged)"),
+  notSupported: spec(501, "not_supported", "`POST /threads/subscribe`: realtime thread metadata needs Intelligence mode"),
+} satisfies Record<string, HttpErrorSpec>);
+
+/** An `HttpError` from the catalogue, with this occurrence's message and extra fields. */
+export function httpError(error: HttpErrorSpec, message: string, extra?: Record<string, unknown>): HttpError {
+  return new HttpError(error.status, error.code, message, extra);
+}
+
+export interface RunErrorSpec {
+  /** The `code` of the `RUN_ERROR` event. */
+  readonly code: string;
+  /** The client-safe `message` it carries (details are logged). */
+  readonly message: string;
+  readonly when: string;
+}
+
+const runError = (code: string, message: string, when: string): RunErrorSpec => Object.freeze({ code, message, when });
+
+/** The `RUN_ERROR` codes the runtime itself ends a stream with (an agent may send its own too). */
+export const RUN_ERRORS = Object.freeze({
+  agentError: runError("AGENT_ERROR", "The agent failed while running. See the server logs for details.", "the agent threw or its event stream errored"),
+  incompleteStream: runError("INCOMPLETE_STREAM", "Run ended without emitting a terminal event", "the agent ended without `RUN_FINISHED` or `RUN_ERROR`"),
+  eventNotSerializable: runError(
+    "EVENT_NOT_SERIALIZABLE",
+    "The run produced an event that could not be sent. See the server logs for details.",
+    "the agent emitted an event JSON cannot carry (a `BigInt`, a cycle): that stream ends, the process and every other stream carry on",
+  ),
+  runnerError: runError("RUNNER_ERROR", "The run failed. See the server logs for details.", "the runner's event source failed"),
+  stopped: runError("STOPPED", "Run stopped by user", "the `interrupt` a stop answers with (the stream itself ends with `RUN_FINISHED`)"),
+} satisfies Record<string, RunErrorSpec>);
+
+/** A `RUN_ERROR` event for a catalogue entry. */
+export function runErrorEvent(error: RunErrorSpec): { type: "RUN_ERROR"; message: string; code: string } {
+  return { type: "RUN_ERROR", message: error.message, code: error.code };
+}
+
+/** `/transcribe` answers with CopilotKit's transcription codes (src/transcription/errors.ts). */
+const TRANSCRIPTION_ERRORS: HttpErrorSpec[] = Object.entries(TRANSCRIPTION_ERROR_STATUS).map(([code, status]) =>
+  spec(status, code, "`/transcribe` only: CopilotKit's transcription error (`retryable` says whether to retry)"),
+);
+
+/** The README's HTTP error table, generated from {@link HTTP_ERRORS}, sorted by status. */
+export function renderHttpErrorTable(): string {
+  const rows = [...Object.values(HTTP_ERRORS as Record<string, HttpErrorSpec>), ...TRANSCRIPTION_ERRORS]
+    .map((e, i) => ({ ...e, i }))
+    .sort((a, b) => a.status - b.status || a.i - b.i)
+    .map((e) => `| ${e.status} | \`${e.code}\` | ${e.when} |`);
+  return ["| Status | `error` | When |", "|---|---|---|", ...rows].join("\n");
+}
+
+/** The README's list of in-stream codes the runtime emits, from {@link RUN_ERRORS}. */
+export function renderRunErrorTable(extra: readonly RunErrorSpec[] = []): string {
+  const rows = [...Object.values(RUN_ERRORS as Record<string, RunErrorSpec>), ...extra].map((e) => `| \`${e.code}\` | ${e.when} |`);
+  return ["| `RUN_ERROR` code | When |", "|---|---|", ...rows].join("\n");
+}
+
+/** A JSON error `Response` for a catalogue entry (for answers built outside a route's throw). */
+export function errorResponse(error: HttpErrorSpec, message: string, headers?: HeadersInit, extra?: Record<string, unknown>): Response {
+  return jsonError(error.status, error.code, message, extra, headers);
+}
