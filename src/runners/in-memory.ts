@@ -24,7 +24,7 @@ import {
 } from "./agent-runner.js";
 import { RunSession, type RunSessionOptions } from "./run-session.js";
 import type { AgentLike } from "../agents/agent-like.js";
-import { decodeCursor, encodeCursor } from "./cursor.js";
+import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import { compactForReplay, type ReplayEntry, resumeEntry } from "../events/replay-compaction.js";
 
 export interface InMemoryAgentRunnerOptions {
@@ -261,19 +261,23 @@ export class InMemoryAgentRunner extends AgentRunner {
 
   override async listThreads(request: ListThreadsRequest): Promise<{ threads: ThreadSummary[]; nextCursor: string | null }> {
     const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
+    // Keyset pagination on the recency counter, like the durable runners: a page starts below the
+    // last thread of the previous one, so threads created or touched meanwhile (they move to the
+    // top) never shift a later page into duplicates.
+    const before = decodeListCursor(request.cursor) ?? Number.POSITIVE_INFINITY;
     const matching = [...this.threads.values()]
       .filter(
         (t) =>
+          t.activity < before &&
           t.ownerId === ownerId &&
           t.runs.length > 0 &&
           (request.agentId === undefined || t.agentId === request.agentId) &&
           (request.includeArchived === true || !t.archived),
       )
       .sort((a, b) => b.activity - a.activity);
-    const offset = decodeCursor(request.cursor);
     const limit = request.limit ?? 50;
-    const page = matching.slice(offset, offset + limit);
-    const next = offset + limit < matching.length ? encodeCursor(offset + limit) : null;
+    const page = matching.slice(0, limit);
+    const next = matching.length > limit ? encodeListCursor(page[page.length - 1].activity) : null;
     return { threads: page.map(summaryOf), nextCursor: next };
   }
 

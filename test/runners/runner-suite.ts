@@ -184,6 +184,25 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       expect((await other.json()).error).toBe("thread_agent_mismatch");
     });
 
+    it("pages threads without duplicates or gaps while new threads arrive between pages", async () => {
+      const { client, alice } = await setup();
+      const existing = Array.from({ length: 9 }, (_, i) => uid(`p${i}`));
+      for (const id of existing) await readFrames(await client.run(id, { user: alice, agent: "echo" }));
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let inserted = 0;
+      do {
+        const query: string = cursor === null ? "/threads?limit=2" : `/threads?limit=2&cursor=${encodeURIComponent(cursor)}`;
+        const page: { threads: Array<{ id: string }>; nextCursor: string | null } = await (await client.get(query, alice)).json();
+        seen.push(...page.threads.map((t) => t.id));
+        cursor = page.nextCursor;
+        // A new thread between pages goes to the top; it must not push a seen one onto the next page.
+        if (inserted < 4) await readFrames(await client.run(uid(`new${inserted++}`), { user: alice, agent: "echo" }));
+      } while (cursor !== null);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen.filter((id) => existing.includes(id))).toEqual([...existing].reverse());
+    });
+
     it("lists the caller's threads newest first with cursor pages, by agent, and handles rename, archive, unarchive, delete", async () => {
       const { client, alice } = await setup();
       const ids = [uid("t1"), uid("t2"), uid("t3"), uid("t4")];
@@ -319,6 +338,9 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
         // The body's lastSeenEventId works too.
         const viaBody = await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastSeenEventId: String(last - 1) }));
         expect(viaBody).toEqual([raw[last - 1]]);
+        // As a JSON number too (a client that keeps ids as numbers), not a full replay.
+        const viaNumber = await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastSeenEventId: last - 1 }));
+        expect(viaNumber).toEqual([raw[last - 1]]);
       });
 
       it("resumes after any id of a compacted replay with exactly the rest of that replay", async () => {

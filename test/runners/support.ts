@@ -209,7 +209,7 @@ export function httpClient(runner: AgentRunner, agents: Record<string, AgentLike
     get: (path: string, user?: string) => send("GET", path, { user }),
     run: (threadId: string, options: { user?: string; agent?: string; text?: string; runId?: string; messages?: Array<Record<string, unknown>> } = {}) =>
       send("POST", `/agent/${options.agent ?? "default"}/run`, { user: options.user, body: runBody(threadId, options) }),
-    connect: (threadId: string, options: { user?: string; agent?: string; lastEventId?: string | number; lastSeenEventId?: string } = {}) =>
+    connect: (threadId: string, options: { user?: string; agent?: string; lastEventId?: string | number; lastSeenEventId?: string | number } = {}) =>
       send("POST", `/agent/${options.agent ?? "default"}/connect`, {
         user: options.user,
         body: { ...runBody(threadId, { messages: [] }), ...(options.lastSeenEventId !== undefined ? { lastSeenEventId: options.lastSeenEventId } : {}) },

@@ -60,9 +60,7 @@ export async function handleConnect(ctx: RequestContext): Promise<Response> {
   const { id, agent } = await findAgent(ctx);
   const { body, input } = await readRunInput(ctx);
   const ownerId = await ctx.ownerId();
-  const lastEventId =
-    ctx.request.headers.get("last-event-id") ??
-    (typeof (body as { lastSeenEventId?: unknown }).lastSeenEventId === "string" ? (body as { lastSeenEventId: string }).lastSeenEventId : undefined);
+  const lastEventId = ctx.request.headers.get("last-event-id") ?? bodyEventId((body as { lastSeenEventId?: unknown }).lastSeenEventId);
   const source = ctx.runtime.runner.connect({
     threadId: input.threadId,
     agentId: id,
@@ -71,6 +69,13 @@ export async function handleConnect(ctx: RequestContext): Promise<Response> {
     lastEventId: lastEventId ?? undefined,
   });
   return ctx.stream(closeFailedRunsBeforeNextRun(source));
+}
+
+/** `lastSeenEventId` from a body: a string, or a number as JSON clients may send it (`42` is `"42"`). */
+function bodyEventId(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
+  return undefined;
 }
 
 /** `POST /agent/:agentId/stop/:threadId`: ends the thread's active run (optionally only `runId`). */

@@ -23,7 +23,7 @@ import {
   type UpdateThreadRequest,
 } from "../agent-runner.js";
 import { EventWriter } from "./event-writer.js";
-import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
+import { decodeListCursor, encodeListCursor } from "../list-cursor.js";
 import { LiveRun } from "./live-run.js";
 import { compactForReplay } from "../../events/replay-compaction.js";
 import { interruptionEvents, parseCompacted, runFacts } from "./run-facts.js";
