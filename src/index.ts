@@ -41,7 +41,7 @@ export { TranscriptionService, TranscriptionError, OpenAITranscriptionService } 
 export type { OpenAITranscriptionServiceOptions, TranscriptionErrorCode } from "./transcription/index.js";
 export { DemoAgent } from "./agents/demo.js";
 export type { DemoAgentOptions } from "./agents/demo.js";
-export type { AgentLike } from "./agents/agent-like.js";
+export type { AgentLike } from "./events/agent-contract.js";
 export { setSseLoadProbe, MAX_COALESCE_MS } from "./http/sse.js";
 export type { SseLoadProbe } from "./http/sse.js";
 export { setLogger } from "./logger.js";

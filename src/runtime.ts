@@ -1,4 +1,4 @@
-import type { AgentLike } from "./agents/agent-like.js";
+import type { AgentLike } from "./events/agent-contract.js";
 import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
 import type { AgentRunner } from "./runners/agent-runner.js";

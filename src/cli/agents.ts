@@ -5,7 +5,7 @@
 import { BuiltInAgent } from "../agents/built-in/agent.js";
 import { parseModelId, type KnownProvider } from "../agents/built-in/resolve-model.js";
 import { DemoAgent } from "../agents/demo.js";
-import type { AgentLike } from "../agents/agent-like.js";
+import type { AgentLike } from "../events/agent-contract.js";
 import { OpenAITranscriptionService } from "../transcription/openai.js";
 import type { TranscriptionService } from "../transcription/transcription-service.js";
 import { CliStartupError } from "./errors.js";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createCors } from "../http/cors.js";
-import type { AgentLike } from "../agents/agent-like.js";
+import type { AgentLike } from "../events/agent-contract.js";
 import type { AgentRecord, AgentsOption } from "../runtime.js";
 import type { CopilotRuntimeConfig } from "./define-config.js";
 import { CliStartupError } from "./errors.js";

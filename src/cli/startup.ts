@@ -2,7 +2,7 @@
  * Everything `copilot-runtime serve` decides before it listens: the config file, the agents, the
  * runtime and endpoint options, and the lines that tell the user what was chosen.
  */
-import type { AgentLike } from "../agents/agent-like.js";
+import type { AgentLike } from "../events/agent-contract.js";
 import type { CopilotEndpointOptions } from "../adapters/hono.js";
 import type { CopilotRuntimeOptions } from "../runtime.js";
 import { createSelectedAgent, MODEL_VARIABLE, selectModel, selectTranscription } from "./agents.js";

@@ -1,4 +1,4 @@
-import type { EventSubscribable } from "../agents/agent-like.js";
+import type { EventSubscribable } from "./agent-contract.js";
 import { getEventId, setEventId } from "./event-ids.js";
 import { type AgentEvent, EventTypes as T } from "./types.js";
 

@@ -1,4 +1,4 @@
-import type { EventSubscribable } from "../agents/agent-like.js";
+import type { EventSubscribable } from "../events/agent-contract.js";
 import { HTTP_ERRORS, httpError } from "../errors.js";
 import type { InputLimits } from "../events/input-limits.js";
 import type { AgentEvent } from "../events/types.js";

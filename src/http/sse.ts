@@ -1,4 +1,4 @@
-import type { EventSubscribable } from "../agents/agent-like.js";
+import type { EventSubscribable } from "../events/agent-contract.js";
 import { RUN_ERRORS, runErrorEvent } from "../errors.js";
 import { getEventId } from "../events/event-ids.js";
 import { type AgentEvent, isTerminal } from "../events/types.js";

@@ -1,6 +1,6 @@
 import type { BaseEvent } from "@ag-ui/core";
 import type { Observable } from "rxjs";
-import type { AgentLike } from "../agents/agent-like.js";
+import type { AgentLike } from "../events/agent-contract.js";
 import type { AgentEvent, AgentMessage, RunInput } from "../events/types.js";
 
 /** The owner recorded on threads when the runtime has no `identifyUser`. */

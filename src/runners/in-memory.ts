@@ -23,7 +23,7 @@ import {
   type UpdateThreadRequest,
 } from "./agent-runner.js";
 import { RunSession, type RunSessionOptions } from "./run-session.js";
-import type { AgentLike } from "../agents/agent-like.js";
+import type { AgentLike } from "../events/agent-contract.js";
 import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import { compactForReplay, type ReplayEntry, resumeEntry } from "../events/replay-compaction.js";
 

@@ -1,4 +1,4 @@
-import { hasMiddleware, type AgentLike, type EventSubscribable } from "../agents/agent-like.js";
+import { hasMiddleware, type AgentLike, type EventSubscribable } from "../events/agent-contract.js";
 import { RUN_ERRORS } from "../errors.js";
 import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";

@@ -16,7 +16,7 @@ import { installBrowserGlobals, waitUntil } from "./support.js";
 import { HttpAgent as HttpAgent_1_0 } from "@ag-ui/client";
 import { HttpAgent as HttpAgent_0_0_48 } from "ag-ui-client-0-0-48";
 
-import type { AgentLike } from "../../src/agents/agent-like.js";
+import type { AgentLike } from "../../src/events/agent-contract.js";
 
 type HttpAgentClass = new (config: { url: string }) => AgentLike;
 

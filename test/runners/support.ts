@@ -8,7 +8,7 @@ import { Observable, type Subscriber } from "rxjs";
 import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
-import type { AgentLike } from "../../src/agents/agent-like.js";
+import type { AgentLike } from "../../src/events/agent-contract.js";
 
 export type Ev = { type: string } & Record<string, any>;
 

@@ -1,4 +1,4 @@
-import { prepareAgentForRequest, type AgentLike } from "../../agents/agent-like.js";
+import { prepareAgentForRequest, type AgentLike } from "../../events/agent-contract.js";
 import { HTTP_ERRORS, RUN_ERRORS, httpError, runErrorEvent } from "../../errors.js";
 import { logger } from "../../logger.js";
 import { ThreadAgentMismatchError, ThreadBusyError, ThreadNotFoundError } from "../../runners/agent-runner.js";

@@ -1,6 +1,6 @@
 import type { BaseEvent } from "@ag-ui/core";
 import { Observable, type Subscriber } from "rxjs";
-import type { AgentLike } from "../../agents/agent-like.js";
+import type { AgentLike } from "../../events/agent-contract.js";
 import { setEventId } from "../../events/event-ids.js";
 import { StreamState } from "../../events/stream-state.js";
 import type { AgentEvent, RunInput } from "../../events/types.js";

@@ -1,4 +1,4 @@
-import type { AgentEvent, AgentMessage, RunInput } from "../events/types.js";
+import type { AgentEvent, AgentMessage, RunInput } from "./types.js";
 
 /** The subscription side of an rxjs-compatible observable, whichever rxjs copy made it. */
 export interface EventSubscribable {
