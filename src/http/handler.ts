@@ -8,6 +8,7 @@ import { HttpError, jsonError } from "./errors.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { responseHeaders } from "./sse.js";
+import { STREAM_ROUTES, StreamLimiter, type StreamLimitOptions, withStreamSlot } from "./stream-limits.js";
 import { handleConnect, handleRun, handleStop, handleSuggest } from "./routes/agent.js";
 import { handleInfo } from "./routes/info.js";
 import {
@@ -40,6 +41,13 @@ export interface CopilotRuntimeHandlerOptions {
   maxAudioBytes?: number;
   /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
   heartbeatMs?: number;
+  /**
+   * Open event streams (`run`, `connect`, `suggest`, direct or through the envelope) allowed at
+   * once: `maxStreams` (default 10,000) in total, `maxStreamsPerUser` (default 64) per
+   * `identifyUser` id; `0` lifts a limit. Past one the caller gets 429 `too_many_streams` with
+   * `Retry-After` (`retryAfterSeconds`, default 5). `false` turns the limits off.
+   */
+  limits?: StreamLimitOptions | false;
 }
 
 export type CopilotRuntimeHandler = (request: Request) => Promise<Response>;
@@ -62,6 +70,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
   const mode = options.mode ?? "multi-route";
   const cors = createCors(options.cors);
   const maxAudioBytes = options.maxAudioBytes;
+  const streamLimiter = options.limits === false ? undefined : new StreamLimiter(options.limits);
   const settings: HandlerSettings = {
     runtime,
     basePath,
@@ -93,6 +102,9 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
   const dispatchRoute = async (request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
     const ctx = new RequestContext(request, settings, name, params);
     ctx.preparsedBody = preparsedBody;
+    if (streamLimiter !== undefined && STREAM_ROUTES.has(name)) {
+      return { ctx, response: await withStreamSlot(streamLimiter, ctx, () => routes[name](ctx)) };
+    }
     return { ctx, response: await routes[name](ctx) };
   };
 
@@ -131,6 +143,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       response = errorResponse(error);
     }
     if (cors !== undefined) response = cors.apply(incoming, response);
+    if (incoming.method === "HEAD") response = await withoutBody(response);
 
     if (runtime.afterRequestMiddleware !== undefined) {
       const path = new URL(request.url).pathname;
@@ -144,6 +157,15 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     }
     return response;
   };
+}
+
+/** A HEAD answer: the GET answer's status and headers (its length included), no body. */
+async function withoutBody(response: Response): Promise<Response> {
+  if (response.body === null) return response;
+  const headers = new Headers(response.headers);
+  if (!headers.has("content-length")) headers.set("content-length", String((await response.arrayBuffer()).byteLength));
+  else void response.body.cancel().catch(() => {});
+  return new Response(null, { status: response.status, statusText: response.statusText, headers });
 }
 
 async function runBeforeMiddleware(runtime: CopilotRuntime, request: Request): Promise<Request> {
