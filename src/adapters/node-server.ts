@@ -75,6 +75,10 @@ export function resolveServerLimits(limits: CopilotServerLimits = {}): Required<
     if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a whole number of milliseconds (0 turns it off), got ${String(value)}`);
     resolved[name] = value;
   }
+  // A shorter request limit alone shortens the default headers limit with it (the whole request includes them).
+  if (limits.headersTimeoutMs === undefined && resolved.requestTimeoutMs > 0 && resolved.headersTimeoutMs > resolved.requestTimeoutMs) {
+    resolved.headersTimeoutMs = resolved.requestTimeoutMs;
+  }
   // Node refuses this pair at construction; set as properties it would silently let the body limit win.
   if (resolved.requestTimeoutMs > 0 && resolved.headersTimeoutMs > resolved.requestTimeoutMs) {
     throw new RangeError(

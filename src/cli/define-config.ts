@@ -4,6 +4,7 @@
  */
 import type { AgentsOption, CopilotRuntimeOptions } from "../runtime.js";
 import type { CopilotCorsConfig } from "../http/cors.js";
+import type { StreamLimitOptions } from "../http/stream-limits.js";
 import type { TranscriptionService } from "../transcription/transcription-service.js";
 
 /**
@@ -44,6 +45,27 @@ export interface CopilotRuntimeConfig {
     maxAudioBytes?: number;
     /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
     heartbeatMs?: number;
+    /**
+     * Open event streams: `maxStreams` at once (default 10,000), `maxStreamsPerUser` per
+     * `identifyUser` id (default 64), `0` for no limit; past one, 429 `too_many_streams` with
+     * `Retry-After: retryAfterSeconds` (default 5). `false` turns them off. `--max-streams` and
+     * `--max-streams-per-user` win.
+     */
+    limits?: StreamLimitOptions | false;
+  };
+  /**
+   * The HTTP server, times in milliseconds (`0` turns a timeout off); the flags of the same
+   * names win (`--headers-timeout`, `--request-timeout`, `--keep-alive-timeout`, `--backlog`).
+   */
+  server?: {
+    /** Time to receive a request's headers. Default 10 s. */
+    headersTimeoutMs?: number;
+    /** Time to receive a whole request, headers and body (an event stream that follows is not cut). Default 30 s. */
+    requestTimeoutMs?: number;
+    /** How long an idle kept-alive connection stays open. Default 65 s. */
+    keepAliveTimeoutMs?: number;
+    /** Connections waiting to be accepted (`listen` backlog; the kernel caps it at `net.core.somaxconn`). Default 4096. */
+    backlog?: number;
   };
 }
 

@@ -144,6 +144,7 @@ describe("applyServerLimits", () => {
     expect(() => resolveServerLimits({ requestTimeoutMs: -1 })).toThrow(/requestTimeoutMs/);
     expect(() => resolveServerLimits({ keepAliveTimeoutMs: 1.5 })).toThrow(/keepAliveTimeoutMs/);
     expect(() => resolveServerLimits({ headersTimeoutMs: 20_000, requestTimeoutMs: 10_000 })).toThrow(/headersTimeoutMs/);
+    expect(resolveServerLimits({ requestTimeoutMs: 4_000 })).toMatchObject({ headersTimeoutMs: 4_000, requestTimeoutMs: 4_000 });
     expect(resolveServerLimits({ headersTimeoutMs: 20_000, requestTimeoutMs: 0 })).toMatchObject({ headersTimeoutMs: 20_000, requestTimeoutMs: 0 });
   });
 });
