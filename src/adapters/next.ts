@@ -14,6 +14,8 @@ export type NextRouteHandler = (request: Request) => Promise<Response>;
 
 export interface CopilotNextHandlers {
   GET: NextRouteHandler;
+  /** The GET answer's status and headers without its body. */
+  HEAD: NextRouteHandler;
   POST: NextRouteHandler;
   PATCH: NextRouteHandler;
   DELETE: NextRouteHandler;
@@ -34,11 +36,11 @@ export interface CopilotNextHandlers {
  * import { createCopilotNextHandlers } from "copilot-runtime/next";
  *
  * const runtime = new CopilotRuntime({ agents: { default: myAgent } });
- * export const { GET, POST, PATCH, DELETE, OPTIONS } = createCopilotNextHandlers({ runtime, basePath: "/api/copilotkit" });
+ * export const { GET, HEAD, POST, PATCH, DELETE, OPTIONS } = createCopilotNextHandlers({ runtime, basePath: "/api/copilotkit" });
  * ```
  */
 export function createCopilotNextHandlers(options: CopilotNextHandlerOptions): CopilotNextHandlers {
   const handler = createCopilotRuntimeHandler(options);
   const route: NextRouteHandler = (request) => handler(request);
-  return { GET: route, POST: route, PATCH: route, DELETE: route, OPTIONS: route };
+  return { GET: route, HEAD: route, POST: route, PATCH: route, DELETE: route, OPTIONS: route };
 }

@@ -7,6 +7,14 @@ import { logger } from "../logger.js";
 import { installNodeLoadProbe } from "./node-load.js";
 import { NodeSseHost, NodeSseSink } from "./node-sse.js";
 
+export {
+  applyServerLimits,
+  type CopilotServerLimits,
+  DEFAULT_LISTEN_BACKLOG,
+  DEFAULT_SERVER_LIMITS,
+  resolveServerLimits,
+} from "./node-server.js";
+
 /** A `node:http` request listener: `createServer(listener)`. */
 export type CopilotNodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 

@@ -13,6 +13,24 @@ export interface ServeArgs {
   configPath?: string;
   /** The settings given by a flag or by PORT/HOST, which a config file does not override. */
   given?: Array<"port" | "host" | "basePath">;
+  /** Server limits given by flags (the config file's `server` fills the rest, then the defaults). */
+  server?: ServeServerArgs;
+  /** Event-stream limits given by flags (the config file's `endpoint.limits` fills the rest, then the defaults). */
+  limits?: ServeLimitArgs;
+}
+
+/** `--headers-timeout`, `--request-timeout`, `--keep-alive-timeout` (ms) and `--backlog`. */
+export interface ServeServerArgs {
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  backlog?: number;
+}
+
+/** `--max-streams` and `--max-streams-per-user`. */
+export interface ServeLimitArgs {
+  maxStreams?: number;
+  maxStreamsPerUser?: number;
 }
 
 /** Parses `copilot-runtime serve --port N --host H --base-path P` (also `--flag=value`). */
@@ -35,10 +53,17 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
   while (rest.length > 0) {
     const token = rest.shift()!;
     const [flag, inline] = token.includes("=") ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)] : [token, undefined];
+    let used = false;
     const value = () => {
-      const v = inline ?? rest.shift();
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
+      used = true;
+      if (inline !== undefined) {
+        if (inline === "") throw new Error(`${flag} needs a value: ${flag}=<value> or ${flag} <value>`);
+        return inline;
+      }
+      const next = rest[0];
+      // `--port --host x` is a missing value, not the port "--host".
+      if (next === undefined || next.startsWith("--")) throw new Error(`${flag} needs a value`);
+      return rest.shift()!;
     };
     switch (flag) {
       case "--port":
@@ -58,12 +83,30 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case "-c":
         args.configPath = value();
         break;
-      case "--shutdown-timeout": {
-        const ms = Number(value());
-        if (!Number.isInteger(ms) || ms < 0) throw new Error(`${flag} must be a whole number of milliseconds`);
-        args.shutdownTimeoutMs = ms;
+      case "--shutdown-timeout":
+        args.shutdownTimeoutMs = parseWholeNumber(value(), flag, "milliseconds");
+        break;
+      case "--headers-timeout":
+        (args.server ??= {}).headersTimeoutMs = parseWholeNumber(value(), flag, "milliseconds (0 turns it off)");
+        break;
+      case "--request-timeout":
+        (args.server ??= {}).requestTimeoutMs = parseWholeNumber(value(), flag, "milliseconds (0 turns it off)");
+        break;
+      case "--keep-alive-timeout":
+        (args.server ??= {}).keepAliveTimeoutMs = parseWholeNumber(value(), flag, "milliseconds (0 turns it off)");
+        break;
+      case "--backlog": {
+        const backlog = parseWholeNumber(value(), flag, "connections");
+        if (backlog < 1) throw new Error(`${flag} must be at least 1, got '${backlog}'`);
+        (args.server ??= {}).backlog = backlog;
         break;
       }
+      case "--max-streams":
+        (args.limits ??= {}).maxStreams = parseWholeNumber(value(), flag, "streams (0 for no limit)");
+        break;
+      case "--max-streams-per-user":
+        (args.limits ??= {}).maxStreamsPerUser = parseWholeNumber(value(), flag, "streams (0 for no limit)");
+        break;
       case "--help":
       case "-h":
         args.command = "help";
@@ -76,14 +119,22 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         if (parseStorageFlag(flag, value, args.storage)) break;
         throw new Error(`Unknown option '${flag}'. Try: copilot-runtime --help`);
     }
+    if (inline !== undefined && !used) throw new Error(`${flag} takes no value, got '${token}'`);
   }
   return args;
 }
 
 function parsePort(raw: string, name: string): number {
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
   return port;
+}
+
+/** Digits only: `1e3`, `0x10`, ` 5`, `-1` and `2.5` are mistakes, not numbers to guess at. */
+function parseWholeNumber(raw: string, name: string, unit: string): number {
+  const n = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw new Error(`${name} must be a whole number of ${unit}, got '${raw}'`);
+  return n;
 }
 
 export const HELP = `copilot-runtime: a CopilotKit v2-compatible agent runtime
@@ -91,6 +142,16 @@ export const HELP = `copilot-runtime: a CopilotKit v2-compatible agent runtime
 Usage:
   copilot-runtime serve [--port 3001] [--host 0.0.0.0] [--base-path /api/copilotkit]
                         [--shutdown-timeout 10000] [--config copilot-runtime.config.mjs]
+
+Limits (flags win over the config file's server and endpoint.limits; times in ms, 0 = off):
+  --headers-timeout 10000     time to receive a request's headers
+  --request-timeout 30000     time to receive a whole request (headers and body); event
+                              streams that follow are not cut by it
+  --keep-alive-timeout 65000  how long an idle kept-alive connection stays open
+  --backlog 4096              queue of connections waiting to be accepted (the kernel caps
+                              it at net.core.somaxconn)
+  --max-streams 10000         open event streams at once (run, connect, suggest); then 429
+  --max-streams-per-user 64   the same per identifyUser id (anonymous callers: --max-streams only)
 
 Agents:
   With a config file (--config, or copilot-runtime.config.{ts,mts,mjs,js,cjs} in the

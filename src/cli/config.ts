@@ -22,7 +22,7 @@ export const CONFIG_FILE_NAMES = [
   "copilot-runtime.config.cjs",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint"] as const;
+const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server"] as const;
 const RUNTIME_KEYS = [
   "runner",
   "transcriptionService",
@@ -31,7 +31,11 @@ const RUNTIME_KEYS = [
   "forwardHeaders",
   "identifyUser",
 ] as const;
-const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;
+const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits"] as const;
+const ENDPOINT_SIZE_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;
+const LIMIT_KEYS = ["maxStreams", "maxStreamsPerUser", "retryAfterSeconds"] as const;
+const INPUT_LIMIT_KEYS = ["maxJsonDepth", "maxIdLength", "maxNameLength"] as const;
+const SERVER_KEYS = ["headersTimeoutMs", "requestTimeoutMs", "keepAliveTimeoutMs", "backlog"] as const;
 const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts"]);
 
 /** A config file, checked: agents given as a promise are awaited, so only a record or a factory remains. */
@@ -273,12 +277,35 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     if (!isPlainObject(config.endpoint)) fail(`\`endpoint\` must be an object, got ${describe(config.endpoint)}.`);
     const endpoint = config.endpoint as Record<string, unknown>;
     checkKeys(endpoint, ENDPOINT_KEYS, "endpoint.", fail);
-    for (const name of ENDPOINT_KEYS) {
+    for (const name of ENDPOINT_SIZE_KEYS) {
       const n = endpoint[name];
       if (n !== undefined && !(typeof n === "number" && Number.isFinite(n) && n > 0)) fail(`endpoint.${name} must be a positive number, got ${describe(n)}.`);
     }
+    const limits = endpoint.limits;
+    if (limits !== undefined) {
+      if (!isPlainObject(limits)) fail(`endpoint.limits must be an object ({ maxStreams, maxStreamsPerUser, maxJsonDepth, ... }), got ${describe(limits)}.`);
+      const { maxJsonDepth, maxIdLength, maxNameLength, ...streamLimits } = limits as Record<string, unknown>;
+      checkWholeNumbers(streamLimits, [...LIMIT_KEYS, ...INPUT_LIMIT_KEYS], "endpoint.limits.", "(0 for no limit)", fail);
+      for (const [name, n] of Object.entries({ maxJsonDepth, maxIdLength, maxNameLength })) {
+        if (n !== undefined && !(Number.isSafeInteger(n) && (n as number) >= 1)) fail(`endpoint.limits.${name} must be a whole number of at least 1, got ${describe(n)}.`);
+      }
+    }
+  }
+  if (config.server !== undefined) {
+    if (!isPlainObject(config.server)) fail(`\`server\` must be an object, got ${describe(config.server)}.`);
+    const server = config.server as Record<string, unknown>;
+    checkWholeNumbers(server, SERVER_KEYS, "server.", "(milliseconds; 0 turns a timeout off)", fail);
+    if (server.backlog === 0) fail("server.backlog must be at least 1, got number 0.");
   }
   return { ...(config as Omit<CopilotRuntimeConfig, "agents">), agents };
+}
+
+function checkWholeNumbers(object: Record<string, unknown>, allowed: readonly string[], prefix: string, hint: string, fail: (message: string) => never): void {
+  checkKeys(object, allowed, prefix, fail);
+  for (const name of allowed) {
+    const n = object[name];
+    if (n !== undefined && !(Number.isSafeInteger(n) && (n as number) >= 0)) fail(`${prefix}${name} must be a whole number ${hint}, got ${describe(n)}.`);
+  }
 }
 
 function checkKeys(object: Record<string, unknown>, allowed: readonly string[], prefix: string, fail: (message: string) => never): void {

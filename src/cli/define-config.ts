@@ -4,6 +4,7 @@
  */
 import type { AgentsOption, CopilotRuntimeOptions } from "../runtime.js";
 import type { CopilotCorsConfig } from "../http/cors.js";
+import type { RequestLimits } from "../http/handler.js";
 import type { TranscriptionService } from "../transcription/transcription-service.js";
 
 /**
@@ -44,6 +45,28 @@ export interface CopilotRuntimeConfig {
     maxAudioBytes?: number;
     /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
     heartbeatMs?: number;
+    /**
+     * Request limits (see `createCopilotRuntimeHandler`): open event streams `maxStreams`
+     * (default 10,000) and `maxStreamsPerUser` (64), `0` for no limit, past one 429
+     * `too_many_streams` with `Retry-After: retryAfterSeconds` (5); `--max-streams` and
+     * `--max-streams-per-user` win. Input limits `maxJsonDepth` (64), `maxIdLength` (256),
+     * `maxNameLength` (1024).
+     */
+    limits?: RequestLimits;
+  };
+  /**
+   * The HTTP server, times in milliseconds (`0` turns a timeout off); the flags of the same
+   * names win (`--headers-timeout`, `--request-timeout`, `--keep-alive-timeout`, `--backlog`).
+   */
+  server?: {
+    /** Time to receive a request's headers. Default 10 s. */
+    headersTimeoutMs?: number;
+    /** Time to receive a whole request, headers and body (an event stream that follows is not cut). Default 30 s. */
+    requestTimeoutMs?: number;
+    /** How long an idle kept-alive connection stays open. Default 65 s. */
+    keepAliveTimeoutMs?: number;
+    /** Connections waiting to be accepted (`listen` backlog; the kernel caps it at `net.core.somaxconn`). Default 4096. */
+    backlog?: number;
   };
 }
 

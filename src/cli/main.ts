@@ -2,6 +2,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createCopilotNodeListener, installProcessGuard } from "../adapters/node.js";
+import { applyServerLimits } from "../adapters/node-server.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
@@ -60,12 +61,14 @@ async function main(): Promise<void> {
     runtime,
     basePath: args.basePath,
   });
-  const server = createServer(listener);
+  // Timeouts for receiving requests, JSON answers for what Node refuses itself, and a backlog
+  // that takes a burst of new connections.
+  const server = applyServerLimits(createServer(listener), setup.server);
   server.on("error", (error) => {
     console.error(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`);
     process.exit(1);
   });
-  server.listen(args.port, args.host, () => {
+  server.listen({ port: args.port, host: args.host, backlog: setup.server.backlog }, () => {
     const info = server.address() as AddressInfo;
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     console.log(

@@ -4,10 +4,14 @@
  */
 import type { AgentLike } from "../events/agent-contract.js";
 import type { CopilotEndpointOptions } from "../adapters/hono.js";
+import { type CopilotServerLimits, DEFAULT_LISTEN_BACKLOG, resolveServerLimits } from "../adapters/node-server.js";
+import { DEFAULT_STREAM_LIMITS } from "../http/stream-limits.js";
+import type { RequestLimits } from "../http/handler.js";
 import type { CopilotRuntimeOptions } from "../runtime.js";
 import { createSelectedAgent, MODEL_VARIABLE, selectModel, selectTranscription } from "./agents.js";
 import type { ServeArgs } from "./args.js";
 import { findConfigFile, loadConfig, type LoadedConfig } from "./config.js";
+import { CliStartupError } from "./errors.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -16,11 +20,18 @@ export interface ServeSetup {
   /** Settings from the config file for what no flag (or PORT/HOST) set; spread over the parsed arguments. */
   args: Partial<Pick<ServeArgs, "port" | "host" | "basePath">>;
   runtimeOptions: CopilotRuntimeOptions;
-  endpointOptions: Pick<CopilotEndpointOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs">;
+  endpointOptions: Pick<CopilotEndpointOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs" | "limits">;
+  /** The HTTP server's timeouts and listen backlog: flags, else the config file's `server`, else the defaults. */
+  server: ServeServerSettings;
   /** Lines to print before listening: config file, each agent, transcription. */
   lines: string[];
   /** A short form for the listening line, e.g. `agent "default": BuiltInAgent openai/gpt-4.1`. */
   agentSummary: string;
+}
+
+/** What `serve` applies to its `node:http` server. */
+export interface ServeServerSettings extends Required<CopilotServerLimits> {
+  backlog: number;
 }
 
 /**
@@ -80,13 +91,41 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
   if (config?.host !== undefined && !given.has("host")) overrides.host = config.host;
   if (config?.basePath !== undefined && !given.has("basePath")) overrides.basePath = config.basePath;
 
+  const server = serverSettings(args, config);
+  const { limits: configLimits, ...endpoint } = config?.endpoint ?? {};
+  // A flag wins over the file for its own limit; the file's other limits stay.
+  const limits: RequestLimits | undefined =
+    args.limits !== undefined && Object.keys(args.limits).length > 0 ? { ...configLimits, ...args.limits } : configLimits;
+  lines.push(describeLimits(server, limits));
+
   return {
     args: overrides,
     runtimeOptions: { ...runtime, agents, transcriptionService },
-    endpointOptions: { ...(config?.cors !== undefined ? { cors: config.cors } : {}), ...config?.endpoint },
+    endpointOptions: { ...(config?.cors !== undefined ? { cors: config.cors } : {}), ...endpoint, ...(limits !== undefined ? { limits } : {}) },
+    server,
     lines,
     agentSummary,
   };
+}
+
+function serverSettings(args: ServeArgs, config: LoadedConfig | undefined): ServeServerSettings {
+  const { backlog: flagBacklog, ...flagLimits } = args.server ?? {};
+  const { backlog: configBacklog, ...configLimits } = config?.server ?? {};
+  try {
+    return { ...resolveServerLimits({ ...configLimits, ...flagLimits }), backlog: flagBacklog ?? configBacklog ?? DEFAULT_LISTEN_BACKLOG };
+  } catch (error) {
+    throw new CliStartupError(`Server limits: ${(error as Error).message} (--headers-timeout, --request-timeout or the config's server).`);
+  }
+}
+
+function describeLimits(server: ServeServerSettings, limits: RequestLimits | undefined): string {
+  const time = (ms: number) => (ms === 0 ? "off" : `${ms / 1000} s`);
+  const count = (n: number) => (n === 0 ? "no limit" : String(n));
+  const streams = `${count(limits?.maxStreams ?? DEFAULT_STREAM_LIMITS.maxStreams)} open, ${count(limits?.maxStreamsPerUser ?? DEFAULT_STREAM_LIMITS.maxStreamsPerUser)} per user`;
+  return (
+    `limits: headers ${time(server.headersTimeoutMs)}, request ${time(server.requestTimeoutMs)}, keep-alive ${time(server.keepAliveTimeoutMs)}, ` +
+    `backlog ${server.backlog}; event streams ${streams}`
+  );
 }
 
 /**

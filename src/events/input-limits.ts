@@ -21,9 +21,13 @@ export const DEFAULT_INPUT_LIMITS: Readonly<InputLimits> = Object.freeze({
   maxNameLength: 1024,
 });
 
-/** Resolves partial limits against the defaults, refusing values that are not positive integers. */
+/** Resolves partial limits against the defaults (other keys are ignored), refusing values that are not positive integers. */
 export function resolveInputLimits(limits: Partial<InputLimits> | undefined): InputLimits {
-  const resolved = { ...DEFAULT_INPUT_LIMITS, ...limits };
+  const resolved: InputLimits = {
+    maxJsonDepth: limits?.maxJsonDepth ?? DEFAULT_INPUT_LIMITS.maxJsonDepth,
+    maxIdLength: limits?.maxIdLength ?? DEFAULT_INPUT_LIMITS.maxIdLength,
+    maxNameLength: limits?.maxNameLength ?? DEFAULT_INPUT_LIMITS.maxNameLength,
+  };
   for (const [key, value] of Object.entries(resolved)) {
     if (!Number.isInteger(value) || (value as number) < 1) {
       throw new TypeError(`limits.${key} must be a positive integer (got ${String(value)})`);

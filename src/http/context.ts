@@ -79,6 +79,8 @@ export class RequestContext {
   preparsedBody?: unknown;
   /** True once a route answered with an event stream. */
   streamed = false;
+  /** Runs once when the event stream ends, however it ends (the stream limiter's release). */
+  onStreamClose?: () => void;
 
   /** Calls `listener` once the event stream has ended (at once if it already has). */
   onStreamEnd(listener: (report: StreamReport) => void): void {
@@ -108,7 +110,9 @@ export class RequestContext {
   stream(source: EventSubscribable): Response {
     this.streamed = true;
     const report = this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
-    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent: report?.onEvent, onClose: report?.onClose };
+    const release = this.onStreamClose;
+    const onClose = report && release ? () => (report.onClose(), release()) : (report?.onClose ?? release);
+    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent: report?.onEvent, onClose };
     // A host that streams natively (the Node adapter) watches the socket itself: the request's
     // AbortSignal (and the web Request behind it) is never created.
     if (nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);

@@ -9,6 +9,7 @@ import { HttpError } from "./errors.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { responseHeaders } from "./sse.js";
+import { STREAM_ROUTES, StreamLimiter, type StreamLimitOptions, withStreamSlot } from "./stream-limits.js";
 import { handleConnect, handleRun, handleStop, handleSuggest } from "./routes/agent.js";
 import { handleInfo } from "./routes/info.js";
 import {
@@ -38,18 +39,25 @@ export interface CopilotRuntimeHandlerOptions {
   cors?: boolean | CopilotCorsConfig;
   /** Largest accepted JSON body, in bytes. Default 10 MB. */
   maxBodyBytes?: number;
-  /**
-   * Limits checked before anything walks a request: JSON nesting depth (default 64), id length
-   * (default 256) and name length (default 1024). Ids and names may not hold NUL characters or
-   * lone surrogates. Over a limit answers 400 (`json_too_deep`, `Invalid request body`,
-   * `invalid_parameter`).
-   */
-  limits?: Partial<InputLimits>;
   /** Largest accepted audio upload for `/transcribe`, in bytes. Default 25 MB. */
   maxAudioBytes?: number;
   /** Idle time before an event stream gets a `: ping` comment. Default 15 s. */
   heartbeatMs?: number;
+  /**
+   * Request limits, each with a safe default:
+   * - checked before anything walks a request: `maxJsonDepth` (64), `maxIdLength` (256),
+   *   `maxNameLength` (1024); ids and names may not hold NUL or lone surrogates. Over a limit
+   *   answers 400 (`json_too_deep`, `Invalid request body`, `invalid_parameter`).
+   * - open event streams (`run`, `connect`, `suggest`, direct or through the envelope):
+   *   `maxStreams` (10,000) in total, `maxStreamsPerUser` (64) per `identifyUser` id; `0` lifts
+   *   one. Past one the caller gets 429 `too_many_streams` with `Retry-After`
+   *   (`retryAfterSeconds`, 5).
+   */
+  limits?: RequestLimits;
 }
+
+/** The `limits` option: input limits and event-stream limits in one object. */
+export type RequestLimits = Partial<InputLimits> & StreamLimitOptions;
 
 export type CopilotRuntimeHandler = (request: Request) => Promise<Response>;
 
@@ -71,6 +79,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
   const mode = options.mode ?? "multi-route";
   const cors = createCors(options.cors);
   const maxAudioBytes = options.maxAudioBytes;
+  const streamLimiter = new StreamLimiter(options.limits);
   const settings: HandlerSettings = {
     runtime,
     basePath,
@@ -107,6 +116,9 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     checkRouteParams(params, settings.limits);
     const ctx = new RequestContext(request, settings, name, params);
     ctx.preparsedBody = preparsedBody;
+    if (STREAM_ROUTES.has(name)) {
+      return { ctx, response: await withStreamSlot(streamLimiter, ctx, () => routes[name](ctx)) };
+    }
     return { ctx, response: await routes[name](ctx) };
   };
 
@@ -145,6 +157,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       response = errorResponse(error);
     }
     if (cors !== undefined) response = cors.apply(incoming, response);
+    if (incoming.method === "HEAD") response = await withoutBody(response);
 
     if (runtime.afterRequestMiddleware !== undefined) {
       const path = new URL(request.url).pathname;
@@ -166,6 +179,15 @@ function checkRouteParams(params: Record<string, string>, limits: InputLimits): 
     const problem = identifierProblem(params[name], limits.maxIdLength);
     if (problem !== undefined) throw httpError(HTTP_ERRORS.invalidParameter, `${name} ${problem}.`, { parameter: name });
   }
+}
+
+/** A HEAD answer: the GET answer's status and headers (its length included), no body. */
+async function withoutBody(response: Response): Promise<Response> {
+  if (response.body === null) return response;
+  const headers = new Headers(response.headers);
+  if (!headers.has("content-length")) headers.set("content-length", String((await response.arrayBuffer()).byteLength));
+  else void response.body.cancel().catch(() => {});
+  return new Response(null, { status: response.status, statusText: response.statusText, headers });
 }
 
 async function runBeforeMiddleware(runtime: CopilotRuntime, request: Request): Promise<Request> {

@@ -45,8 +45,10 @@ const ROUTES: RoutePattern[] = [
   { name: "inspector-metadata", segments: ["inspector-metadata"], methods: ["GET"] },
 ];
 
+// HEAD is served wherever GET is (the GET answer's headers, no body), and listed in `Allow`.
 const PATTERNS = ROUTES.map((route) => ({
   ...route,
+  methods: route.methods.includes("GET") ? [...route.methods, "HEAD"] : route.methods,
   compiled: route.segments.map((segment): CompiledSegment => (segment.startsWith(":") ? { param: segment.slice(1) } : { literal: segment })),
 }));
 

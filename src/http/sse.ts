@@ -23,11 +23,15 @@ export interface SseStreamOptions {
   onClose?: () => void;
 }
 
-/** The headers of every event stream; `X-Accel-Buffering: no` stops nginx from holding frames. */
+/**
+ * The headers of every event stream; `X-Accel-Buffering: no` stops nginx from holding frames.
+ * No `Connection` header: the server decides it from the request (Node sends `keep-alive` to a
+ * client that wants one and `close`, then closes, to one that sent `Connection: close`; a forced
+ * `keep-alive` overrode that and kept the socket open), and HTTP/2 forbids the header.
+ */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "Content-Type": "text/event-stream",
   "Cache-Control": "no-cache",
-  Connection: "keep-alive",
   "X-Accel-Buffering": "no",
 };
 

@@ -46,6 +46,13 @@ describe.each(ADAPTERS)("$name", (adapter) => {
     expect(info.mode).toBe("sse");
   });
 
+  it("answers HEAD /info with the GET status and headers and no body", async () => {
+    const response = await mounted.send(`${PUBLIC_BASE}/info`, { method: "HEAD" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("application/json");
+    expect(await response.text()).toBe("");
+  });
+
   it("streams a run's events while the run is still going, then finishes it", async () => {
     const threadId = "thread-run";
     const response = await post("/agent/default/run", runInput(threadId, "héllo ✓"));

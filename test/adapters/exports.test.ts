@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 const SUBPATHS: Record<string, string[]> = {
   "copilot-runtime/express": ["createCopilotEndpointExpress", "createCopilotEndpointSingleRouteExpress", "createCopilotExpressHandler"],
-  "copilot-runtime/node": ["createCopilotNodeListener", "createCopilotNodeHandler"],
+  "copilot-runtime/node": ["createCopilotNodeListener", "createCopilotNodeHandler", "applyServerLimits"],
   "copilot-runtime/next": ["createCopilotNextHandlers"],
   "copilot-runtime/hono": ["createCopilotEndpoint", "createCopilotEndpointSingleRoute"],
 };

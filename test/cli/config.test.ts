@@ -90,6 +90,12 @@ describe("checkConfig", () => {
       [{ port: 70000 }, /`port` must be a port number/],
       [{ cors: { origin: "*", credentials: true } }, /cors: `credentials: true` needs explicit origins/],
       [{ endpoint: { maxBodyBytes: -1 } }, /endpoint\.maxBodyBytes must be a positive number/],
+      [{ endpoint: { limits: 5 } }, /endpoint\.limits must be an object/],
+      [{ endpoint: { limits: { maxStreams: -1 } } }, /endpoint\.limits\.maxStreams must be a whole number/],
+      [{ endpoint: { limits: { maxStream: 1 } } }, /unknown option `endpoint\.limits\.maxStream`/],
+      [{ server: { requestTimeoutMs: 1.5 } }, /server\.requestTimeoutMs must be a whole number/],
+      [{ server: { backlog: 0 } }, /server\.backlog must be at least 1/],
+      [{ server: { timeout: 1 } }, /unknown option `server\.timeout`\. Known: server\.headersTimeoutMs/],
       // made when checked, so the rejection is never left unhandled
       [() => ({ agents: Promise.reject(new Error("db down")) }), /the agents promise was rejected: Error: db down/],
     ];

@@ -382,12 +382,30 @@ describe("routing", () => {
     expect((await missing.json()).error).toBe("Not found");
     const wrong = await post("/info", {});
     expect(wrong.status).toBe(405);
-    expect(wrong.headers.get("allow")).toBe("GET");
+    expect(wrong.headers.get("allow")).toBe("GET, HEAD");
     const getRun = await get("/agent/default/run");
     expect(getRun.status).toBe(405);
     expect(getRun.headers.get("allow")).toBe("POST");
     const outside = await handler(new Request("http://localhost/elsewhere/info"));
     expect(outside.status).toBe(404);
+  });
+
+  it("answers HEAD wherever GET is allowed: the GET status and headers, no body", async () => {
+    const { handler, url } = makeHandler();
+    const get = await handler(new Request(url("/info")));
+    const getBody = await get.text();
+    const head = await handler(new Request(url("/info"), { method: "HEAD" }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe(get.headers.get("content-type"));
+    expect(head.headers.get("content-length")).toBe(String(Buffer.byteLength(getBody)));
+    expect(head.body).toBeNull();
+    const threads = await handler(new Request(url("/threads"), { method: "HEAD" }));
+    expect(threads.status).toBe(200);
+    expect(threads.body).toBeNull();
+    const headRun = await handler(new Request(url("/agent/default/run"), { method: "HEAD" }));
+    expect(headRun.status).toBe(405);
+    expect(headRun.headers.get("allow")).toBe("POST");
+    expect(headRun.body).toBeNull();
   });
 
   it("accepts the base path with or without a trailing slash, and a trailing slash on routes", async () => {
