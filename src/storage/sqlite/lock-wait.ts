@@ -8,6 +8,8 @@
  * attempts, on timers: the loop keeps serving while a write waits its turn.
  */
 
+import { performance } from "node:perf_hooks";
+
 /** How long one attempt may block in SQLite's busy handler (its sleeps are 1, 2, 5... ms). */
 export const BLOCKING_BUSY_MS = 3;
 const FIRST_DELAY_MS = 2;
@@ -69,11 +71,11 @@ export class SqliteLockWait {
   constructor(private readonly budgetMs: number) {}
 
   read<T>(op: () => T): Promise<T> {
-    return this.retry(op, Date.now() + this.budgetMs);
+    return this.retry(op, performance.now() + this.budgetMs);
   }
 
   write<T>(op: () => T): Promise<T> {
-    const deadline = Date.now() + this.budgetMs;
+    const deadline = performance.now() + this.budgetMs;
     let tried = false;
     if (this.writes.length === 0) {
       try {
@@ -103,7 +105,7 @@ export class SqliteLockWait {
         head.resolve(value);
         delay = FIRST_DELAY_MS;
       } catch (error) {
-        if (isTransientStoreError(error) && Date.now() < head.deadline) {
+        if (isTransientStoreError(error) && performance.now() < head.deadline) {
           head.tried = true;
           continue;
         }
@@ -119,7 +121,7 @@ export class SqliteLockWait {
         return op();
       } catch (error) {
         if (!isTransientStoreError(error)) throw error;
-        if (Date.now() >= deadline) throw new SqliteBusyError(this.budgetMs, error);
+        if (performance.now() >= deadline) throw new SqliteBusyError(this.budgetMs, error);
       }
       await sleep(backoff(delay, deadline));
     }
@@ -128,7 +130,7 @@ export class SqliteLockWait {
 
 /** Half the delay plus up to half again at random (processes polling one lock spread out), never past the deadline. */
 function backoff(delay: number, deadline: number): number {
-  return Math.max(0, Math.min(delay / 2 + Math.random() * (delay / 2), deadline - Date.now()));
+  return Math.max(0, Math.min(delay / 2 + Math.random() * (delay / 2), deadline - performance.now()));
 }
 
 function sleep(ms: number): Promise<void> {
