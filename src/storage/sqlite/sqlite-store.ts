@@ -282,27 +282,27 @@ export class SqliteStore implements DurableStore {
     return s2;
   }
 
-  async tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
+  tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
     return this.lock.write(() => this.s.startRun.immediate(request));
   }
 
-  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
     return this.lock.write(() => this.s.appendMany.immediate(instanceId, batches));
   }
 
-  async finishRun(request: FinishRunRequest): Promise<boolean> {
+  finishRun(request: FinishRunRequest): Promise<boolean> {
     return this.lock.write(() => this.s.finish.immediate(request));
   }
 
-  async renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]> {
+  renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]> {
     return this.lock.write(() => this.s.renewAll.immediate(instanceId, runs, expiresAt));
   }
 
-  async requestStop(run: RunRef): Promise<boolean> {
+  requestStop(run: RunRef): Promise<boolean> {
     return this.lock.write(() => this.s.requestStop.run(run.threadId, run.firstSeq).changes > 0);
   }
 
-  async expiredRuns(now: number): Promise<ActiveRunRow[]> {
+  expiredRuns(now: number): Promise<ActiveRunRow[]> {
     return this.lock.read(() => (this.s.expired.all(now) as RunDbRow[]).map(toActiveRun));
   }
 
@@ -321,7 +321,7 @@ export class SqliteStore implements DurableStore {
     return row && toThread(row);
   }
 
-  async getThreadState(threadId: string): Promise<string | null | undefined> {
+  getThreadState(threadId: string): Promise<string | null | undefined> {
     return this.lock.read(() => {
       if (this.s.thread.get(threadId) === undefined) return undefined;
       return (this.s.threadState.get(threadId) as string | undefined) ?? null;
@@ -360,15 +360,15 @@ export class SqliteStore implements DurableStore {
     return rows.map(toThread);
   }
 
-  async updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) {
+  updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) {
     return this.lock.write(() => this.s.update.immediate(threadId, ownerId, patch, now));
   }
 
-  async deleteThread(threadId: string, ownerId: string): Promise<boolean> {
+  deleteThread(threadId: string, ownerId: string): Promise<boolean> {
     return this.lock.write(() => this.s.removeOwned.immediate(threadId, ownerId));
   }
 
-  async threadIdsOfOwner(ownerId: string): Promise<string[]> {
+  threadIdsOfOwner(ownerId: string): Promise<string[]> {
     return this.lock.read(() => this.s.ownerThreads.all(ownerId) as string[]);
   }
 
