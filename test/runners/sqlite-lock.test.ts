@@ -14,8 +14,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { setLogger } from "../../src/logger.js";
 import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
-import { AgentControl, ControlledAgent, FrameReader, eventsOf, readFrames, replyTexts, types, uid } from "./support.js";
-import { httpClient } from "./support.js";
+import { AgentControl, ControlledAgent, FrameReader, eventsOf, httpClient, readFrames, replyTexts, types, uid } from "./support.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
