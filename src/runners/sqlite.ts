@@ -12,6 +12,13 @@ export interface SqliteAgentRunnerOptions extends DurableRunnerOptions {
   database?: Database.Database;
   /** Prepended to every table name. Default `"copilot_"`. */
   tablePrefix?: string;
+  /**
+   * How long a read or write waits, in total, while another process holds the database's
+   * write lock. The wait is spent on timers (the event loop keeps serving); past it the
+   * operation fails, so a streaming run ends with `RUN_ERROR` `PERSISTENCE_FAILED` and a run
+   * start with an error response. Default 5000 ms.
+   */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -19,7 +26,8 @@ export interface SqliteAgentRunnerOptions extends DurableRunnerOptions {
  * killed process loses nothing a client already saw), SSE frames carry `id: <seq>` so
  * `connect` resumes after `Last-Event-ID`, one run per thread is held as a lease that a
  * restarted process recovers (closing the dead run as `INTERRUPTED`), and threads are
- * owned by the user `identifyUser` names. Several processes may share one file.
+ * owned by the user `identifyUser` names. Several processes may share one file: they take
+ * turns at writing, and one waiting for another's lock waits on timers, not by blocking.
  *
  * @example
  * ```ts
@@ -37,6 +45,7 @@ export class SqliteAgentRunner extends DurableAgentRunner {
         path: options.path ?? "copilot-runtime.db",
         database: options.database,
         tablePrefix: options.tablePrefix,
+        busyTimeoutMs: options.busyTimeoutMs,
       }),
       options,
     );

@@ -15,7 +15,10 @@ import type {
   ThreadRow,
 } from "../../runners/durable/store.js";
 import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql-names.js";
+import { BLOCKING_BUSY_MS, SqliteLockWait, isTransientStoreError } from "./lock-wait.js";
 import { migrateSqlite } from "./migrations.js";
+
+export { SqliteBusyError, isTransientStoreError } from "./lock-wait.js";
 
 export interface SqliteStoreOptions {
   /** Database file; created if missing. `":memory:"` keeps everything in this process. */
@@ -24,6 +27,12 @@ export interface SqliteStoreOptions {
   database?: Database.Database;
   /** Prepended to every table name. Default `"copilot_"`. */
   tablePrefix?: string;
+  /**
+   * How long one read or write waits, in total, while another connection (usually another
+   * process) holds a lock on the file, before it fails with `SqliteBusyError`. The wait is
+   * spent on timers, so the event loop keeps serving. Default 5000 ms.
+   */
+  busyTimeoutMs?: number;
 }
 
 interface ThreadDbRow {
@@ -54,8 +63,11 @@ const EVENTS_PER_INSERT = 64;
 /**
  * `DurableStore` on `better-sqlite3`: WAL journal (readers never wait for the writer),
  * `synchronous = NORMAL` (a committed write survives a process crash; only a power cut may
- * lose the last transactions), and a busy timeout so several processes can share the file.
- * Every multi-step operation is one `BEGIN IMMEDIATE` transaction.
+ * lose the last transactions). Every multi-step operation is one `BEGIN IMMEDIATE`
+ * transaction. Several processes may share the file: an operation refused for another
+ * process's lock is retried on timers for up to `busyTimeoutMs` (see `SqliteLockWait`), never
+ * by blocking the event loop, and a retry re-runs the whole transaction, which SQLite rolled
+ * back, so nothing is written twice.
  */
 export class SqliteStore implements DurableStore {
   readonly kind = "sqlite";
@@ -63,20 +75,28 @@ export class SqliteStore implements DurableStore {
   private readonly ownsDb: boolean;
   private readonly t: TableNames;
   private readonly prefix: string;
+  private readonly lock: SqliteLockWait;
   private s!: ReturnType<SqliteStore["prepare"]>;
 
   constructor(options: SqliteStoreOptions = {}) {
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5_000;
+    if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) throw new RangeError("busyTimeoutMs must be a number of milliseconds, 0 or more");
     this.prefix = options.tablePrefix ?? "copilot_";
     this.t = tableNames(this.prefix);
+    this.lock = new SqliteLockWait(busyTimeoutMs);
     this.ownsDb = options.database === undefined;
     this.db = options.database ?? new Database(options.path ?? ":memory:");
+    // Opening is synchronous (a constructor): switching to WAL may wait for another process
+    // the blocking way, once, at start-up. Everything after waits on timers.
+    this.db.pragma(`busy_timeout = ${Math.round(busyTimeoutMs)}`);
     if (this.db.name !== ":memory:" && this.db.name !== "") this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
-    this.db.pragma("busy_timeout = 5000");
+    this.db.pragma(`busy_timeout = ${BLOCKING_BUSY_MS}`);
   }
 
   async migrate(): Promise<void> {
-    migrateSqlite(this.db, this.t, this.prefix);
+    // Atomic as a whole (`CREATE TABLE IF NOT EXISTS`, then one transaction), so it may be retried.
+    await this.lock.write(() => migrateSqlite(this.db, this.t, this.prefix));
     this.s = this.prepare();
   }
 
@@ -210,7 +230,9 @@ export class SqliteStore implements DurableStore {
         batches.map(({ run, rows }) => {
           try {
             return s2.appendOne(run, instanceId, rows);
-          } catch {
+          } catch (error) {
+            // A lock conflict is about the whole transaction: let it be retried, not read as a lost lease.
+            if (isTransientStoreError(error)) throw error;
             return false;
           }
         }),
@@ -252,32 +274,36 @@ export class SqliteStore implements DurableStore {
         s.deleteState.run(threadId);
         return s.deleteThread.run(threadId).changes > 0;
       }),
+      removeOwned: db.transaction((threadId: string, ownerId: string) => {
+        if (s.ownedThread.get(threadId, ownerId) === undefined) return false;
+        return s2.remove(threadId);
+      }),
     };
     return s2;
   }
 
-  async tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
-    return this.s.startRun.immediate(request);
+  tryStartRun(request: StartRunRequest): Promise<StartRunResult> {
+    return this.lock.write(() => this.s.startRun.immediate(request));
   }
 
-  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
-    return this.s.appendMany.immediate(instanceId, batches);
+  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+    return this.lock.write(() => this.s.appendMany.immediate(instanceId, batches));
   }
 
-  async finishRun(request: FinishRunRequest): Promise<boolean> {
-    return this.s.finish.immediate(request);
+  finishRun(request: FinishRunRequest): Promise<boolean> {
+    return this.lock.write(() => this.s.finish.immediate(request));
   }
 
-  async renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]> {
-    return this.s.renewAll.immediate(instanceId, runs, expiresAt);
+  renewLeases(instanceId: string, runs: RunRef[], expiresAt: number): Promise<HeldLease[]> {
+    return this.lock.write(() => this.s.renewAll.immediate(instanceId, runs, expiresAt));
   }
 
-  async requestStop(run: RunRef): Promise<boolean> {
-    return this.s.requestStop.run(run.threadId, run.firstSeq).changes > 0;
+  requestStop(run: RunRef): Promise<boolean> {
+    return this.lock.write(() => this.s.requestStop.run(run.threadId, run.firstSeq).changes > 0);
   }
 
-  async expiredRuns(now: number): Promise<ActiveRunRow[]> {
-    return (this.s.expired.all(now) as RunDbRow[]).map(toActiveRun);
+  expiredRuns(now: number): Promise<ActiveRunRow[]> {
+    return this.lock.read(() => (this.s.expired.all(now) as RunDbRow[]).map(toActiveRun));
   }
 
   async loadRun(run: RunRef) {
@@ -287,64 +313,74 @@ export class SqliteStore implements DurableStore {
       const events = toSeqEvents(this.s.runEvents.all(run.threadId, run.firstSeq) as Array<{ seq: number; data: string }>);
       return { row: { ...toActiveRun(row), status: row.status, input: row.input }, events };
     });
-    return read();
+    return this.lock.read(read);
   }
 
   async getThread(threadId: string): Promise<ThreadRow | undefined> {
-    const row = this.s.thread.get(threadId) as ThreadDbRow | undefined;
+    const row = await this.lock.read(() => this.s.thread.get(threadId) as ThreadDbRow | undefined);
     return row && toThread(row);
   }
 
-  async getThreadState(threadId: string): Promise<string | null | undefined> {
-    if (this.s.thread.get(threadId) === undefined) return undefined;
-    return (this.s.threadState.get(threadId) as string | undefined) ?? null;
+  getThreadState(threadId: string): Promise<string | null | undefined> {
+    return this.lock.read(() => {
+      if (this.s.thread.get(threadId) === undefined) return undefined;
+      return (this.s.threadState.get(threadId) as string | undefined) ?? null;
+    });
   }
 
   async activeRun(threadId: string): Promise<{ active: ActiveRunRow | undefined; lastEndedSeq: number }> {
-    const row = this.s.activeRun.get(threadId) as (RunDbRow & { thread_last_seq: number }) | undefined;
+    const row = await this.lock.read(() => this.s.activeRun.get(threadId) as (RunDbRow & { thread_last_seq: number }) | undefined);
     if (row === undefined) return { active: undefined, lastEndedSeq: 0 };
     return { active: row.run_id === null ? undefined : toActiveRun(row), lastEndedSeq: row.thread_last_seq };
   }
 
   async endedRunsAfter(threadId: string, afterSeq: number): Promise<EndedRunRow[]> {
-    const rows = this.s.endedRunsAfter.all(threadId, afterSeq) as Array<{ run_id: string; first_seq: number; last_seq: number; compacted: string }>;
+    const rows = await this.lock.read(
+      () => this.s.endedRunsAfter.all(threadId, afterSeq) as Array<{ run_id: string; first_seq: number; last_seq: number; compacted: string }>,
+    );
     return rows.map((r) => ({ runId: r.run_id, firstSeq: r.first_seq, lastSeq: r.last_seq, compacted: r.compacted }));
   }
 
   async eventsBetween(threadId: string, afterSeq: number, upToSeq: number): Promise<SeqEvent[]> {
-    return toSeqEvents(this.s.eventsBetween.all(threadId, afterSeq, upToSeq) as Array<{ seq: number; data: string }>);
+    const rows = await this.lock.read(() => this.s.eventsBetween.all(threadId, afterSeq, upToSeq) as Array<{ seq: number; data: string }>);
+    return toSeqEvents(rows);
   }
 
   async listThreads(query: ThreadListQuery): Promise<ThreadRow[]> {
-    const rows = this.s.list.all({
-      owner: query.ownerId,
-      agent: query.agentId ?? null,
-      archived: query.includeArchived ? 1 : 0,
-      before: query.beforeActivity ?? Number.MAX_SAFE_INTEGER,
-      limit: query.limit,
-    }) as ThreadDbRow[];
+    const rows = await this.lock.read(
+      () =>
+        this.s.list.all({
+          owner: query.ownerId,
+          agent: query.agentId ?? null,
+          archived: query.includeArchived ? 1 : 0,
+          before: query.beforeActivity ?? Number.MAX_SAFE_INTEGER,
+          limit: query.limit,
+        }) as ThreadDbRow[],
+    );
     return rows.map(toThread);
   }
 
-  async updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) {
-    return this.s.update.immediate(threadId, ownerId, patch, now);
+  updateThread(threadId: string, ownerId: string, patch: { name?: string | null; archived?: boolean }, now: number) {
+    return this.lock.write(() => this.s.update.immediate(threadId, ownerId, patch, now));
   }
 
-  async deleteThread(threadId: string, ownerId: string): Promise<boolean> {
-    if (this.s.ownedThread.get(threadId, ownerId) === undefined) return false;
-    return this.s.remove.immediate(threadId);
+  deleteThread(threadId: string, ownerId: string): Promise<boolean> {
+    return this.lock.write(() => this.s.removeOwned.immediate(threadId, ownerId));
   }
 
-  async threadIdsOfOwner(ownerId: string): Promise<string[]> {
-    return this.s.ownerThreads.all(ownerId) as string[];
+  threadIdsOfOwner(ownerId: string): Promise<string[]> {
+    return this.lock.read(() => this.s.ownerThreads.all(ownerId) as string[]);
   }
 
   async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number> {
-    const ids = new Set<string>();
-    if (policy.olderThan !== undefined) for (const id of this.s.staleThreads.all(policy.olderThan) as string[]) ids.add(id);
-    if (policy.maxThreadsPerOwner !== undefined) for (const id of this.s.surplusThreads.all(policy.maxThreadsPerOwner) as string[]) ids.add(id);
+    const ids = await this.lock.read(() => {
+      const found = new Set<string>();
+      if (policy.olderThan !== undefined) for (const id of this.s.staleThreads.all(policy.olderThan) as string[]) found.add(id);
+      if (policy.maxThreadsPerOwner !== undefined) for (const id of this.s.surplusThreads.all(policy.maxThreadsPerOwner) as string[]) found.add(id);
+      return found;
+    });
     let deleted = 0;
-    for (const id of ids) if (this.s.remove.immediate(id)) deleted++;
+    for (const id of ids) if (await this.lock.write(() => this.s.remove.immediate(id))) deleted++;
     return deleted;
   }
 }
