@@ -1,6 +1,8 @@
 import pg from "pg";
 import { afterAll } from "vitest";
+import { DurableAgentRunner } from "../../src/runners/durable/durable-runner.js";
 import { PostgresAgentRunner, type PostgresAgentRunnerOptions } from "../../src/runners/postgres.js";
+import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import { setLogger } from "../../src/logger.js";
 import { defineDurableSuite } from "./durable-suite.js";
 import { defineRunnerSuite } from "./runner-suite.js";
@@ -20,6 +22,13 @@ if (requirePostgres(url, "PostgresAgentRunner")) {
   defineRunnerSuite("PostgresAgentRunner", { numbered: true, create });
   defineDurableSuite("PostgresAgentRunner", {
     create,
+    createOn: async (wrap, options = {}) => {
+      const runner = new DurableAgentRunner(wrap(new PostgresStore({ connectionString: url, schema, maxConnections: 4 })), options);
+      await runner.ready();
+      return runner;
+    },
+    transientError: () => Object.assign(new Error("could not serialize access due to concurrent update"), { code: "40001" }),
+    permanentError: () => Object.assign(new Error("index row size 3016 exceeds btree version 4 maximum 2704"), { code: "54000" }),
     exec: async (sql) => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();

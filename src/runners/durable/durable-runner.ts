@@ -13,6 +13,7 @@ import {
   type AgentRunnerRunRequest,
   type AgentRunnerStopRequest,
   type ListThreadsRequest,
+  InvalidRunInputError,
   ThreadAgentMismatchError,
   ThreadBusyError,
   ThreadNotFoundError,
@@ -22,6 +23,8 @@ import {
   type ThreadSummary,
   type UpdateThreadRequest,
 } from "../agent-runner.js";
+import { DEFAULT_INPUT_LIMITS, identifierProblem } from "../../events/input-limits.js";
+import { closeRun } from "./close-run.js";
 import { EventWriter } from "./event-writer.js";
 import { decodeListCursor, encodeListCursor } from "./list-cursor.js";
 import { LiveRun } from "./live-run.js";
@@ -126,15 +129,22 @@ export class DurableAgentRunner extends AgentRunner {
     return this.readyPromise;
   }
 
+  /**
+   * Starts a run under the thread's lease. Rejects with `InvalidRunInputError`, before anything
+   * is stored, when an id is one the store could not keep unchanged; with `ThreadBusyError`,
+   * `ThreadNotFoundError` or `ThreadAgentMismatchError` when the thread cannot take the run.
+   */
   override async run(request: AgentRunnerRunRequest): Promise<Observable<BaseEvent>> {
-    await this.readyPromise;
-    if (this.closed) throw new Error("the runner is closed");
     const { threadId, input } = request;
     const agentId = request.agentId ?? request.agent.agentId ?? "default";
     const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
+    checkRunIdentifiers({ threadId, runId: input.runId, agentId, ownerId }, input.messages);
+    await this.readyPromise;
+    if (this.closed) throw new Error("the runner is closed");
     const inputMessageIds = input.messages.flatMap((m) => (typeof m?.id === "string" ? [m.id] : []));
     for (let attempt = 0; ; attempt++) {
       const now = this.clock();
+      const leaseExpiresAt = now + this.leaseMs;
       const result = await this.store.tryStartRun({
         threadId,
         runId: input.runId,
@@ -142,7 +152,7 @@ export class DurableAgentRunner extends AgentRunner {
         ownerId,
         instanceId: this.instanceId,
         now,
-        leaseExpiresAt: now + this.leaseMs,
+        leaseExpiresAt,
         inputMessageIds,
         // Kept for recovery only (a run that died before RUN_STARTED was stored): the new
         // messages are what matters, and tools/context would make every run start heavier.
@@ -162,6 +172,7 @@ export class DurableAgentRunner extends AgentRunner {
             input,
             knownMessageIds: new Set(result.knownMessageIds),
             clock: this.clock,
+            leaseExpiresAt,
             onClosed: (run) => {
               if (this.live.get(threadId) === run) this.live.delete(threadId);
             },
@@ -434,15 +445,17 @@ export class DurableAgentRunner extends AgentRunner {
     const lastStored = seq;
     const tail = closing.map((event) => ({ seq: ++seq, event }));
     const all = events.concat(tail);
-    const stored = await this.store.finishRun({
+    const request = {
       run: ref,
       guard: { expiredBefore: now, holder: row.leaseOwner },
-      status: events.some(({ event }) => isTerminal(event)) ? "finished" : "interrupted",
+      status: events.some(({ event }) => isTerminal(event)) ? ("finished" as const) : ("interrupted" as const),
       rows: tail.map(({ seq: s, event }) => ({ seq: s, runId: row.runId, type: event.type, data: JSON.stringify(event) })),
       lastSeq: seq,
       ...runFacts(all),
       now,
-    });
+    };
+    // Data the store refuses is left out rather than retried on every sweep (see closeRun).
+    const stored = await closeRun(this.store, request, now + this.leaseMs, `recovering run ${row.runId} on thread ${row.threadId}`);
     if (stored) {
       logger.warn(
         `run ${row.runId} on thread ${row.threadId} was left running by a process that stopped; ` +
@@ -468,10 +481,11 @@ export class DurableAgentRunner extends AgentRunner {
   private async heartbeat(): Promise<void> {
     const runs = [...this.live.values()].filter((run) => !run.isClosed);
     if (runs.length === 0) return;
+    const expiresAt = this.clock() + this.leaseMs;
     const held = await this.store.renewLeases(
       this.instanceId,
       runs.map((run) => run.ref),
-      this.clock() + this.leaseMs,
+      expiresAt,
     );
     const byKey = new Map(held.map((lease) => [`${lease.threadId}\u0000${lease.firstSeq}`, lease]));
     for (const run of runs) {
@@ -480,8 +494,9 @@ export class DurableAgentRunner extends AgentRunner {
         // Not ours any more. A run that already ended is just being stored; anything else was
         // taken over after our lease lapsed (a stalled process) and must stop writing.
         if (!run.isEnded && !run.isClosed) run.loseLease();
-      } else if (lease.stopRequested) {
-        run.stop();
+      } else {
+        run.leaseRenewed(expiresAt);
+        if (lease.stopRequested) run.stop();
       }
     }
   }
@@ -509,6 +524,20 @@ export class DurableAgentRunner extends AgentRunner {
 }
 
 /** Another user's thread looks like no thread at all; so does another agent's, when one is named. */
+/** Refuses, with `InvalidRunInputError`, an id no store could keep and compare back unchanged. */
+function checkRunIdentifiers(ids: Record<string, unknown>, messages: ReadonlyArray<{ id?: unknown } | null | undefined>): void {
+  const check = (field: string, value: unknown) => {
+    const problem = typeof value === "string" ? identifierProblem(value, DEFAULT_INPUT_LIMITS.maxIdLength) : "must be a string";
+    if (problem !== undefined) throw new InvalidRunInputError(field, problem);
+  };
+  for (const [field, value] of Object.entries(ids)) check(field, value);
+  if (!Array.isArray(messages)) return;
+  for (let i = 0; i < messages.length; i++) {
+    const id = messages[i]?.id;
+    if (typeof id === "string") check(`messages[${i}].id`, id);
+  }
+}
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);

@@ -1,9 +1,11 @@
 import { performance } from "node:perf_hooks";
+import { retryTransient } from "./retry.js";
 import type { DurableStore, EventRow, RunRef } from "./store.js";
 
 interface Pending {
   run: RunRef;
   rows: EventRow[];
+  deadline: number;
   resolve: (held: boolean) => void;
   reject: (error: unknown) => void;
 }
@@ -27,10 +29,14 @@ export class EventWriter {
     private readonly windowMs: number,
   ) {}
 
-  /** Resolves true once the rows are committed, false if the run's lease is no longer ours. */
-  append(run: RunRef, rows: EventRow[]): Promise<boolean> {
+  /**
+   * Resolves true once the rows are committed, false if the run's lease is no longer ours;
+   * rejects when the store refused them, or kept failing transiently until `deadline` (epoch
+   * ms: the run's lease) or the retry policy ran out.
+   */
+  append(run: RunRef, rows: EventRow[], deadline: number): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      this.queue.push({ run, rows, resolve, reject });
+      this.queue.push({ run, rows, deadline, resolve, reject });
       this.schedule();
     });
   }
@@ -51,11 +57,21 @@ export class EventWriter {
     const batch = this.queue;
     this.queue = [];
     try {
-      const held = await this.store.appendEvents(
-        this.instanceId,
-        batch.map(({ run, rows }) => ({ run, rows })),
-      );
-      for (let i = 0; i < batch.length; i++) batch[i].resolve(held[i]);
+      const batches = batch.map(({ run, rows }) => ({ run, rows }));
+      let deadline = 0;
+      for (const pending of batch) deadline = Math.max(deadline, pending.deadline);
+      // Retried as a whole: a failed attempt wrote nothing, and later writes wait behind it, so
+      // every run's events still reach the store once and in order.
+      const results = await retryTransient(() => this.store.appendEvents(this.instanceId, batches), {
+        isTransient: (error) => this.store.isTransient(error),
+        deadline,
+        what: "writing events",
+      });
+      for (let i = 0; i < batch.length; i++) {
+        const result = results[i];
+        if (typeof result === "boolean") batch[i].resolve(result);
+        else batch[i].reject(result.error);
+      }
     } catch (error) {
       for (const pending of batch) pending.reject(error);
     } finally {

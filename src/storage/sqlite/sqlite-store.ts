@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { AgentEvent } from "../../events/types.js";
 import type {
   ActiveRunRow,
+  AppendResult,
   DurableStore,
   EndedRunRow,
   EventRow,
@@ -15,6 +16,7 @@ import type {
   ThreadRow,
 } from "../../runners/durable/store.js";
 import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql-names.js";
+import { isTransientSqliteError } from "./errors.js";
 import { migrateSqlite } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -206,12 +208,12 @@ export class SqliteStore implements DurableStore {
         insertRows(run.threadId, rows);
         return true;
       }),
-      appendMany: db.transaction((instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): boolean[] =>
+      appendMany: db.transaction((instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): AppendResult[] =>
         batches.map(({ run, rows }) => {
           try {
             return s2.appendOne(run, instanceId, rows);
-          } catch {
-            return false;
+          } catch (error) {
+            return { error };
           }
         }),
       ),
@@ -260,7 +262,11 @@ export class SqliteStore implements DurableStore {
     return this.s.startRun.immediate(request);
   }
 
-  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+  isTransient(error: unknown): boolean {
+    return isTransientSqliteError(error);
+  }
+
+  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<AppendResult[]> {
     return this.s.appendMany.immediate(instanceId, batches);
   }
 
