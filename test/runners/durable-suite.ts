@@ -465,6 +465,85 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
     });
 
+    it("closes at once a run it gave up on whose closing write failed too, instead of answering busy", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let refuse = true;
+      let down = false;
+      const runner = keep(
+        await harness.createOn(
+          (store) =>
+            faulty(store, {
+              appendEvents: async (original, instanceId, batches) => {
+                const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
+                if (refuse && content) {
+                  refuse = false;
+                  down = true; // and the database goes away for a moment
+                  throw harness.permanentError();
+                }
+                return original(instanceId, batches);
+              },
+              finishRun: async (original, request) => {
+                if (down && request.run.threadId === thread) throw harness.transientError();
+                return original(request);
+              },
+            }),
+          { leaseMs: 60_000 },
+        ),
+      );
+      const control = new AgentControl();
+      const client = httpClient(runner, { default: new ControlledAgent(control) });
+      const stream = new FrameReader(await client.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started();
+      await stream.take(1);
+      run.textStart().text("never stored");
+      const frames = await stream.rest();
+      expect(eventsOf(frames).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "PERSISTENCE_FAILED" });
+      expect(frames[1].id).toBeUndefined(); // not stored: no resumption point
+
+      down = false;
+      expect(await runner.isRunning({ threadId: thread })).toBe(false);
+      const next = await client.run(thread, { user: alice, text: "again" });
+      expect(next.status).toBe(200);
+      (await control.nextRun()).reply(["back"]);
+      expect(replyTexts(eventsOf(await readFrames(next)))).toEqual(["back"]);
+      const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
+      expect(types(history as Ev[]).slice(0, 3)).toEqual(["RUN_STARTED", "RUN_ERROR", "RUN_STARTED"]);
+      expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
+    });
+
+    it("is not left holding a thread by a start whose answer was lost", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let lose = 1;
+      const runner = keep(
+        await harness.createOn(
+          (store) =>
+            faulty(store, {
+              tryStartRun: async (original, request) => {
+                const result = await original(request);
+                if (request.threadId === thread && lose-- > 0) throw harness.transientError(); // committed, but the answer is lost
+                return result;
+              },
+            }),
+          { leaseMs: 60_000 },
+        ),
+      );
+      const client = httpClient(runner, { default: new ControlledAgent(new AgentControl(() => ["hello"])) });
+      const first = await client.run(thread, { user: alice, text: "hi" });
+      expect(first.status).toBe(200);
+      const frames = await readFrames(first);
+      expect(lose).toBeLessThan(0); // the lost answer happened
+      expect(replyTexts(eventsOf(frames))).toEqual(["hello"]);
+      expect(eventsOf(frames)[0].input.messages.map((m: any) => m.content)).toEqual(["hi"]);
+      const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
+      expect(types(history as Ev[])).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+      const second = await readFrames(await client.run(thread, { user: alice, text: "and again" }));
+      expect(replyTexts(eventsOf(second))).toEqual(["hello"]);
+      expect(second[0].id).toBe(frames.at(-1)!.id! + 1);
+    });
+
     it("recovers a dead run whose data the store refuses: closed without it, thread usable, not retried", async () => {
       const alice = uid("alice");
       const thread = uid("thread");

@@ -56,6 +56,7 @@ export function parseCompacted(json: string): SeqEvent[] {
 export function interruptionEvents(
   persisted: readonly SeqEvent[],
   run: { threadId: string; runId: string; input: string | null },
+  reason: { code: string; message: string } = INTERRUPTED,
 ): AgentEvent[] {
   const state = new StreamState(run.threadId, run.runId);
   for (const { event } of persisted) state.accept(event);
@@ -66,12 +67,8 @@ export function interruptionEvents(
     state.accept(started);
     out.push(started);
   }
-  out.push(
-    ...state.finalize({
-      kind: "error",
-      code: "INTERRUPTED",
-      message: "The run was interrupted: the server running it stopped before it finished.",
-    }),
-  );
+  out.push(...state.finalize({ kind: "error", ...reason }));
   return out;
 }
+
+const INTERRUPTED = { code: "INTERRUPTED", message: "The run was interrupted: the server running it stopped before it finished." };
