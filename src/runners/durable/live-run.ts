@@ -205,8 +205,9 @@ export class LiveRun {
    * lease ran out): abort the agent, then end the run where it stands, after its last stored
    * event, with `RUN_ERROR` `PERSISTENCE_FAILED`, and free the thread at once, so the next run
    * is accepted rather than refused as busy for the rest of the lease. If even that cannot be
-   * written, the clients still get the closing events and the run is left to recovery (the
-   * lease is no longer renewed; a sweeper closes the run as INTERRUPTED when it lapses).
+   * written, the clients still get the closing events (without ids: they are not stored), the
+   * lease is no longer renewed, and the runner closes the run as its orphan on the next call
+   * that meets it (another process, once the lease lapses, as INTERRUPTED).
    */
   private async failPersistence(error: unknown): Promise<void> {
     if (this.closed) return;
@@ -232,7 +233,7 @@ export class LiveRun {
         return this.complete();
       }
     } catch (closeError) {
-      logger.error(`run ${runId} on thread ${threadId}: could not close it after the failed write; it is left to recovery`, closeError);
+      logger.error(`run ${runId} on thread ${threadId}: could not close it after the failed write; it is closed later`, closeError);
     }
     this.publishClosing(closing);
     this.complete();
