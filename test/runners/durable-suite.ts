@@ -584,7 +584,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
           { sweepIntervalMs: 20, heartbeatMs: 10 },
         ),
       );
-      await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the run to be recovered", 3_000);
+      await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the run to be recovered");
       const calls = finishCalls;
       await new Promise((resolve) => setTimeout(resolve, 150)); // several sweeps
       expect(finishCalls).toBe(calls);

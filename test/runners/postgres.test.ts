@@ -83,7 +83,7 @@ if (requirePostgres(url, "PostgresAgentRunner")) {
       ]);
 
       const rescuer = await open({ sweepIntervalMs: 20, heartbeatMs: 10 });
-      await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the run to be recovered", 3_000);
+      await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the run to be recovered");
       const client = httpClient(rescuer, { default: new ControlledAgent(new AgentControl(() => ["fine"])) });
       const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
       expect(types(replay)).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_ERROR"]);
