@@ -465,53 +465,56 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
     });
 
-    it("closes at once a run it gave up on whose closing write failed too, instead of answering busy", async () => {
-      const alice = uid("alice");
-      const thread = uid("thread");
-      let refuse = true;
-      let down = false;
-      const runner = keep(
-        await harness.createOn(
-          (store) =>
-            faulty(store, {
-              appendEvents: async (original, instanceId, batches) => {
-                const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
-                if (refuse && content) {
-                  refuse = false;
-                  down = true; // and the database goes away for a moment
-                  throw harness.permanentError();
-                }
-                return original(instanceId, batches);
-              },
-              finishRun: async (original, request) => {
-                if (down && request.run.threadId === thread) throw harness.transientError();
-                return original(request);
-              },
-            }),
-          { leaseMs: 60_000 },
-        ),
-      );
-      const control = new AgentControl();
-      const client = httpClient(runner, { default: new ControlledAgent(control) });
-      const stream = new FrameReader(await client.run(thread, { user: alice }));
-      const run = await control.nextRun();
-      run.started();
-      await stream.take(1);
-      run.textStart().text("never stored");
-      const frames = await stream.rest();
-      expect(eventsOf(frames).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "PERSISTENCE_FAILED" });
-      expect(frames[1].id).toBeUndefined(); // not stored: no resumption point
+    for (const via of ["run", "stop"] as const) {
+      it(`closes at once a run it gave up on whose closing write failed too, instead of answering busy (${via})`, async () => {
+        const alice = uid("alice");
+        const thread = uid("thread");
+        let refuse = true;
+        let down = false;
+        const runner = keep(
+          await harness.createOn(
+            (store) =>
+              faulty(store, {
+                appendEvents: async (original, instanceId, batches) => {
+                  const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
+                  if (refuse && content) {
+                    refuse = false;
+                    down = true; // and the database goes away for a moment
+                    throw harness.permanentError();
+                  }
+                  return original(instanceId, batches);
+                },
+                finishRun: async (original, request) => {
+                  if (down && request.run.threadId === thread) throw harness.transientError();
+                  return original(request);
+                },
+              }),
+            { leaseMs: 60_000, stopTimeoutMs: 60_000 }, // waiting out either would fail the test by its timeout
+          ),
+        );
+        const control = new AgentControl();
+        const client = httpClient(runner, { default: new ControlledAgent(control) });
+        const stream = new FrameReader(await client.run(thread, { user: alice }));
+        const run = await control.nextRun();
+        run.started();
+        await stream.take(1);
+        run.textStart().text("never stored");
+        const frames = await stream.rest();
+        expect(eventsOf(frames).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "PERSISTENCE_FAILED" });
+        expect(frames[1].id).toBeUndefined(); // not stored: no resumption point
 
-      down = false;
-      expect(await runner.isRunning({ threadId: thread })).toBe(false);
-      const next = await client.run(thread, { user: alice, text: "again" });
-      expect(next.status).toBe(200);
-      (await control.nextRun()).reply(["back"]);
-      expect(replyTexts(eventsOf(await readFrames(next)))).toEqual(["back"]);
-      const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
-      expect(types(history as Ev[]).slice(0, 3)).toEqual(["RUN_STARTED", "RUN_ERROR", "RUN_STARTED"]);
-      expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
-    });
+        down = false;
+        expect(await runner.isRunning({ threadId: thread })).toBe(false);
+        if (via === "stop") expect(await runner.stop({ threadId: thread, ownerId: alice })).toBe(true);
+        const next = await client.run(thread, { user: alice, text: "again" });
+        expect(next.status).toBe(200);
+        (await control.nextRun()).reply(["back"]);
+        expect(replyTexts(eventsOf(await readFrames(next)))).toEqual(["back"]);
+        const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
+        expect(types(history as Ev[]).slice(0, 3)).toEqual(["RUN_STARTED", "RUN_ERROR", "RUN_STARTED"]);
+        expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
+      });
+    }
 
     it("is not left holding a thread by a start whose answer was lost", async () => {
       const alice = uid("alice");

@@ -166,7 +166,7 @@ export class DurableAgentRunner extends AgentRunner {
             JSON.stringify({ threadId, runId: input.runId, messages: input.messages.filter((m) => !known.has(m.id)) }),
         });
       } finally {
-        // In the same turn as `live.set` below: no other call sees the run neither starting nor live.
+        // In the same turn as `live.set` below: every other call sees the run either starting or live.
         const count = this.starting.get(threadId)! - 1;
         if (count === 0) this.starting.delete(threadId);
         else this.starting.set(threadId, count);
@@ -291,6 +291,10 @@ export class DurableAgentRunner extends AgentRunner {
     const { active } = await this.store.activeRun(request.threadId);
     if (active === undefined) return false;
     if (request.runId !== undefined && request.runId !== active.runId) return false;
+    if (this.isOrphan(active)) {
+      await this.recover(active, true);
+      return true;
+    }
     if (active.leaseExpiresAt < this.clock()) {
       await this.recover(active);
       return true;
