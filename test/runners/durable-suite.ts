@@ -420,6 +420,40 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(replyTexts(eventsOf(await readFrames(await client.connect(thread, { user: alice }))))).toEqual(["one two"]);
     });
 
+    it("takes a write whose answer was lost (it did commit) as written: no failure, no event twice", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let lose = 1;
+      const runner = keep(
+        await harness.createOn((store) =>
+          faulty(store, {
+            appendEvents: async (original, instanceId, batches) => {
+              const results = await original(instanceId, batches);
+              const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
+              if (content && lose-- > 0) throw harness.transientError(); // committed, but the connection dropped before the answer
+              return results;
+            },
+          }),
+        ),
+      );
+      const control = new AgentControl();
+      const client = httpClient(runner, { default: new ControlledAgent(control) });
+      const stream = new FrameReader(await client.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started();
+      await stream.take(1);
+      run.textStart().text("once");
+      await stream.take(3);
+      run.textEnd().finish();
+      const frames = await stream.rest();
+      expect(lose).toBeLessThan(0);
+      expect(types(eventsOf(frames))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+      expect(frames.map((f) => f.id)).toEqual([1, 2, 3, 4, 5]);
+      const stored = await storeOf(runner).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
+      expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(replyTexts(stored.map((e) => e.event as Ev))).toEqual(["once"]);
+    });
+
     it("ends a run whose write is refused with PERSISTENCE_FAILED and frees the thread at once", async () => {
       const alice = uid("alice");
       const thread = uid("thread");

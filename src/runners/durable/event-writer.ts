@@ -62,14 +62,19 @@ export class EventWriter {
       for (const pending of batch) deadline = Math.max(deadline, pending.deadline);
       // Retried as a whole: a failed attempt wrote nothing, and later writes wait behind it, so
       // every run's events still reach the store once and in order.
-      const results = await retryTransient(() => this.store.appendEvents(this.instanceId, batches), {
-        isTransient: (error) => this.store.isTransient(error),
-        deadline,
-        what: "writing events",
-      });
+      let failedBefore = false;
+      const attempt = () =>
+        this.store.appendEvents(this.instanceId, batches).catch((error: unknown) => {
+          failedBefore = true;
+          throw error;
+        });
+      const results = await retryTransient(attempt, { isTransient: (error) => this.store.isTransient(error), deadline, what: "writing events" });
       for (let i = 0; i < batch.length; i++) {
         const result = results[i];
-        if (typeof result === "boolean") batch[i].resolve(result);
+        // Unless the failed attempt did write, and only its answer was lost (a connection
+        // dropped during the commit): then the retry collides with those very rows.
+        if (result !== true && failedBefore && (await this.alreadyStored(batch[i]))) batch[i].resolve(true);
+        else if (typeof result === "boolean") batch[i].resolve(result);
         else batch[i].reject(result.error);
       }
     } catch (error) {
@@ -77,6 +82,17 @@ export class EventWriter {
     } finally {
       this.writing = false;
       if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  /** True when exactly these rows are stored: only this run writes its own events. */
+  private async alreadyStored({ run, rows }: Pending): Promise<boolean> {
+    if (rows.length === 0) return false;
+    try {
+      const stored = await this.store.eventsBetween(run.threadId, rows[0].seq - 1, rows[rows.length - 1].seq);
+      return stored.length === rows.length && stored.every((entry, i) => entry.seq === rows[i].seq && JSON.stringify(entry.event) === rows[i].data);
+    } catch {
+      return false;
     }
   }
 }
