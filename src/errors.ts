@@ -59,12 +59,13 @@ export const HTTP_ERRORS = Object.freeze({
   runFailed: spec(500, "Failed to run agent", "the runner refused a run for an unexpected reason (logged)"),
   stopFailed: spec(500, "Failed to stop agent", "the runner failed to stop a run (logged)"),
   internalError: spec(500, "internal_error", "any other server-side failure (logged)"),
+  storeUnavailable: spec(503, "store_unavailable", "the thread store stayed busy or unreachable through the runner's retries; the run was not started (`retryable: true`, `Retry-After`)"),
   notSupported: spec(501, "not_supported", "`POST /threads/subscribe`: realtime thread metadata needs Intelligence mode"),
 } satisfies Record<string, HttpErrorSpec>);
 
 /** An `HttpError` from the catalogue, with this occurrence's message and extra fields. */
-export function httpError(error: HttpErrorSpec, message: string, extra?: Record<string, unknown>): HttpError {
-  return new HttpError(error.status, error.code, message, extra);
+export function httpError(error: HttpErrorSpec, message: string, extra?: Record<string, unknown>, headers?: HeadersInit): HttpError {
+  return new HttpError(error.status, error.code, message, extra, headers);
 }
 
 export interface RunErrorSpec {
@@ -88,6 +89,21 @@ export const RUN_ERRORS = Object.freeze({
   ),
   runnerError: runError("RUNNER_ERROR", "The run failed. See the server logs for details.", "the runner's event source failed"),
   stopped: runError("STOPPED", "Run stopped by user", "the `interrupt` a stop answers with (the stream itself ends with `RUN_FINISHED`)"),
+  interrupted: runError(
+    "INTERRUPTED",
+    "The run was interrupted: the server running it stopped before it finished.",
+    "durable runners: the process running the run died (or stalled past its lease); stored by whichever server recovers the run, after its last stored event; the thread is free once recovered",
+  ),
+  persistenceFailed: runError(
+    "PERSISTENCE_FAILED",
+    "The run could not be saved and was stopped. See the server logs for details.",
+    "durable runners: the database refused the run's events for good, or kept failing transiently until the retries or the lease ran out; the agent is aborted, the failure is stored after the last stored event when the database takes that write (the frame then has an `id:`), and the thread is free at once",
+  ),
+  leaseLost: runError(
+    "LEASE_LOST",
+    "The run lost its lease to another server and was stopped.",
+    "durable runners: the database says the run is no longer this server's (its lease lapsed and another server recovered it, or the thread was deleted); nothing more is written",
+  ),
 } satisfies Record<string, RunErrorSpec>);
 
 /** A `RUN_ERROR` event for a catalogue entry. */

@@ -15,6 +15,7 @@ export { createCopilotEndpoint, createCopilotEndpointSingleRoute } from "./adapt
 export type { CopilotEndpointOptions } from "./adapters/hono.js";
 export {
   AgentRunner,
+  InvalidRunInputError,
   ThreadAgentMismatchError,
   ThreadBusyError,
   ThreadNotFoundError,

@@ -20,12 +20,13 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly extra?: Record<string, unknown>,
+    readonly headers?: HeadersInit,
   ) {
     super(message);
     this.name = "HttpError";
   }
 
   toResponse(): Response {
-    return jsonError(this.status, this.code, this.message, this.extra);
+    return jsonError(this.status, this.code, this.message, this.extra, this.headers);
   }
 }

@@ -136,6 +136,37 @@ export class ThreadAgentMismatchError extends Error {
 }
 
 /**
+ * Thrown by `run()` of the durable runners, before anything is stored, when an identifier
+ * (thread, run, message, agent or owner id) is one a store could not keep and compare back
+ * unchanged: empty, too long, with a NUL or a lone surrogate (see `identifierProblem`). The
+ * HTTP layer checks the same rules and answers 400; this protects programmatic callers.
+ */
+export class InvalidRunInputError extends Error {
+  readonly code = "invalid_run_input";
+  constructor(
+    /** Which input: `threadId`, `runId`, `agentId`, `ownerId` or `messages[<i>].id`. */
+    readonly field: string,
+    /** What is wrong with it, e.g. `must not contain NUL characters`. */
+    readonly problem: string,
+  ) {
+    super(`Invalid run input: ${field} ${problem}.`);
+    this.name = "InvalidRunInputError";
+  }
+}
+
+/**
+ * The runner's store could not start a run for a reason that should pass (a database that is
+ * busy, restarting or unreachable), after the runner's own retries. HTTP answers 503.
+ */
+export class StoreUnavailableError extends Error {
+  readonly code = "store_unavailable";
+  constructor(cause: unknown) {
+    super("The thread store is unavailable right now; the run was not started.", { cause });
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/**
  * Where runs execute and threads live. Same four methods as CopilotKit's `AgentRunner`, so a
  * custom runner written for `@copilotkit/runtime` works here; the thread queries are optional
  * and light up `/threads` when present.

@@ -4,14 +4,37 @@
  * instances share one database (follow, stop and lock across them), versioned migrations,
  * and retention.
  */
+import type { BaseEvent } from "@ag-ui/core";
+import type { Observable } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
+import { InvalidRunInputError } from "../../src/runners/agent-runner.js";
 import type { DurableAgentRunner, DurableRunnerOptions } from "../../src/runners/durable/durable-runner.js";
 import type { DurableStore } from "../../src/runners/durable/store.js";
-import { AgentControl, ControlledAgent, FrameReader, eventsOf, httpClient, readFrames, replyTexts, types, uid, waitFor } from "./support.js";
+import type { RunInput } from "../../src/events/types.js";
+import {
+  AgentControl,
+  ControlledAgent,
+  type Ev,
+  FrameReader,
+  eventsOf,
+  httpClient,
+  readFrames,
+  replyTexts,
+  runBody,
+  types,
+  uid,
+  waitFor,
+} from "./support.js";
 
 export interface DurableHarness {
   /** A runner on the harness's database; every call shares it (another "process"). */
   create(options?: DurableRunnerOptions & { tablePrefix?: string }): Promise<DurableAgentRunner>;
+  /** A runner on the harness's database whose store is `wrap(store)`: for fault injection. */
+  createOn(wrap: (store: DurableStore) => DurableStore, options?: DurableRunnerOptions): Promise<DurableAgentRunner>;
+  /** An error this store classifies as transient (a busy database, a lost race). */
+  transientError(): Error;
+  /** An error this store classifies as permanent (data it refuses). */
+  permanentError(): Error;
   /** Runs SQL on the harness's database (for migration tests). */
   exec(sql: string): Promise<void>;
   /** The qualified name of a table of `prefix`, as the store spells it. */
@@ -19,6 +42,29 @@ export interface DurableHarness {
 }
 
 const storeOf = (runner: DurableAgentRunner) => (runner as unknown as { store: DurableStore }).store;
+
+type Method = (...args: any[]) => Promise<any>;
+/** The store with some methods replaced; each replacement gets the original as its first argument. */
+export function faulty(store: DurableStore, overrides: { [K in keyof DurableStore]?: (original: Method, ...args: any[]) => Promise<any> }): DurableStore {
+  return new Proxy(store, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      const original = value.bind(target) as Method;
+      const override = overrides[key as keyof DurableStore];
+      return override === undefined ? original : (...args: any[]) => override(original, ...args);
+    },
+  });
+}
+
+function collect(observable: Observable<BaseEvent>): Promise<Ev[]> {
+  return new Promise((resolve, reject) => {
+    const events: Ev[] = [];
+    observable.subscribe({ next: (event) => events.push(event as unknown as Ev), error: reject, complete: () => resolve(events) });
+  });
+}
+
+const touchesThread = (batches: Array<{ run: { threadId: string } }>, threadId: string) => batches.some((b) => b.run.threadId === threadId);
 
 export function defineDurableSuite(name: string, harness: DurableHarness): void {
   describe(`${name}: durability`, () => {
@@ -230,6 +276,370 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       await new Promise((resolve) => setTimeout(resolve, 20));
       const aged = await create({ tablePrefix: prefix, retention: { maxAgeMs: 10 } });
       expect((await (await httpClient(aged, { default: echo() }).get("/threads", alice)).json()).threads).toEqual([]);
+    });
+  });
+
+  describe(`${name}: no input breaks a thread`, () => {
+    const made: DurableAgentRunner[] = [];
+    const keep = (runner: DurableAgentRunner) => {
+      made.push(runner);
+      return runner;
+    };
+    afterEach(async () => {
+      for (const runner of made.splice(0)) await runner.close();
+    });
+    const create = (options?: DurableRunnerOptions) => harness.create(options);
+    const direct = (threadId: string, agent: ControlledAgent, input: Record<string, unknown>, ids: { agentId?: string; ownerId?: string } = {}) => ({
+      threadId,
+      agent,
+      input: input as unknown as RunInput,
+      agentId: ids.agentId ?? "default",
+      ownerId: ids.ownerId ?? "alice",
+    });
+
+    it("refuses, with InvalidRunInputError and before storing anything, ids no store can keep unchanged", async () => {
+      const calls: string[] = [];
+      const counting = (store: DurableStore) =>
+        new Proxy(store, {
+          get(target, key) {
+            const value = Reflect.get(target, key, target);
+            if (typeof value !== "function") return value;
+            return (...args: unknown[]) => {
+              calls.push(String(key));
+              return value.apply(target, args);
+            };
+          },
+        });
+      const runner = keep(await harness.createOn(counting));
+      const control = new AgentControl();
+      const agent = new ControlledAgent(control);
+      const thread = uid("thread");
+      const cases: Array<[field: string, threadId: string, input: Record<string, unknown>, ids?: { agentId?: string; ownerId?: string }]> = [
+        ["threadId", `${thread}\u0000`, runBody(`${thread}\u0000`)],
+        ["threadId", `${thread}\ud800`, runBody(`${thread}\ud800`)],
+        ["threadId", "t".repeat(3000), runBody("t".repeat(3000))],
+        ["runId", thread, runBody(thread, { runId: "run\u0000" })],
+        ["runId", thread, runBody(thread, { runId: "r".repeat(257) })],
+        ["messages[1].id", thread, runBody(thread, { messages: [{ id: uid("m"), role: "user", content: "ok" }, { id: "m".repeat(3000), role: "user", content: "long id" }] })],
+        ["messages[0].id", thread, runBody(thread, { messages: [{ id: "m\u0000", role: "user", content: "nul" }] })],
+        ["messages[0].id", thread, runBody(thread, { messages: [{ id: "m\udc00", role: "user", content: "lone surrogate" }] })],
+        ["agentId", thread, runBody(thread), { agentId: "agent\u0000" }],
+        ["ownerId", thread, runBody(thread), { ownerId: "owner\ud800" }],
+      ];
+      calls.length = 0;
+      for (const [field, threadId, input, ids] of cases) {
+        const refused = await runner.run(direct(threadId, agent, input, ids)).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(refused, field).toBeInstanceOf(InvalidRunInputError);
+        expect(refused).toMatchObject({ name: "InvalidRunInputError", code: "invalid_run_input", field });
+        expect((refused as InvalidRunInputError).problem).toBeTruthy();
+      }
+      expect(calls.filter((call) => call !== "expiredRuns" && call !== "renewLeases")).toEqual([]);
+      expect(control.runs).toHaveLength(0);
+      expect(await runner.getThread({ threadId: thread, ownerId: "alice" })).toBeUndefined();
+
+      // At the limit is fine.
+      const fine = collect(await runner.run(direct(thread, agent, runBody(thread, { messages: [{ id: "m".repeat(256), role: "user", content: "ok" }] }))));
+      (await control.nextRun()).reply(["fine"]);
+      expect(replyTexts(await fine)).toEqual(["fine"]);
+    });
+
+    it("stores and replays content, state and payloads holding NUL and lone surrogates unchanged", async () => {
+      const odd = "nul:\u0000 high:\ud800 low:\udc00 pair:\ud83d\ude00 end";
+      const thread = uid("thread");
+      const control = new AgentControl();
+      const agent = new ControlledAgent(control);
+      const runner = keep(await create());
+      const live = collect(
+        await runner.run(direct(thread, agent, runBody(thread, { messages: [{ id: uid("m"), role: "user", content: odd }] }))),
+      );
+      const run = await control.nextRun();
+      run.started();
+      run.emit({ type: "STATE_SNAPSHOT", snapshot: { note: odd, [odd]: [odd] } });
+      run.emit({ type: "CUSTOM", name: "odd", value: { odd } });
+      run.textStart().text(odd).textEnd().finish();
+      const events = await live;
+      expect(replyTexts(events)).toEqual([odd]);
+      await runner.close();
+
+      const restarted = keep(await create());
+      const { messages } = { messages: await restarted.getThreadMessages({ threadId: thread, ownerId: "alice" }) };
+      expect(messages!.map((m) => (m as { content?: unknown }).content)).toEqual([odd, odd]);
+      expect(await restarted.getThreadState({ threadId: thread, ownerId: "alice" })).toEqual({ state: { note: odd, [odd]: [odd] } });
+      const replay = await collect(restarted.connect({ threadId: thread, ownerId: "alice" }));
+      expect(replyTexts(replay)).toEqual([odd]);
+      expect(replay[0].input.messages[0].content).toBe(odd);
+      expect(replay.find((e) => e.type === "CUSTOM")!.value).toEqual({ odd });
+      const raw = await storeOf(restarted).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
+      expect(raw.map(({ event }) => event)).toEqual(JSON.parse(JSON.stringify(events)));
+    });
+
+    it("retries transient write failures: the run completes with every event stored once, in order", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let appendFailures = 2;
+      let finishFailures = 1;
+      const runner = keep(
+        await harness.createOn((store) =>
+          faulty(store, {
+            appendEvents: async (original, instanceId, batches) => {
+              if (appendFailures > 0 && touchesThread(batches, thread)) {
+                appendFailures--;
+                throw harness.transientError();
+              }
+              return original(instanceId, batches);
+            },
+            finishRun: async (original, request) => {
+              if (finishFailures > 0 && request.run.threadId === thread) {
+                finishFailures--;
+                throw harness.transientError();
+              }
+              return original(request);
+            },
+          }),
+        ),
+      );
+      const control = new AgentControl();
+      const client = httpClient(runner, { default: new ControlledAgent(control) });
+      const stream = new FrameReader(await client.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started();
+      await stream.take(1);
+      run.textStart().text("one");
+      await stream.take(3);
+      run.text(" two").textEnd().finish();
+      const frames = await stream.rest();
+      expect([appendFailures, finishFailures]).toEqual([0, 0]);
+      expect(types(eventsOf(frames))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+      expect(frames.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6]);
+      const stored = await storeOf(runner).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
+      expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(stored.map((e) => e.event.type)).toEqual(types(eventsOf(frames)));
+      expect(replyTexts(eventsOf(await readFrames(await client.connect(thread, { user: alice }))))).toEqual(["one two"]);
+    });
+
+    it("takes a write whose answer was lost (it did commit) as written: no failure, no event twice", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let lose = 1;
+      let loseFinish = 1;
+      const runner = keep(
+        await harness.createOn((store) =>
+          faulty(store, {
+            appendEvents: async (original, instanceId, batches) => {
+              const results = await original(instanceId, batches);
+              const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
+              if (content && lose-- > 0) throw harness.transientError(); // committed, but the connection dropped before the answer
+              return results;
+            },
+            finishRun: async (original, request) => {
+              const stored = await original(request);
+              if (request.run.threadId === thread && loseFinish-- > 0) throw harness.transientError(); // the same, for the run's end
+              return stored;
+            },
+          }),
+        ),
+      );
+      const control = new AgentControl();
+      const client = httpClient(runner, { default: new ControlledAgent(control) });
+      const stream = new FrameReader(await client.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started();
+      await stream.take(1);
+      run.textStart().text("once");
+      await stream.take(3);
+      run.textEnd().finish();
+      const frames = await stream.rest();
+      expect([lose, loseFinish].every((n) => n < 0)).toBe(true);
+      expect(types(eventsOf(frames))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+      expect(frames.map((f) => f.id)).toEqual([1, 2, 3, 4, 5]);
+      const stored = await storeOf(runner).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
+      expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(replyTexts(stored.map((e) => e.event as Ev))).toEqual(["once"]);
+    });
+
+    it("ends a run whose write is refused with PERSISTENCE_FAILED and frees the thread at once", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let refuse = true;
+      const runner = keep(
+        await harness.createOn(
+          (store) =>
+            faulty(store, {
+              appendEvents: async (original, instanceId, batches) => {
+                const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
+                if (refuse && content) {
+                  refuse = false;
+                  throw harness.permanentError();
+                }
+                return original(instanceId, batches);
+              },
+            }),
+          { leaseMs: 60_000 },
+        ),
+      );
+      const control = new AgentControl();
+      const client = httpClient(runner, { default: new ControlledAgent(control) });
+      const stream = new FrameReader(await client.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started();
+      await stream.take(1);
+      run.textStart().text("never stored");
+      const frames = await stream.rest();
+      expect(eventsOf(frames).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "PERSISTENCE_FAILED" });
+      expect(frames.map((f) => f.id)).toEqual([1, 2]);
+      expect(run.aborted).toBe(true);
+
+      // The very next run is accepted, well within the lease.
+      expect(await runner.isRunning({ threadId: thread })).toBe(false);
+      const next = await client.run(thread, { user: alice, text: "again" });
+      expect(next.status).toBe(200);
+      (await control.nextRun()).reply(["back"]);
+      const nextFrames = await readFrames(next);
+      expect(replyTexts(eventsOf(nextFrames))).toEqual(["back"]);
+      expect(nextFrames[0].id).toBe(3);
+      const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
+      expect(types(history as Ev[])).toEqual(["RUN_STARTED", "RUN_ERROR", "RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+      expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
+    });
+
+    for (const via of ["run", "stop"] as const) {
+      it(`closes at once a run it gave up on whose closing write failed too, instead of answering busy (${via})`, async () => {
+        const alice = uid("alice");
+        const thread = uid("thread");
+        let refuse = true;
+        let down = false;
+        const runner = keep(
+          await harness.createOn(
+            (store) =>
+              faulty(store, {
+                appendEvents: async (original, instanceId, batches) => {
+                  const content = batches.some((b: any) => b.run.threadId === thread && b.rows.some((r: any) => r.type === "TEXT_MESSAGE_CONTENT"));
+                  if (refuse && content) {
+                    refuse = false;
+                    down = true; // and the database goes away for a moment
+                    throw harness.permanentError();
+                  }
+                  return original(instanceId, batches);
+                },
+                finishRun: async (original, request) => {
+                  if (down && request.run.threadId === thread) throw harness.transientError();
+                  return original(request);
+                },
+              }),
+            { leaseMs: 60_000, stopTimeoutMs: 60_000 }, // waiting out either would fail the test by its timeout
+          ),
+        );
+        const control = new AgentControl();
+        const client = httpClient(runner, { default: new ControlledAgent(control) });
+        const stream = new FrameReader(await client.run(thread, { user: alice }));
+        const run = await control.nextRun();
+        run.started();
+        await stream.take(1);
+        run.textStart().text("never stored");
+        const frames = await stream.rest();
+        expect(eventsOf(frames).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "PERSISTENCE_FAILED" });
+        expect(frames[1].id).toBeUndefined(); // not stored: no resumption point
+
+        down = false;
+        expect(await runner.isRunning({ threadId: thread })).toBe(false);
+        if (via === "stop") expect(await runner.stop({ threadId: thread, ownerId: alice })).toBe(true);
+        const next = await client.run(thread, { user: alice, text: "again" });
+        expect(next.status).toBe(200);
+        (await control.nextRun()).reply(["back"]);
+        expect(replyTexts(eventsOf(await readFrames(next)))).toEqual(["back"]);
+        const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
+        expect(types(history as Ev[]).slice(0, 3)).toEqual(["RUN_STARTED", "RUN_ERROR", "RUN_STARTED"]);
+        expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
+      });
+    }
+
+    it("is not left holding a thread by a start whose answer was lost", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      let lose = 1;
+      const runner = keep(
+        await harness.createOn(
+          (store) =>
+            faulty(store, {
+              tryStartRun: async (original, request) => {
+                const result = await original(request);
+                if (request.threadId === thread && lose-- > 0) throw harness.transientError(); // committed, but the answer is lost
+                return result;
+              },
+            }),
+          { leaseMs: 60_000 },
+        ),
+      );
+      const client = httpClient(runner, { default: new ControlledAgent(new AgentControl(() => ["hello"])) });
+      const first = await client.run(thread, { user: alice, text: "hi" });
+      expect(first.status).toBe(200);
+      const frames = await readFrames(first);
+      expect(lose).toBeLessThan(0); // the lost answer happened
+      expect(replyTexts(eventsOf(frames))).toEqual(["hello"]);
+      expect(eventsOf(frames)[0].input.messages.map((m: any) => m.content)).toEqual(["hi"]);
+      const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
+      expect(types(history as Ev[])).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+      const second = await readFrames(await client.run(thread, { user: alice, text: "and again" }));
+      expect(replyTexts(eventsOf(second))).toEqual(["hello"]);
+      expect(second[0].id).toBe(frames.at(-1)!.id! + 1);
+    });
+
+    it("recovers a dead run whose data the store refuses: closed without it, thread usable, not retried", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      const setup = storeOf(keep(await create()));
+      await setup.tryStartRun({
+        threadId: thread,
+        runId: "dead-run",
+        agentId: "default",
+        ownerId: alice,
+        instanceId: "a-process-that-died",
+        now: Date.now(),
+        leaseExpiresAt: Date.now() - 1,
+        inputMessageIds: ["u1"],
+        describeInput: () => JSON.stringify({ threadId: thread, runId: "dead-run", messages: [{ id: "u1", role: "user", content: "q" }] }),
+      });
+      const events = [
+        { type: "RUN_STARTED", threadId: thread, runId: "dead-run", input: { messages: [{ id: "u1", role: "user", content: "q" }] } },
+        { type: "TEXT_MESSAGE_START", messageId: "m1", role: "assistant" },
+        { type: "TEXT_MESSAGE_CONTENT", messageId: "m1", delta: "half" },
+      ];
+      await setup.appendEvents("a-process-that-died", [
+        { run: { threadId: thread, firstSeq: 1 }, rows: events.map((event, i) => ({ seq: i + 1, runId: "dead-run", type: event.type, data: JSON.stringify(event) })) },
+      ]);
+
+      // This store refuses the run's message ids for good (as PostgreSQL refuses an index row over its limit).
+      let finishCalls = 0;
+      const rescuer = keep(
+        await harness.createOn(
+          (store) =>
+            faulty(store, {
+              finishRun: async (original, request) => {
+                if (request.run.threadId !== thread) return original(request);
+                finishCalls++;
+                if (request.messageIds.length > 0) throw harness.permanentError();
+                return original(request);
+              },
+            }),
+          { sweepIntervalMs: 20, heartbeatMs: 10 },
+        ),
+      );
+      await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the run to be recovered");
+      const calls = finishCalls;
+      await new Promise((resolve) => setTimeout(resolve, 150)); // several sweeps
+      expect(finishCalls).toBe(calls);
+      expect(calls).toBeLessThanOrEqual(2);
+
+      const client = httpClient(rescuer, { default: new ControlledAgent(new AgentControl((input) => [`echo:${String(input.messages.at(-1)?.content)}`])) });
+      const replay = await readFrames(await client.connect(thread, { user: alice }));
+      expect(types(eventsOf(replay))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_ERROR"]);
+      expect(replay.at(-1)!.event).toMatchObject({ code: "INTERRUPTED" });
+      const next = await readFrames(await client.run(thread, { user: alice, text: "still here?" }));
+      expect(replyTexts(eventsOf(next))).toEqual(["echo:still here?"]);
+      expect(next[0].id).toBe(6);
     });
   });
 }

@@ -1,7 +1,13 @@
 import { prepareAgentForRequest, type AgentLike } from "../../events/agent-contract.js";
 import { HTTP_ERRORS, RUN_ERRORS, httpError, runErrorEvent } from "../../errors.js";
 import { logger } from "../../logger.js";
-import { ThreadAgentMismatchError, ThreadBusyError, ThreadNotFoundError } from "../../runners/agent-runner.js";
+import {
+  InvalidRunInputError,
+  StoreUnavailableError,
+  ThreadAgentMismatchError,
+  ThreadBusyError,
+  ThreadNotFoundError,
+} from "../../runners/agent-runner.js";
 import { RunSession } from "../../runners/run-session.js";
 import type { AgentEvent, RunInput } from "../../events/types.js";
 import { closeFailedRunsBeforeNextRun } from "../../events/replay.js";
@@ -148,6 +154,14 @@ function runnerError(error: unknown): Error {
     return httpError(HTTP_ERRORS.threadBusy, "The thread already has an active run. Stop it or wait for it to finish.", { retryable: true });
   }
   if (error instanceof ThreadNotFoundError) return httpError(HTTP_ERRORS.threadNotFound, error.message);
+  if (error instanceof InvalidRunInputError) {
+    // The HTTP layer checks the same rules first; a runner with stricter ones still answers 400.
+    return httpError(HTTP_ERRORS.invalidRunInput, error.message, { details: `${error.field} ${error.problem}` });
+  }
+  if (error instanceof StoreUnavailableError) {
+    logger.warn("the thread store is unavailable; a run was refused", error.cause);
+    return httpError(HTTP_ERRORS.storeUnavailable, error.message, { retryable: true }, { "Retry-After": "1" });
+  }
   if (error instanceof ThreadAgentMismatchError) return httpError(HTTP_ERRORS.threadAgentMismatch, error.message);
   logger.error("the runner refused a run", error);
   return httpError(HTTP_ERRORS.runFailed, "The run could not be started. See the server logs for details.");

@@ -1,4 +1,5 @@
 import type { BaseEvent } from "@ag-ui/core";
+import { RUN_ERRORS } from "../../errors.js";
 import { randomUUID } from "node:crypto";
 import { Observable } from "rxjs";
 import { parseEventId, setEventId } from "../../events/event-ids.js";
@@ -13,6 +14,8 @@ import {
   type AgentRunnerRunRequest,
   type AgentRunnerStopRequest,
   type ListThreadsRequest,
+  InvalidRunInputError,
+  StoreUnavailableError,
   ThreadAgentMismatchError,
   ThreadBusyError,
   ThreadNotFoundError,
@@ -22,12 +25,15 @@ import {
   type ThreadSummary,
   type UpdateThreadRequest,
 } from "../agent-runner.js";
+import { DEFAULT_INPUT_LIMITS, identifierProblem } from "../../events/input-limits.js";
+import { closeRun } from "./close-run.js";
 import { EventWriter } from "./event-writer.js";
+import { retryTransient } from "./retry.js";
 import { decodeListCursor, encodeListCursor } from "../list-cursor.js";
 import { LiveRun } from "./live-run.js";
 import { compactForReplay } from "../../events/replay-compaction.js";
 import { interruptionEvents, parseCompacted, runFacts } from "./run-facts.js";
-import type { ActiveRunRow, DurableStore, RunRef, SeqEvent, ThreadRow } from "./store.js";
+import type { ActiveRunRow, DurableStore, RunRef, SeqEvent, StartRunRequest, StartRunResult, ThreadRow } from "./store.js";
 
 /** Options every durable runner (SQLite, PostgreSQL) shares. */
 export interface DurableRunnerOptions {
@@ -83,6 +89,8 @@ export class DurableAgentRunner extends AgentRunner {
   readonly instanceId = randomUUID();
   protected readonly store: DurableStore;
   private readonly live = new Map<string, LiveRun>();
+  /** Threads on which this process is taking a lease right now (a `tryStartRun` in flight). */
+  private readonly starting = new Map<string, number>();
   private readonly writer: EventWriter;
   private readonly busyThread: "reject" | "interrupt";
   private readonly leaseMs: number;
@@ -126,29 +134,45 @@ export class DurableAgentRunner extends AgentRunner {
     return this.readyPromise;
   }
 
+  /**
+   * Starts a run under the thread's lease. Rejects with `InvalidRunInputError`, before anything
+   * is stored, when an id is one the store could not keep unchanged; with `ThreadBusyError`,
+   * `ThreadNotFoundError` or `ThreadAgentMismatchError` when the thread cannot take the run.
+   */
   override async run(request: AgentRunnerRunRequest): Promise<Observable<BaseEvent>> {
-    await this.readyPromise;
-    if (this.closed) throw new Error("the runner is closed");
     const { threadId, input } = request;
     const agentId = request.agentId ?? request.agent.agentId ?? "default";
     const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
+    checkRunIdentifiers({ threadId, runId: input.runId, agentId, ownerId }, input.messages);
+    await this.readyPromise;
+    if (this.closed) throw new Error("the runner is closed");
     const inputMessageIds = input.messages.flatMap((m) => (typeof m?.id === "string" ? [m.id] : []));
     for (let attempt = 0; ; attempt++) {
       const now = this.clock();
-      const result = await this.store.tryStartRun({
-        threadId,
-        runId: input.runId,
-        agentId,
-        ownerId,
-        instanceId: this.instanceId,
-        now,
-        leaseExpiresAt: now + this.leaseMs,
-        inputMessageIds,
-        // Kept for recovery only (a run that died before RUN_STARTED was stored): the new
-        // messages are what matters, and tools/context would make every run start heavier.
-        describeInput: (known) =>
-          JSON.stringify({ threadId, runId: input.runId, messages: input.messages.filter((m) => !known.has(m.id)) }),
-      });
+      const leaseExpiresAt = now + this.leaseMs;
+      let result: StartRunResult;
+      this.starting.set(threadId, (this.starting.get(threadId) ?? 0) + 1);
+      try {
+        result = await this.startOnStore({
+          threadId,
+          runId: input.runId,
+          agentId,
+          ownerId,
+          instanceId: this.instanceId,
+          now,
+          leaseExpiresAt,
+          inputMessageIds,
+          // Kept for recovery only (a run that died before RUN_STARTED was stored): the new
+          // messages are what matters, and tools/context would make every run start heavier.
+          describeInput: (known) =>
+            JSON.stringify({ threadId, runId: input.runId, messages: input.messages.filter((m) => !known.has(m.id)) }),
+        });
+      } finally {
+        // In the same turn as `live.set` below: every other call sees the run either starting or live.
+        const count = this.starting.get(threadId)! - 1;
+        if (count === 0) this.starting.delete(threadId);
+        else this.starting.set(threadId, count);
+      }
       switch (result.kind) {
         case "started": {
           const live = new LiveRun({
@@ -162,6 +186,7 @@ export class DurableAgentRunner extends AgentRunner {
             input,
             knownMessageIds: new Set(result.knownMessageIds),
             clock: this.clock,
+            leaseExpiresAt,
             onClosed: (run) => {
               if (this.live.get(threadId) === run) this.live.delete(threadId);
             },
@@ -222,6 +247,10 @@ export class DurableAgentRunner extends AgentRunner {
             return subscriber.complete();
           }
           if (active.leaseOwner === this.instanceId && this.live.has(threadId)) continue;
+          if (this.isOrphan(active)) {
+            await this.recover(active, true).catch((error: unknown) => logger.error(`closing an abandoned run on thread ${threadId} failed`, error));
+            continue;
+          }
           if (active.leaseExpiresAt < this.clock()) {
             await this.recover(active).catch((error: unknown) => logger.error(`recovering thread ${threadId} failed`, error));
             continue;
@@ -247,7 +276,7 @@ export class DurableAgentRunner extends AgentRunner {
     if (this.live.has(threadId)) return true;
     await this.readyPromise;
     const { active } = await this.store.activeRun(threadId);
-    return active !== undefined && active.leaseExpiresAt >= this.clock();
+    return active !== undefined && active.leaseExpiresAt >= this.clock() && !this.isOrphan(active);
   }
 
   override async stop(request: AgentRunnerStopRequest): Promise<boolean> {
@@ -264,6 +293,10 @@ export class DurableAgentRunner extends AgentRunner {
     const { active } = await this.store.activeRun(request.threadId);
     if (active === undefined) return false;
     if (request.runId !== undefined && request.runId !== active.runId) return false;
+    if (this.isOrphan(active)) {
+      await this.recover(active, true);
+      return true;
+    }
     if (active.leaseExpiresAt < this.clock()) {
       await this.recover(active);
       return true;
@@ -381,6 +414,10 @@ export class DurableAgentRunner extends AgentRunner {
       await withTimeout(local.done, this.stopTimeoutMs);
       return;
     }
+    if (this.isOrphan(active)) {
+      await this.recover(active, true);
+      return;
+    }
     if (active.leaseExpiresAt < this.clock()) {
       await this.recover(active);
       return;
@@ -420,30 +457,67 @@ export class DurableAgentRunner extends AgentRunner {
   }
 
   /**
-   * Closes a run whose process died: its stored events stay as they are, followed by the
-   * events that end it as `RUN_ERROR` `INTERRUPTED`, and the thread is free again.
+   * `tryStartRun`, retried like every write. A retry after a start whose answer was lost finds
+   * the run it made and reports the thread busy; `makeRoom` knows that run as this process's
+   * orphan and closes it. The caller marks the thread as starting meanwhile, so a concurrent
+   * run() does not take this start for an orphan.
    */
-  private async recover(ref: RunRef): Promise<void> {
+  private startOnStore(request: StartRunRequest): Promise<StartRunResult> {
+    return retryTransient(() => this.store.tryStartRun(request), {
+      isTransient: (error) => this.store.isTransient(error),
+      deadline: request.leaseExpiresAt,
+      what: `starting a run on thread ${request.threadId}`,
+    }).catch((error: unknown) => {
+      // Still failing after the retries, but for a reason that passes: say so (HTTP 503), not "failed".
+      throw this.store.isTransient(error) ? new StoreUnavailableError(error) : error;
+    });
+  }
+
+  /**
+   * A run this process holds the lease of but no longer runs: one it gave up on when its
+   * writes failed and could not close then, or one whose start committed although the
+   * answer was lost. Nobody else may close it before the lease lapses, but this process knows
+   * it is dead, so it closes it at once rather than keep the thread busy.
+   */
+  private isOrphan(active: ActiveRunRow): boolean {
+    return active.leaseOwner === this.instanceId && !this.live.has(active.threadId) && !this.starting.has(active.threadId);
+  }
+
+  /**
+   * Closes a run whose process died: its stored events stay as they are, followed by the
+   * events that end it as `RUN_ERROR` `INTERRUPTED`, and the thread is free again. An orphan
+   * of this process is closed at once the same way, with `PERSISTENCE_FAILED` (its writes
+   * failed), or left without a trace when it stored nothing.
+   */
+  private async recover(ref: RunRef, orphan = false): Promise<void> {
     const loaded = await this.store.loadRun(ref);
     if (loaded === undefined || loaded.row.status !== "running") return;
     const now = this.clock();
-    if (loaded.row.leaseExpiresAt >= now) return;
+    if (orphan ? loaded.row.leaseOwner !== this.instanceId : loaded.row.leaseExpiresAt >= now) return;
     const { row, events } = loaded;
-    const closing = interruptionEvents(events, { threadId: row.threadId, runId: row.runId, input: row.input });
+    const closing =
+      orphan && events.length === 0
+        ? []
+        : interruptionEvents(events, { threadId: row.threadId, runId: row.runId, input: row.input }, orphan ? PERSISTENCE_FAILED_REASON : undefined);
     let seq = events.length > 0 ? events[events.length - 1].seq : row.firstSeq - 1;
     const lastStored = seq;
     const tail = closing.map((event) => ({ seq: ++seq, event }));
     const all = events.concat(tail);
-    const stored = await this.store.finishRun({
+    const request = {
       run: ref,
-      guard: { expiredBefore: now, holder: row.leaseOwner },
-      status: events.some(({ event }) => isTerminal(event)) ? "finished" : "interrupted",
+      guard: orphan ? { holder: this.instanceId } : { expiredBefore: now, holder: row.leaseOwner },
+      status: events.some(({ event }) => isTerminal(event)) ? ("finished" as const) : orphan ? ("failed" as const) : ("interrupted" as const),
       rows: tail.map(({ seq: s, event }) => ({ seq: s, runId: row.runId, type: event.type, data: JSON.stringify(event) })),
-      lastSeq: seq,
+      // A run that leaves nothing still uses up its first number: the next run must not reuse it.
+      lastSeq: Math.max(seq, row.firstSeq),
       ...runFacts(all),
       now,
-    });
-    if (stored) {
+    };
+    // Data the store refuses is left out rather than retried on every sweep (see closeRun).
+    const stored = await closeRun(this.store, request, now + this.leaseMs, `recovering run ${row.runId} on thread ${row.threadId}`);
+    if (stored && orphan) {
+      logger.warn(`run ${row.runId} on thread ${row.threadId}, abandoned by this process after a failed write, is closed (last stored event #${lastStored})`);
+    } else if (stored) {
       logger.warn(
         `run ${row.runId} on thread ${row.threadId} was left running by a process that stopped; ` +
           `closed as INTERRUPTED after its last stored event (#${lastStored})`,
@@ -468,10 +542,11 @@ export class DurableAgentRunner extends AgentRunner {
   private async heartbeat(): Promise<void> {
     const runs = [...this.live.values()].filter((run) => !run.isClosed);
     if (runs.length === 0) return;
+    const expiresAt = this.clock() + this.leaseMs;
     const held = await this.store.renewLeases(
       this.instanceId,
       runs.map((run) => run.ref),
-      this.clock() + this.leaseMs,
+      expiresAt,
     );
     const byKey = new Map(held.map((lease) => [`${lease.threadId}\u0000${lease.firstSeq}`, lease]));
     for (const run of runs) {
@@ -480,8 +555,9 @@ export class DurableAgentRunner extends AgentRunner {
         // Not ours any more. A run that already ended is just being stored; anything else was
         // taken over after our lease lapsed (a stalled process) and must stop writing.
         if (!run.isEnded && !run.isClosed) run.loseLease();
-      } else if (lease.stopRequested) {
-        run.stop();
+      } else {
+        run.leaseRenewed(expiresAt);
+        if (lease.stopRequested) run.stop();
       }
     }
   }
@@ -509,6 +585,22 @@ export class DurableAgentRunner extends AgentRunner {
 }
 
 /** Another user's thread looks like no thread at all; so does another agent's, when one is named. */
+const PERSISTENCE_FAILED_REASON = { code: RUN_ERRORS.persistenceFailed.code, message: RUN_ERRORS.persistenceFailed.message };
+
+/** Refuses, with `InvalidRunInputError`, an id no store could keep and compare back unchanged. */
+function checkRunIdentifiers(ids: Record<string, unknown>, messages: ReadonlyArray<{ id?: unknown } | null | undefined>): void {
+  const check = (field: string, value: unknown) => {
+    const problem = typeof value === "string" ? identifierProblem(value, DEFAULT_INPUT_LIMITS.maxIdLength) : "must be a string";
+    if (problem !== undefined) throw new InvalidRunInputError(field, problem);
+  };
+  for (const [field, value] of Object.entries(ids)) check(field, value);
+  if (!Array.isArray(messages)) return;
+  for (let i = 0; i < messages.length; i++) {
+    const id = messages[i]?.id;
+    if (typeof id === "string") check(`messages[${i}].id`, id);
+  }
+}
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds`);

@@ -1,4 +1,5 @@
 import type { BaseEvent } from "@ag-ui/core";
+import { RUN_ERRORS } from "../../errors.js";
 import { Observable, type Subscriber } from "rxjs";
 import type { AgentLike } from "../../events/agent-contract.js";
 import { setEventId } from "../../events/event-ids.js";
@@ -6,6 +7,7 @@ import { StreamState } from "../../events/stream-state.js";
 import type { AgentEvent, RunInput } from "../../events/types.js";
 import { logger } from "../../logger.js";
 import { RunSession, type RunOutcome } from "../run-session.js";
+import { closeRun } from "./close-run.js";
 import type { EventWriter } from "./event-writer.js";
 import { runFacts } from "./run-facts.js";
 import type { DurableStore, EventRow, RunRef, RunStatus, SeqEvent } from "./store.js";
@@ -22,6 +24,8 @@ export interface LiveRunOptions {
   input: RunInput;
   knownMessageIds: ReadonlySet<string>;
   clock: () => number;
+  /** When the lease taken with the run expires (epoch ms); writes are retried until then. */
+  leaseExpiresAt: number;
   /** Called once the run is stored (or given up) and its subscribers completed. */
   onClosed: (run: LiveRun) => void;
 }
@@ -45,10 +49,14 @@ export class LiveRun {
   private flushing = false;
   private flushQueued = false;
   private closed = false;
+  /** Subscribers were completed: nothing more will be published. */
+  private completed = false;
+  private leaseExpiresAt: number;
   private resolveDone!: () => void;
 
   constructor(private readonly options: LiveRunOptions) {
     this.nextSeq = options.firstSeq;
+    this.leaseExpiresAt = options.leaseExpiresAt;
     this.done = new Promise<void>((resolve) => (this.resolveDone = resolve));
     this.session = new RunSession({
       agent: options.agent,
@@ -91,6 +99,11 @@ export class LiveRun {
     this.session.start();
   }
 
+  /** The heartbeat extended the lease: writes may be retried until then. */
+  leaseRenewed(expiresAt: number): void {
+    this.leaseExpiresAt = Math.max(this.leaseExpiresAt, expiresAt);
+  }
+
   /** Aborts the agent; the run closes with `RUN_FINISHED` once stored. False if already ending. */
   stop(): boolean {
     return this.session.stop();
@@ -103,7 +116,7 @@ export class LiveRun {
   follow(afterSeq: number, subscriber: Subscriber<BaseEvent>): () => void {
     const start = Math.max(0, afterSeq - this.options.firstSeq + 1);
     for (let i = start; i < this.published.length; i++) subscriber.next(this.published[i].event as BaseEvent);
-    if (this.closed) {
+    if (this.completed) {
       subscriber.complete();
       return () => {};
     }
@@ -122,7 +135,9 @@ export class LiveRun {
    */
   loseLease(): void {
     if (this.closed) return;
-    this.giveUp(new Error("the run's lease expired and another process closed it"), "LEASE_LOST", "The run lost its lease to another server and was stopped.");
+    logger.error(`run ${this.options.runId} on thread ${this.options.threadId}: ${LEASE_LOST}: its lease expired and another process closed it`);
+    this.publishClosing(this.abort(LEASE_LOST, RUN_ERRORS.leaseLost.message));
+    this.complete();
   }
 
   private accept(event: AgentEvent): void {
@@ -154,12 +169,12 @@ export class LiveRun {
         this.pending = [];
         const rows = toRows(batch, this.options.runId);
         if (!final) {
-          if (!(await this.options.writer.append(this.ref, rows))) return this.loseLease();
+          if (!(await this.options.writer.append(this.ref, rows, this.leaseExpiresAt))) return this.loseLease();
           this.publish(batch);
           continue;
         }
         const facts = runFacts(this.published.length === 0 ? batch : this.published.concat(batch));
-        const stored = await this.options.store.finishRun({
+        const request = {
           run: this.ref,
           guard: { holder: this.options.instanceId },
           status: STATUS[this.outcome!],
@@ -167,13 +182,13 @@ export class LiveRun {
           lastSeq: this.nextSeq - 1,
           ...facts,
           now: this.options.clock(),
-        });
-        if (!stored) return this.loseLease();
+        };
+        if (!(await closeRun(this.options.store, request, this.leaseExpiresAt, `finishing run ${this.options.runId}`))) return this.loseLease();
         this.publish(batch);
         this.close();
       }
     } catch (error) {
-      this.giveUp(error, "PERSISTENCE_FAILED", "The run could not be saved and was stopped. See the server logs for details.");
+      await this.failPersistence(error);
     } finally {
       this.flushing = false;
     }
@@ -187,19 +202,55 @@ export class LiveRun {
   }
 
   /**
-   * Storage failed or the lease is gone: abort the agent, close the stream the clients see with
-   * a well-formed error, and leave the stored run to recovery (the lease expires, a sweeper
-   * closes it as INTERRUPTED after its last stored event).
+   * The store refused the run's events (permanently, or transiently until the retries or the
+   * lease ran out): abort the agent, then end the run where it stands, after its last stored
+   * event, with `RUN_ERROR` `PERSISTENCE_FAILED`, and free the thread at once, so the next run
+   * is accepted rather than refused as busy for the rest of the lease. If even that cannot be
+   * written, the clients still get the closing events (without ids: they are not stored), the
+   * lease is no longer renewed, and the runner closes the run as its orphan on the next call
+   * that meets it (another process, once the lease lapses, as INTERRUPTED).
    */
-  private giveUp(error: unknown, code: string, message: string): void {
-    logger.error(`run ${this.options.runId} on thread ${this.options.threadId}: ${code}`, error);
+  private async failPersistence(error: unknown): Promise<void> {
+    if (this.closed) return;
+    const { runId, threadId } = this.options;
+    logger.error(`run ${runId} on thread ${threadId}: ${PERSISTENCE_FAILED}: its events could not be stored`, error);
+    const closing = this.abort(PERSISTENCE_FAILED, RUN_ERRORS.persistenceFailed.message);
+    let seq = this.options.firstSeq + this.published.length - 1;
+    const tail = closing.map((event) => ({ seq: ++seq, event }));
+    try {
+      const request = {
+        run: this.ref,
+        guard: { holder: this.options.instanceId },
+        status: "failed" as const,
+        rows: toRows(tail, runId),
+        lastSeq: seq,
+        ...runFacts(this.published.concat(tail)),
+        now: this.options.clock(),
+      };
+      // One try: the store just failed, and recovery closes the run anyway if this does not.
+      if (await closeRun(this.options.store, request, 0, `closing run ${runId} after its write failed`)) {
+        for (const { seq: stored, event } of tail) setEventId(event, stored);
+        this.publish(tail);
+        return this.complete();
+      }
+    } catch (closeError) {
+      logger.error(`run ${runId} on thread ${threadId}: could not close it after the failed write; it is closed later`, closeError);
+    }
+    this.publishClosing(closing);
+    this.complete();
+  }
+
+  /** Marks the run closed, aborts the agent, and returns the events that end the stored part of the run. */
+  private abort(code: string, message: string): AgentEvent[] {
     this.closed = true;
     this.session.stop();
     const state = new StreamState(this.options.threadId, this.options.runId);
     for (const { event } of this.published) state.accept(event);
-    const closing = state.finalize({ kind: "error", code, message });
+    return state.finalize({ kind: "error", code, message });
+  }
+
+  private publishClosing(closing: AgentEvent[]): void {
     for (const event of closing) for (const subscriber of this.subscribers) subscriber.next(event as BaseEvent);
-    this.complete();
   }
 
   private close(): void {
@@ -208,6 +259,7 @@ export class LiveRun {
   }
 
   private complete(): void {
+    this.completed = true;
     for (const subscriber of this.subscribers) subscriber.complete();
     this.subscribers.clear();
     this.pending = [];
@@ -215,6 +267,10 @@ export class LiveRun {
     this.options.onClosed(this);
   }
 }
+
+/** In-stream `RUN_ERROR` codes of the durable runners (the catalogue documents them). */
+const PERSISTENCE_FAILED = RUN_ERRORS.persistenceFailed.code;
+const LEASE_LOST = RUN_ERRORS.leaseLost.code;
 
 const STATUS: Record<RunOutcome, RunStatus> = { finished: "finished", stopped: "stopped", failed: "failed" };
 

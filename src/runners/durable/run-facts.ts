@@ -1,3 +1,5 @@
+import { DEFAULT_INPUT_LIMITS, identifierProblem } from "../../events/input-limits.js";
+import { RUN_ERRORS } from "../../errors.js";
 import { StreamState } from "../../events/stream-state.js";
 import { type AgentEvent, type AgentMessage, EventTypes as T } from "../../events/types.js";
 import { compactForReplay } from "../../events/replay-compaction.js";
@@ -5,7 +7,10 @@ import type { SeqEvent } from "./store.js";
 
 /** What a thread remembers from one ended run besides its events. */
 export interface RunFacts {
-  /** Message ids the run introduced, so later runs do not repeat them in `RUN_STARTED.input`. */
+  /**
+   * Message ids the run introduced, so later runs do not repeat them in `RUN_STARTED.input`.
+   * Only ids every store can index (an agent's odd id is just repeated in later inputs).
+   */
   messageIds: string[];
   /** JSON of the run's last `STATE_SNAPSHOT`, if any (the thread's `/state`). */
   state?: string;
@@ -20,15 +25,19 @@ export function runFacts(entries: readonly SeqEvent[]): RunFacts {
   for (const { event } of entries) {
     if (event.type === T.RUN_STARTED) {
       const messages = (event.input as { messages?: AgentMessage[] } | undefined)?.messages ?? [];
-      for (const message of messages) if (message && typeof message.id === "string") messageIds.add(message.id);
+      for (const message of messages) if (message && isIndexable(message.id)) messageIds.add(message.id);
     } else if (typeof event.messageId === "string") {
-      messageIds.add(event.messageId);
+      if (isIndexable(event.messageId)) messageIds.add(event.messageId);
     } else if (event.type === T.STATE_SNAPSHOT) {
       state = JSON.stringify(event.snapshot ?? null);
     }
   }
   const compacted = JSON.stringify(compactForReplay(entries).map(({ seq, event }) => [seq, event]));
   return { messageIds: [...messageIds], state, compacted };
+}
+
+function isIndexable(id: unknown): id is string {
+  return typeof id === "string" && identifierProblem(id, DEFAULT_INPUT_LIMITS.maxIdLength) === undefined;
 }
 
 /** Parses a stored compacted replay. */
@@ -48,6 +57,7 @@ export function parseCompacted(json: string): SeqEvent[] {
 export function interruptionEvents(
   persisted: readonly SeqEvent[],
   run: { threadId: string; runId: string; input: string | null },
+  reason: { code: string; message: string } = INTERRUPTED,
 ): AgentEvent[] {
   const state = new StreamState(run.threadId, run.runId);
   for (const { event } of persisted) state.accept(event);
@@ -58,12 +68,8 @@ export function interruptionEvents(
     state.accept(started);
     out.push(started);
   }
-  out.push(
-    ...state.finalize({
-      kind: "error",
-      code: "INTERRUPTED",
-      message: "The run was interrupted: the server running it stopped before it finished.",
-    }),
-  );
+  out.push(...state.finalize({ kind: "error", ...reason }));
   return out;
 }
+
+const INTERRUPTED = { code: RUN_ERRORS.interrupted.code, message: RUN_ERRORS.interrupted.message };

@@ -20,11 +20,21 @@ export interface DurableStore {
   /** Creates the thread on first use and takes its run lease, or says why not. */
   tryStartRun(request: StartRunRequest): Promise<StartRunResult>;
   /**
+   * Whether a failed call may succeed if simply tried again (a dropped connection, a lost
+   * race, a busy database) rather than failing the same way every time (data the database
+   * refuses, a constraint). The runner retries only these; every store classifies its own
+   * errors here, in one place.
+   */
+  isTransient(error: unknown): boolean;
+
+  /**
    * Appends the events of several running runs in one transaction, each only while
    * `instanceId` still holds its lease (fencing: a process that lost the lease cannot write).
-   * One result per batch: false where the lease is gone (nothing of that batch is written).
+   * One result per batch: true when written, false where the lease is gone, or the error that
+   * refused that batch's rows alone (nothing of it is written; the other batches are).
+   * Throws when the whole write failed.
    */
-  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]>;
+  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<AppendResult[]>;
   /**
    * Writes the last events, the compacted replay and the outcome, and frees the thread, in one
    * transaction. Returns false (and writes nothing) when the guard no longer holds.
@@ -58,6 +68,9 @@ export interface DurableStore {
 
 export type { SeqEvent } from "../../events/replay-compaction.js";
 import type { SeqEvent } from "../../events/replay-compaction.js";
+
+/** One batch's outcome in `appendEvents`: written, fenced (lease gone), or refused. */
+export type AppendResult = boolean | { error: unknown };
 
 export interface RunRef {
   threadId: string;

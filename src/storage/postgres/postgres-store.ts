@@ -3,6 +3,7 @@ import type { AgentEvent } from "../../events/types.js";
 import { logger } from "../../logger.js";
 import type {
   ActiveRunRow,
+  AppendResult,
   DurableStore,
   EndedRunRow,
   EventRow,
@@ -16,6 +17,7 @@ import type {
   ThreadRow,
 } from "../../runners/durable/store.js";
 import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql-names.js";
+import { isTransientPostgresError } from "./errors.js";
 import { migratePostgres } from "./migrations.js";
 
 export interface PostgresStoreOptions {
@@ -30,6 +32,8 @@ export interface PostgresStoreOptions {
   /** Connections in the pool the store opens itself. Default 10. */
   maxConnections?: number;
 }
+
+const UNIQUE_VIOLATION = "23505";
 
 interface ThreadDbRow {
   id: string;
@@ -148,14 +152,20 @@ export class PostgresStore implements DurableStore {
     }
   }
 
-  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+  isTransient(error: unknown): boolean {
+    return isTransientPostgresError(error);
+  }
+
+  async appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<AppendResult[]> {
     try {
       return await this.appendGuarded(instanceId, batches);
     } catch (error) {
-      if (batches.length === 1) throw error;
-      // One run's rows collided (a stalled process racing its recovery): write the others alone.
-      const results: boolean[] = [];
-      for (const batch of batches) results.push(await this.appendGuarded(instanceId, [batch]).then(([held]) => held, () => false));
+      // A dropped connection fails every batch alike: the caller retries the whole write.
+      if (this.isTransient(error)) throw error;
+      if (batches.length === 1) return [refusal(error)];
+      // Some run's rows were refused: write each run's alone, so the others still get theirs.
+      const results: AppendResult[] = [];
+      for (const batch of batches) results.push(await this.appendGuarded(instanceId, [batch]).then(([held]) => held, refusal));
       return results;
     }
   }
@@ -396,6 +406,11 @@ export class PostgresStore implements DurableStore {
     );
     return rows[0].n;
   }
+}
+
+/** A collision means a stalled process raced its recovery (the run is no longer ours); anything else is that batch's error. */
+function refusal(error: unknown): AppendResult {
+  return (error as { code?: unknown } | null)?.code === UNIQUE_VIOLATION ? false : { error };
 }
 
 function toThread(row: ThreadDbRow): ThreadRow {

@@ -39,7 +39,7 @@ export class SqliteBusyError extends Error {
  */
 export function isTransientStoreError(error: unknown): boolean {
   const code = sqliteCode(error);
-  return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+  return code !== undefined && /^SQLITE_(BUSY|LOCKED)(_|$)/.test(code);
 }
 
 function sqliteCode(error: unknown): string | undefined {

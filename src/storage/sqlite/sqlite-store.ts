@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { AgentEvent } from "../../events/types.js";
 import type {
   ActiveRunRow,
+  AppendResult,
   DurableStore,
   EndedRunRow,
   EventRow,
@@ -226,14 +227,15 @@ export class SqliteStore implements DurableStore {
         insertRows(run.threadId, rows);
         return true;
       }),
-      appendMany: db.transaction((instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): boolean[] =>
+      appendMany: db.transaction((instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): AppendResult[] =>
         batches.map(({ run, rows }) => {
           try {
             return s2.appendOne(run, instanceId, rows);
           } catch (error) {
-            // A lock conflict is about the whole transaction: let it be retried, not read as a lost lease.
+            // A lock conflict is about the whole transaction: let it be retried (SqliteLockWait),
+            // not reported as this run's failure. Anything else fails this run alone.
             if (isTransientStoreError(error)) throw error;
-            return false;
+            return { error };
           }
         }),
       ),
@@ -286,7 +288,12 @@ export class SqliteStore implements DurableStore {
     return this.lock.write(() => this.s.startRun.immediate(request));
   }
 
-  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<boolean[]> {
+  /** Another connection held the lock (`SQLITE_BUSY*`, `SQLITE_LOCKED*`, or the wait given up): worth another try. */
+  isTransient(error: unknown): boolean {
+    return isTransientStoreError(error);
+  }
+
+  appendEvents(instanceId: string, batches: Array<{ run: RunRef; rows: EventRow[] }>): Promise<AppendResult[]> {
     return this.lock.write(() => this.s.appendMany.immediate(instanceId, batches));
   }
 
