@@ -308,3 +308,25 @@ describe("the in-memory runner never evicts a thread whose run is starting", () 
     await Promise.all(streams.map((s) => s.text()));
   });
 });
+
+describe("runner refusals map to the client's answer", () => {
+  it("answers 400 when a runner refuses the input with InvalidRunInputError, and 503 with Retry-After when its store is unavailable", async () => {
+    const { InvalidRunInputError, StoreUnavailableError } = await import("../../src/runners/agent-runner.js");
+    let refusal: Error = new InvalidRunInputError("ownerId", "must not contain NUL characters");
+    const runner = new InMemoryAgentRunner();
+    runner.run = () => {
+      throw refusal;
+    };
+    const { post } = makeHandler({ runner });
+    const invalid = await post("/agent/default/run", runInput());
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ error: "Invalid request body", details: "ownerId must not contain NUL characters" });
+    refusal = new StoreUnavailableError(new Error("connect ECONNREFUSED 10.0.0.5:5432"));
+    const unavailable = await post("/agent/default/run", runInput());
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers.get("retry-after")).toBe("1");
+    const body = await unavailable.json();
+    expect(body).toMatchObject({ error: "store_unavailable", retryable: true });
+    expect(JSON.stringify(body)).not.toContain("10.0.0.5"); // the cause is logged, never sent
+  });
+});
