@@ -346,6 +346,39 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(replyTexts(await fine)).toEqual(["fine"]);
     });
 
+    it("answers thread calls on ids no store can hold as for a missing thread, without asking the store", async () => {
+      const runner = keep(await harness.create());
+      for (const threadId of ["t\u0000", "t\ud800", "t".repeat(3000)]) {
+        const request = { threadId, ownerId: "alice" };
+        expect(await runner.getThread(request)).toBeUndefined();
+        expect(await runner.getThreadEvents(request)).toBeUndefined();
+        expect(await runner.getThreadMessages(request)).toBeUndefined();
+        expect(await runner.getThreadState(request)).toBeUndefined();
+        expect(await runner.deleteThread(request)).toBe(false);
+        expect(await runner.isRunning({ threadId })).toBe(false);
+        expect(await runner.stop({ threadId, ownerId: "alice" })).toBe(false);
+        await expect(runner.updateThread({ threadId, ownerId: "alice", name: "x" })).rejects.toThrow(/not found|does not exist/i);
+        const replay: unknown[] = [];
+        await new Promise<void>((resolve, reject) =>
+          runner.connect({ threadId, ownerId: "alice" }).subscribe({ next: (e) => replay.push(e), error: reject, complete: resolve }),
+        );
+        expect(replay).toEqual([]);
+      }
+    });
+
+    it("refuses a thread name no store can keep (NUL, lone surrogate) with InvalidRunInputError", async () => {
+      const runner = keep(await harness.create());
+      const control = new AgentControl();
+      const thread = uid("thread");
+      const done = collect(await runner.run(direct(thread, new ControlledAgent(control), runBody(thread))));
+      (await control.nextRun()).reply(["hi"]);
+      await done;
+      for (const name of ["a\u0000b", "a\udc00"]) {
+        await expect(runner.updateThread({ threadId: thread, ownerId: "alice", name })).rejects.toBeInstanceOf(InvalidRunInputError);
+      }
+      expect((await runner.getThread({ threadId: thread, ownerId: "alice" }))?.name).toBeNull();
+    });
+
     it("stores and replays content, state and payloads holding NUL and lone surrogates unchanged", async () => {
       const odd = "nul:\u0000 high:\ud800 low:\udc00 pair:\ud83d\ude00 end";
       const thread = uid("thread");

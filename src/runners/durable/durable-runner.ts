@@ -220,7 +220,7 @@ export class DurableAgentRunner extends AgentRunner {
       const stream = async () => {
         await this.readyPromise;
         const { threadId } = request;
-        const thread = await this.store.getThread(threadId);
+        const thread = storable(threadId) ? await this.store.getThread(threadId) : undefined;
         if (thread === undefined || !isThreadVisibleTo(thread, request.ownerId, request.agentId)) return subscriber.complete();
         let cursor = parseEventId(request.lastEventId);
         let behindLocal = 0;
@@ -274,6 +274,7 @@ export class DurableAgentRunner extends AgentRunner {
 
   override async isRunning({ threadId }: AgentRunnerIsRunningRequest): Promise<boolean> {
     if (this.live.has(threadId)) return true;
+    if (!storable(threadId)) return false;
     await this.readyPromise;
     const { active } = await this.store.activeRun(threadId);
     return active !== undefined && active.leaseExpiresAt >= this.clock() && !this.isOrphan(active);
@@ -349,6 +350,11 @@ export class DurableAgentRunner extends AgentRunner {
 
   override async updateThread(request: UpdateThreadRequest): Promise<ThreadSummary> {
     await this.readyPromise;
+    if (!storable(request.threadId)) throw new ThreadNotFoundError(request.threadId);
+    if (typeof request.name === "string" && request.name !== "") {
+      const problem = identifierProblem(request.name, Number.MAX_SAFE_INTEGER);
+      if (problem !== undefined) throw new InvalidRunInputError("name", problem);
+    }
     const row = await this.store.updateThread(
       request.threadId,
       request.ownerId ?? ANONYMOUS_OWNER,
@@ -400,6 +406,7 @@ export class DurableAgentRunner extends AgentRunner {
 
   private async findThread(threadId: string, ownerId: string | undefined, agentId?: string): Promise<ThreadRow | undefined> {
     await this.readyPromise;
+    if (!storable(threadId)) return undefined; // no store could hold it, so no such thread
     const thread = await this.store.getThread(threadId);
     return thread !== undefined && isThreadVisibleTo(thread, ownerId, agentId) ? thread : undefined;
   }
@@ -586,6 +593,11 @@ export class DurableAgentRunner extends AgentRunner {
 
 /** Another user's thread looks like no thread at all; so does another agent's, when one is named. */
 const PERSISTENCE_FAILED_REASON = { code: RUN_ERRORS.persistenceFailed.code, message: RUN_ERRORS.persistenceFailed.message };
+
+/** True when a store can hold `threadId` (and so a thread with it may exist). */
+function storable(threadId: string): boolean {
+  return typeof threadId === "string" && identifierProblem(threadId, DEFAULT_INPUT_LIMITS.maxIdLength) === undefined;
+}
 
 /** Refuses, with `InvalidRunInputError`, an id no store could keep and compare back unchanged. */
 function checkRunIdentifiers(ids: Record<string, unknown>, messages: ReadonlyArray<{ id?: unknown } | null | undefined>): void {
