@@ -396,6 +396,11 @@ export class PostgresStore implements DurableStore {
     );
     return rows[0].n;
   }
+
+  /** Readiness: one `SELECT 1` through the pool. */
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
 }
 
 function toThread(row: ThreadDbRow): ThreadRow {
