@@ -60,6 +60,7 @@ export const HTTP_ERRORS = Object.freeze({
   stopFailed: spec(500, "Failed to stop agent", "the runner failed to stop a run (logged)"),
   internalError: spec(500, "internal_error", "any other server-side failure (logged)"),
   notSupported: spec(501, "not_supported", "`POST /threads/subscribe`: realtime thread metadata needs Intelligence mode"),
+  shuttingDown: spec(503, "shutting_down", "`serve` only: a request arrived after SIGTERM or SIGINT, while open runs finish (`Retry-After`, `Connection: close`); `/healthz`, `/readyz` and `/metrics` still answer"),
 } satisfies Record<string, HttpErrorSpec>);
 
 /** An `HttpError` from the catalogue, with this occurrence's message and extra fields. */
