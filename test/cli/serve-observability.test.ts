@@ -84,3 +84,28 @@ describe("copilot-runtime serve: health and metrics", () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe("metrics settings", () => {
+  it("flags win over the config file; the default is on at the main port", async () => {
+    const { parseArgs } = await import("../../src/cli/args.js");
+    const { prepareServe } = await import("../../src/cli/startup.js");
+    const { checkConfig } = await import("../../src/cli/config.js");
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    expect(parseArgs(["serve", "--metrics-port", "9464"], {}).metrics).toEqual({ enabled: true, port: 9464 });
+    expect(parseArgs(["serve", "--no-metrics"], {}).metrics).toEqual({ enabled: false });
+    expect(() => parseArgs(["serve", "--metrics-port", "x"], {})).toThrow(/port number/);
+    await expect(checkConfig({ metrics: { port: -1 } }, "inline")).rejects.toThrow(/metrics.port must be a port number/);
+    await expect(checkConfig({ metrics: { path: "/m" } }, "inline")).rejects.toThrow(/unknown option `metrics.path`/);
+    const dir = mkdtempSync(join(tmpdir(), "serve-metrics-"));
+    try {
+      expect((await prepareServe(parseArgs(["serve"], {}), {}, dir)).metrics).toEqual({ enabled: true });
+      writeFileSync(join(dir, "copilot-runtime.config.mjs"), "export default { metrics: { port: 9100 } };\n");
+      expect((await prepareServe(parseArgs(["serve"], {}), {}, dir)).metrics).toEqual({ enabled: true, port: 9100 });
+      expect((await prepareServe(parseArgs(["serve", "--no-metrics"], {}), {}, dir)).metrics).toEqual({ enabled: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
