@@ -61,6 +61,7 @@ export const HTTP_ERRORS = Object.freeze({
   internalError: spec(500, "internal_error", "any other server-side failure (logged)"),
   storeUnavailable: spec(503, "store_unavailable", "the thread store stayed busy or unreachable through the runner's retries; the run was not started (`retryable: true`, `Retry-After`)"),
   notSupported: spec(501, "not_supported", "`POST /threads/subscribe`: realtime thread metadata needs Intelligence mode"),
+  shuttingDown: spec(503, "shutting_down", "`serve` only: a request arrived after SIGTERM or SIGINT, while open runs finish (`Retry-After`, `Connection: close`); `/healthz`, `/readyz` and `/metrics` still answer"),
 } satisfies Record<string, HttpErrorSpec>);
 
 /** An `HttpError` from the catalogue, with this occurrence's message and extra fields. */

@@ -65,3 +65,8 @@ export type {
   CopilotRuntimeConfigFactory,
   CopilotRuntimeConfigRuntimeOptions,
 } from "./cli/define-config.js";
+export { createHealthHandler } from "./observability/health.js";
+export type { HealthHandler, HealthHandlerOptions, Readiness, UnreadyReason } from "./observability/health.js";
+export { MetricsRegistry, createMetricsHandler } from "./observability/metrics.js";
+export type { MetricsHandlerOptions } from "./observability/metrics.js";
+export type { StoreWriteObserver, StoreWriteOperation } from "./observability/store-metrics.js";

@@ -17,6 +17,8 @@ export interface ServeArgs {
   server?: ServeServerArgs;
   /** Event-stream limits given by flags (the config file's `endpoint.limits` fills the rest, then the defaults). */
   limits?: ServeLimitArgs;
+  /** `--no-metrics` (false) or `--metrics-port N`; unset: the config file's `metrics`, else on at the main port. */
+  metrics?: { enabled: boolean; port?: number };
 }
 
 /** `--headers-timeout`, `--request-timeout`, `--keep-alive-timeout` (ms) and `--backlog`. */
@@ -107,6 +109,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case "--max-streams-per-user":
         (args.limits ??= {}).maxStreamsPerUser = parseWholeNumber(value(), flag, "streams (0 for no limit)");
         break;
+      case "--metrics-port":
+        args.metrics = { enabled: true, port: parsePort(value(), flag) };
+        break;
+      case "--no-metrics":
+        args.metrics = { enabled: false };
+        break;
       case "--help":
       case "-h":
         args.command = "help";
@@ -152,6 +160,13 @@ Limits (flags win over the config file's server and endpoint.limits; times in ms
                               it at net.core.somaxconn)
   --max-streams 10000         open event streams at once (run, connect, suggest); then 429
   --max-streams-per-user 64   the same per identifyUser id (anonymous callers: --max-streams only)
+
+Operations:
+  GET /healthz and GET /readyz on the main port (at the root, whatever --base-path is):
+  liveness, and readiness (runner and database reachable; 503 once SIGTERM is received).
+  GET /metrics: Prometheus metrics, on by default.
+  --metrics-port 9464         serve /metrics (and /healthz, /readyz) on this port instead
+  --no-metrics                no /metrics at all
 
 Agents:
   With a config file (--config, or copilot-runtime.config.{ts,mts,mjs,js,cjs} in the

@@ -22,7 +22,7 @@ export const CONFIG_FILE_NAMES = [
   "copilot-runtime.config.cjs",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server"] as const;
+const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics"] as const;
 const RUNTIME_KEYS = [
   "runner",
   "transcriptionService",
@@ -296,6 +296,15 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     const server = config.server as Record<string, unknown>;
     checkWholeNumbers(server, SERVER_KEYS, "server.", "(milliseconds; 0 turns a timeout off)", fail);
     if (server.backlog === 0) fail("server.backlog must be at least 1, got number 0.");
+  }
+  if (config.metrics !== undefined && typeof config.metrics !== "boolean") {
+    if (!isPlainObject(config.metrics)) fail(`\`metrics\` must be true, false or { port }, got ${describe(config.metrics)}.`);
+    const metrics = config.metrics as Record<string, unknown>;
+    checkKeys(metrics, ["port"], "metrics.", fail);
+    const port = metrics.port;
+    if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) {
+      fail(`metrics.port must be a port number (0-65535), got ${describe(port)}.`);
+    }
   }
   return { ...(config as Omit<CopilotRuntimeConfig, "agents">), agents };
 }

@@ -68,6 +68,12 @@ export interface CopilotRuntimeConfig {
     /** Connections waiting to be accepted (`listen` backlog; the kernel caps it at `net.core.somaxconn`). Default 4096. */
     backlog?: number;
   };
+  /**
+   * Prometheus metrics at `GET /metrics`: on by default. `false` turns them off; `{ port }` serves
+   * them (with `/healthz` and `/readyz`) on a port of their own instead of the main one.
+   * `--metrics-port` and `--no-metrics` win.
+   */
+  metrics?: boolean | { port?: number };
 }
 
 /** What a config factory receives. */

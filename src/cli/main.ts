@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createCopilotNodeListener, installProcessGuard } from "../adapters/node.js";
+import { createCopilotNodeHandler, createCopilotNodeListener, installProcessGuard, type CopilotNodeListener } from "../adapters/node.js";
+import { HTTP_ERRORS } from "../errors.js";
+import { createHealthHandler, type HealthHandler } from "../observability/health.js";
+import { createMetricsHandler, defaultMetricsRegistry, type MetricsRegistry } from "../observability/metrics.js";
 import { applyServerLimits } from "../adapters/node-server.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
@@ -55,15 +58,22 @@ async function main(): Promise<void> {
   const runtime = new CopilotRuntime({ ...setup.runtimeOptions, runner: setup.runtimeOptions.runner ?? storage!.runner });
   // The Node adapter is the fast path (native event streams); CORS is permissive unless the
   // config file says otherwise, as with CopilotKit's endpoints.
+  // /healthz and /readyz at the root of the main port; /metrics there too unless it has a port of its own.
+  const health = createHealthHandler({ runtime });
+  const registry = setup.metrics.enabled ? defaultMetricsRegistry() : undefined;
+  const metricsPort = registry === undefined ? undefined : setup.metrics.port;
   const listener = createCopilotNodeListener({
     ...setup.endpointOptions,
     cors: setup.endpointOptions.cors ?? true,
     runtime,
     basePath: args.basePath,
+    health,
+    metrics: registry === undefined ? false : { registry, endpoint: metricsPort === undefined },
   });
   // Timeouts for receiving requests, JSON answers for what Node refuses itself, and a backlog
   // that takes a burst of new connections.
-  const server = applyServerLimits(createServer(listener), setup.server);
+  const server = applyServerLimits(createServer(refuseWhileDraining(listener, health)), setup.server);
+  const metricsServer = registry !== undefined && metricsPort !== undefined ? startMetricsServer(registry, health, metricsPort, args.host) : undefined;
   server.on("error", (error) => {
     console.error(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`);
     process.exit(1);
@@ -75,24 +85,81 @@ async function main(): Promise<void> {
       `copilot-runtime ${VERSION} listening on http://${shownHost}:${info.port}${args.basePath} ` +
         `(${setup.agentSummary}; threads: ${storage?.description ?? "runner from the config file"})`,
     );
+    const root = `http://${shownHost}:${info.port}`;
+    const onMain = registry !== undefined && metricsPort === undefined ? `, metrics ${root}/metrics` : registry === undefined ? " (metrics off)" : "";
+    console.log(`health: ${root}/healthz, ready: ${root}/readyz${onMain}`);
   });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`${signal} received: no new connections; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
-    server.close();
+    // Readiness first, so load balancers stop sending work; the port stays open until exit so
+    // probes get their answer, and any other request gets 503 `shutting_down`.
+    health.drain();
+    console.log(`${signal} received: /readyz answers 503, new requests get 503; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
     await runtime.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs });
     await storage?.close();
     // Streams end once their runs have; give the last frames a moment to flush.
     setTimeout(() => {
-      server.closeAllConnections();
+      for (const open of [server, metricsServer]) {
+        open?.close();
+        open?.closeAllConnections();
+      }
       process.exit(0);
     }, 200).unref();
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+const PROBE_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/** Once draining, everything but the probes and /metrics gets 503 `shutting_down` and a closed connection. */
+function refuseWhileDraining(listener: CopilotNodeListener, health: HealthHandler): CopilotNodeListener {
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    if (!health.draining || PROBE_PATHS.has(pathOf(req.url))) return listener(req, res);
+    const body = JSON.stringify({
+      error: HTTP_ERRORS.shuttingDown.code,
+      message: "This server is shutting down; retry on another instance.",
+    });
+    res.shouldKeepAlive = false;
+    res.writeHead(HTTP_ERRORS.shuttingDown.status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      "retry-after": "5",
+      connection: "close",
+    });
+    res.end(body);
+  };
+}
+
+function pathOf(url: string | undefined): string {
+  const raw = url ?? "/";
+  const query = raw.indexOf("?");
+  return query === -1 ? raw : raw.slice(0, query);
+}
+
+/** `--metrics-port`: /metrics, /healthz and /readyz on a port of their own (same host). */
+function startMetricsServer(registry: MetricsRegistry, health: HealthHandler, port: number, host: string): Server {
+  const metrics = createMetricsHandler({ metrics: registry });
+  const server = createServer(
+    createCopilotNodeHandler((request) => {
+      const path = new URL(request.url).pathname;
+      if (path === "/metrics") return metrics(request);
+      return health(request); // /healthz, /readyz; 404 for anything else
+    }),
+  );
+  server.on("error", (error) => {
+    console.error(`copilot-runtime could not listen for metrics on ${host}:${port}: ${error.message}`);
+    process.exit(1);
+  });
+  server.listen({ port, host }, () => {
+    const info = server.address() as AddressInfo;
+    const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+    console.log(`metrics: http://${shownHost}:${info.port}/metrics (also /healthz, /readyz)`);
+  });
+  return server;
 }
 
 void main();

@@ -23,10 +23,19 @@ export interface ServeSetup {
   endpointOptions: Pick<CopilotEndpointOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs" | "limits">;
   /** The HTTP server's timeouts and listen backlog: flags, else the config file's `server`, else the defaults. */
   server: ServeServerSettings;
+  /** Prometheus metrics: on (at the main port, or at `port`) or off. */
+  metrics: ServeMetricsSettings;
   /** Lines to print before listening: config file, each agent, transcription. */
   lines: string[];
   /** A short form for the listening line, e.g. `agent "default": BuiltInAgent openai/gpt-4.1`. */
   agentSummary: string;
+}
+
+/** Where `serve` answers `GET /metrics`. */
+export interface ServeMetricsSettings {
+  enabled: boolean;
+  /** A port of its own (with `/healthz` and `/readyz`); undefined: the main port. */
+  port?: number;
 }
 
 /** What `serve` applies to its `node:http` server. */
@@ -97,15 +106,27 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
   const limits: RequestLimits | undefined =
     args.limits !== undefined && Object.keys(args.limits).length > 0 ? { ...configLimits, ...args.limits } : configLimits;
   lines.push(describeLimits(server, limits));
+  const metrics = metricsSettings(args, config);
+
 
   return {
     args: overrides,
     runtimeOptions: { ...runtime, agents, transcriptionService },
     endpointOptions: { ...(config?.cors !== undefined ? { cors: config.cors } : {}), ...endpoint, ...(limits !== undefined ? { limits } : {}) },
     server,
+    metrics,
     lines,
     agentSummary,
   };
+}
+
+/** `--no-metrics` / `--metrics-port`, else the config file's `metrics`, else on at the main port. */
+function metricsSettings(args: ServeArgs, config: LoadedConfig | undefined): ServeMetricsSettings {
+  if (args.metrics !== undefined) return args.metrics;
+  const configured = config?.metrics;
+  if (configured === false) return { enabled: false };
+  if (typeof configured === "object" && configured.port !== undefined) return { enabled: true, port: configured.port };
+  return { enabled: true };
 }
 
 function serverSettings(args: ServeArgs, config: LoadedConfig | undefined): ServeServerSettings {

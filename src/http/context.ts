@@ -7,6 +7,7 @@ import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
 import type { AgentRecord, CopilotRuntime, RuntimeUser } from "../runtime.js";
 import { parseJsonText, readJsonBody } from "./body.js";
 import type { HeaderSelector, HeaderSource } from "./forward-headers.js";
+import type { MetricsRegistry } from "../observability/metrics.js";
 import type { RouteName } from "./router.js";
 import { createNativeSseResponse, createSseResponse, nativeSseHost, type SseStreamOptions } from "./sse.js";
 
@@ -19,6 +20,8 @@ export interface HandlerSettings {
   limits: InputLimits;
   heartbeatMs: number;
   selectHeaders: HeaderSelector;
+  /** Where requests, streams and events are counted, when metrics are on. */
+  metrics?: MetricsRegistry;
 }
 
 /** What the after-request middleware learns about an event stream once it ends. */
@@ -38,12 +41,17 @@ export class RequestContext {
   private streamEndListener?: (report: StreamReport) => void;
   private endedReport?: StreamReport;
 
+  /** When routing began (`performance.now()`), for time to first event; 0 without metrics. */
+  readonly startedAt: number;
+
   constructor(
     readonly request: Request,
     readonly settings: HandlerSettings,
     readonly route: RouteName,
     readonly params: Record<string, string>,
-  ) {}
+  ) {
+    this.startedAt = settings.metrics === undefined ? 0 : performance.now();
+  }
 
   get runtime(): CopilotRuntime {
     return this.settings.runtime;
@@ -111,8 +119,16 @@ export class RequestContext {
     this.streamed = true;
     const report = this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
     const release = this.onStreamClose;
-    const onClose = report && release ? () => (report.onClose(), release()) : (report?.onClose ?? release);
-    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent: report?.onEvent, onClose };
+    let onClose = report && release ? () => (report.onClose(), release()) : (report?.onClose ?? release);
+    let onEvent = report?.onEvent;
+    const meter = this.settings.metrics?.openStream(this.route, this.startedAt);
+    if (meter !== undefined) {
+      // Closures per stream, never per event: an event costs the meter a field increment.
+      const [reportEvent, closeRest] = [onEvent, onClose];
+      onEvent = reportEvent === undefined ? () => meter.onEvent() : (event) => (meter.onEvent(), reportEvent(event));
+      onClose = closeRest === undefined ? () => meter.onClose() : () => (meter.onClose(), closeRest());
+    }
+    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent, onClose };
     // A host that streams natively (the Node adapter) watches the socket itself: the request's
     // AbortSignal (and the web Request behind it) is never created.
     if (nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);

@@ -1,10 +1,20 @@
+/** Where a JSON error response keeps its `error` code for the metrics, so no one reads the body back. */
+const ERROR_CODE = Symbol.for("copilot-runtime.error-code");
+
 /**
  * A JSON error response: `{ "error": <stable code>, "message": <for humans>, ...extra }`.
  * Where CopilotKit's contract fixes an `error` string ("Agent not found", "Not found", ...),
  * that string is kept byte for byte and a `message` is added.
  */
 export function jsonError(status: number, error: string, message: string, extra?: Record<string, unknown>, headers?: HeadersInit): Response {
-  return jsonResponse({ error, message, ...extra }, status, headers);
+  const response = jsonResponse({ error, message, ...extra }, status, headers);
+  (response as { [ERROR_CODE]?: string })[ERROR_CODE] = error;
+  return response;
+}
+
+/** The `error` code of a response built by {@link jsonError}, if it is one. */
+export function errorCodeOf(response: Response): string | undefined {
+  return (response as { [ERROR_CODE]?: string })[ERROR_CODE];
 }
 
 export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {

@@ -5,7 +5,7 @@ import { handleTranscribe } from "../transcription/handle-transcribe.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { RequestContext, type HandlerSettings, type StreamReport } from "./context.js";
 import { type CopilotCorsConfig, createCors } from "./cors.js";
-import { HttpError } from "./errors.js";
+import { HttpError, errorCodeOf } from "./errors.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { responseHeaders } from "./sse.js";
@@ -25,6 +25,8 @@ import {
 import { handleEnvelope } from "./single-route.js";
 import { messagesFromEvents } from "../events/messages.js";
 import { identifierProblem, resolveInputLimits, type InputLimits } from "../events/input-limits.js";
+import { createHealthHandler, type HealthHandler } from "../observability/health.js";
+import { createMetricsHandler, defaultMetricsRegistry, MetricsRegistry } from "../observability/metrics.js";
 
 export interface CopilotRuntimeHandlerOptions {
   runtime: CopilotRuntime;
@@ -54,6 +56,19 @@ export interface CopilotRuntimeHandlerOptions {
    *   (`retryAfterSeconds`, 5).
    */
   limits?: RequestLimits;
+  /**
+   * Prometheus metrics (off by default). `true` records into the process-wide registry and serves
+   * it at `GET /metrics`; a `MetricsRegistry` records into that one. `{ registry, endpoint: false }`
+   * records without serving (serve it elsewhere with `createMetricsHandler`). `/metrics` is matched
+   * on the whole path, whatever `basePath` is, and skips CORS and the request middleware.
+   */
+  metrics?: boolean | MetricsRegistry | { registry?: MetricsRegistry; endpoint?: boolean };
+  /**
+   * `GET /healthz` and `GET /readyz` (off by default): `true`, or a handler from
+   * `createHealthHandler` (to call its `drain()` on shutdown). Matched on the whole path like
+   * `/metrics`, before CORS and the request middleware, so probes need no credentials.
+   */
+  health?: boolean | HealthHandler;
 }
 
 /** The `limits` option: input limits and event-stream limits in one object. */
@@ -88,7 +103,11 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     limits: resolveInputLimits(options.limits),
     heartbeatMs: options.heartbeatMs ?? 15_000,
     selectHeaders: createHeaderSelector(runtime.forwardHeaders),
+    metrics: resolveMetrics(options.metrics),
   };
+  const metrics = settings.metrics;
+  if (metrics !== undefined) metrics.watchRunner(runtime.runner);
+  const probes = probeHandlers(options, metrics);
 
   const routes: Record<RouteName, RouteHandler> = {
     info: handleInfo,
@@ -112,50 +131,73 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     "inspector-metadata": async () => new Response(null, { status: 204, headers: { "Cache-Control": "no-store, private" } }),
   };
 
+  // A route's own failure is answered here, with its context, so the metrics know the route.
   const dispatchRoute = async (request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
-    checkRouteParams(params, settings.limits);
     const ctx = new RequestContext(request, settings, name, params);
-    ctx.preparsedBody = preparsedBody;
-    if (STREAM_ROUTES.has(name)) {
-      return { ctx, response: await withStreamSlot(streamLimiter, ctx, () => routes[name](ctx)) };
+    try {
+      checkRouteParams(params, settings.limits);
+      ctx.preparsedBody = preparsedBody;
+      if (STREAM_ROUTES.has(name)) {
+        return { ctx, response: await withStreamSlot(streamLimiter, ctx, () => routes[name](ctx)) };
+      }
+      return { ctx, response: await routes[name](ctx) };
+    } catch (error) {
+      return { ctx, response: errorResponse(error) };
     }
-    return { ctx, response: await routes[name](ctx) };
   };
 
-  const dispatch = async (request: Request): Promise<{ ctx?: RequestContext; response: Response }> => {
+  /** `label` names what answered when no route did, for the metrics. */
+  const dispatch = async (request: Request): Promise<{ ctx?: RequestContext; response: Response; label?: string }> => {
     const url = new URL(request.url);
     const match = matchRoute(request.method, url.pathname, basePath);
     if (match.kind === "root") {
       if (request.method !== "POST") {
-        return { response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use POST.`, { Allow: "POST" }) };
+        return {
+          response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use POST.`, { Allow: "POST" }),
+          label: "envelope",
+        };
       }
-      return handleEnvelope(request, settings, dispatchRoute);
+      return { label: "envelope", ...(await handleEnvelope(request, settings, dispatchRoute)) };
     }
     if (mode === "single-route" || match.kind === "not-found") {
-      return { response: catalogueResponse(HTTP_ERRORS.notFound, `No route for ${request.method} ${url.pathname}.`) };
+      return { response: catalogueResponse(HTTP_ERRORS.notFound, `No route for ${request.method} ${url.pathname}.`), label: "not_found" };
     }
     if (match.kind === "method-not-allowed") {
       const allow = match.allow.join(", ");
-      return { response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use ${allow}.`, { Allow: allow }) };
+      return {
+        response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use ${allow}.`, { Allow: allow }),
+        label: "method_not_allowed",
+      };
     }
     return dispatchRoute(request, match.name, match.params);
   };
 
   return async function copilotRuntimeHandler(incoming: Request): Promise<Response> {
+    if (probes !== undefined) {
+      const probe = probes(incoming);
+      if (probe !== undefined) return probe;
+    }
     const preflight = cors?.preflight(incoming);
-    if (preflight !== undefined) return preflight;
+    if (preflight !== undefined) {
+      metrics?.recordRequest("preflight", incoming.method, preflight.status, errorCodeOf(preflight));
+      return preflight;
+    }
 
     let request = incoming;
     let ctx: RequestContext | undefined;
     let response: Response;
+    let label: string | undefined;
     try {
       request = await runBeforeMiddleware(runtime, incoming);
       const result = await dispatch(request);
       ctx = result.ctx;
       response = result.response;
+      label = result.label;
     } catch (error) {
       response = errorResponse(error);
     }
+    // Route names only (`unknown` when the request middleware answered): never the raw path.
+    metrics?.recordRequest(ctx?.route ?? label ?? "unknown", incoming.method, response.status, errorCodeOf(response));
     if (cors !== undefined) response = cors.apply(incoming, response);
     if (incoming.method === "HEAD") response = await withoutBody(response);
 
@@ -170,6 +212,37 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       }
     }
     return response;
+  };
+}
+
+function resolveMetrics(option: CopilotRuntimeHandlerOptions["metrics"]): MetricsRegistry | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return defaultMetricsRegistry();
+  if (option instanceof MetricsRegistry) return option;
+  return option.registry ?? defaultMetricsRegistry();
+}
+
+/**
+ * `/metrics`, `/healthz` and `/readyz` when enabled: a function answering those exact paths
+ * (undefined for any other), or undefined when none is on.
+ */
+function probeHandlers(
+  options: CopilotRuntimeHandlerOptions,
+  metrics: MetricsRegistry | undefined,
+): ((request: Request) => Promise<Response> | undefined) | undefined {
+  const serveMetrics =
+    metrics !== undefined && !(typeof options.metrics === "object" && !(options.metrics instanceof MetricsRegistry) && options.metrics.endpoint === false);
+  const metricsHandler = serveMetrics ? createMetricsHandler({ metrics }) : undefined;
+  const health = options.health === true ? createHealthHandler({ runtime: options.runtime }) : options.health || undefined;
+  if (metricsHandler === undefined && health === undefined) return undefined;
+  return (request) => {
+    const url = request.url;
+    // A cheap test first: almost every request is for the runtime's own routes.
+    if (!url.includes("/metrics") && !url.includes("/healthz") && !url.includes("/readyz")) return undefined;
+    const path = new URL(url).pathname;
+    if (path === "/metrics") return metricsHandler?.(request);
+    if (path === "/healthz" || path === "/readyz") return health?.(request);
+    return undefined;
   };
 }
 

@@ -2,6 +2,7 @@ import type { BaseEvent } from "@ag-ui/core";
 import type { Observable } from "rxjs";
 import type { AgentLike } from "../events/agent-contract.js";
 import type { AgentEvent, AgentMessage, RunInput } from "../events/types.js";
+import type { StoreWriteObserver } from "../observability/store-metrics.js";
 
 /** The owner recorded on threads when the runtime has no `identifyUser`. */
 export const ANONYMOUS_OWNER = "anonymous";
@@ -202,4 +203,13 @@ export abstract class AgentRunner {
 
   /** Lets open runs finish until the deadline, then stops them with a proper terminal event. */
   shutdown?(options?: { deadlineMs?: number }): Promise<void>;
+
+  /**
+   * Readiness for `/readyz`: resolves when the runner can take runs now (its database answers),
+   * rejects with the reason otherwise. A runner without it is ready while the process is up.
+   * The health handler bounds it with a timeout, so it need not have one.
+   */
+  checkReady?(): Promise<void>;
+  /** Reports the duration of each write to the runner's store, for metrics (durable runners). */
+  observeStoreWrites?(observer: StoreWriteObserver): void;
 }

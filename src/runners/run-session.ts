@@ -3,6 +3,7 @@ import { RUN_ERRORS } from "../errors.js";
 import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
+import { recordRunEnd, recordRunStart } from "../observability/run-metrics.js";
 
 /** The session calls these as methods of the options object, so a class can implement them. */
 export interface RunSessionOptions {
@@ -27,6 +28,9 @@ export class RunSession {
   private subscription: { unsubscribe(): void } | undefined;
   private ended = false;
   private stopping = false;
+  /** For the run metrics: when `start()` was called (undefined before), and the last `RUN_ERROR` code seen. */
+  private startedAt: number | undefined;
+  private errorCode: string | undefined;
 
   constructor(private readonly options: RunSessionOptions) {
     this.state = new StreamState(options.input.threadId, options.input.runId);
@@ -37,6 +41,7 @@ export class RunSession {
   }
 
   start(): void {
+    this.startedAt = recordRunStart();
     let source: EventSubscribable;
     try {
       source = this.openSource();
@@ -81,6 +86,7 @@ export class RunSession {
     for (let i = 0; i < events.length; i++) {
       let event = events[i];
       if (event.type === T.RUN_STARTED && event.input === undefined) event = this.enrichRunStarted(event);
+      else if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
       this.options.onEvent(event);
     }
   }
@@ -128,7 +134,11 @@ export class RunSession {
               ? { kind: "error", message: RUN_ERRORS.agentError.message, code: RUN_ERRORS.agentError.code }
               : { kind },
           );
-    for (const event of closing) this.options.onEvent(event);
+    for (const event of closing) {
+      if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
+      this.options.onEvent(event);
+    }
+    if (this.startedAt !== undefined) recordRunEnd(this.startedAt, kind === "stopped" ? "stopped" : this.errorCode !== undefined ? "error" : "finished", this.errorCode);
     this.options.onEnd(kind === "stopped" ? "stopped" : kind === "finished" ? "finished" : "failed");
   }
 }

@@ -34,6 +34,7 @@ import { LiveRun } from "./live-run.js";
 import { compactForReplay } from "../../events/replay-compaction.js";
 import { interruptionEvents, parseCompacted, runFacts } from "./run-facts.js";
 import type { ActiveRunRow, DurableStore, RunRef, SeqEvent, StartRunRequest, StartRunResult, ThreadRow } from "./store.js";
+import { timeStoreWrites, type StoreWriteObserver } from "../../observability/store-metrics.js";
 
 /** Options every durable runner (SQLite, PostgreSQL) shares. */
 export interface DurableRunnerOptions {
@@ -588,6 +589,20 @@ export class DurableAgentRunner extends AgentRunner {
       });
       if (deleted > 0) logger.info(`retention: deleted ${deleted} thread(s) past the configured limits`);
     }
+  }
+
+  // --- observability hooks (health and metrics) ------------------------------------------------
+
+  /** Ready once migrated and while open, when the store answers a trivial query (`/readyz`). */
+  override async checkReady(): Promise<void> {
+    await this.readyPromise;
+    if (this.closed) throw new Error("the runner is closed");
+    await this.store.ping?.();
+  }
+
+  /** Times every write of this runner's store (see `timeStoreWrites`). */
+  override observeStoreWrites(observer: StoreWriteObserver): void {
+    timeStoreWrites(this.store, observer);
   }
 }
 

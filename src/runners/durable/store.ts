@@ -64,6 +64,9 @@ export interface DurableStore {
   threadIdsOfOwner(ownerId: string): Promise<string[]>;
   /** Deletes idle threads past the retention limits; returns how many. */
   applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number>;
+
+  /** A trivial round trip (`SELECT 1`) for readiness: rejects when the database does not answer. */
+  ping?(): Promise<void>;
 }
 
 export type { SeqEvent } from "../../events/replay-compaction.js";

@@ -406,6 +406,11 @@ export class PostgresStore implements DurableStore {
     );
     return rows[0].n;
   }
+
+  /** Readiness: one `SELECT 1` through the pool. */
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
 }
 
 /** A collision means a stalled process raced its recovery (the run is no longer ours); anything else is that batch's error. */

@@ -390,6 +390,11 @@ export class SqliteStore implements DurableStore {
     for (const id of ids) if (await this.lock.write(() => this.s.remove.immediate(id))) deleted++;
     return deleted;
   }
+
+  /** Readiness: the database is open and answers `SELECT 1` (a read: never waits for a writer). */
+  async ping(): Promise<void> {
+    this.db.prepare("SELECT 1").get();
+  }
 }
 
 function toThread(row: ThreadDbRow): ThreadRow {
