@@ -26,6 +26,9 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // Keep `node:` in built-in imports (tsup strips it by default): Deno and Bun resolve only the
+  // prefixed names, and Node 20 needs no help.
+  removeNodeProtocol: false,
   // Shared chunks: one copy of each module (one runtime class, one SSE load probe) whatever
   // mix of entries an app imports.
   splitting: true,
