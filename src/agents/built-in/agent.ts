@@ -17,7 +17,7 @@ import type { BuiltInAgentConfig } from "./types.js";
  *
  * @example
  * ```ts
- * import { BuiltInAgent, defineTool } from "copilot-runtime";
+ * import { BuiltInAgent, defineTool } from "copilot-runtime/built-in";
  * import { z } from "zod";
  *
  * const agent = new BuiltInAgent({
