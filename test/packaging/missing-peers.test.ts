@@ -54,6 +54,14 @@ describe("an app without the optional peer dependencies", () => {
     ["copilot-runtime/built-in", "ai", "BuiltInAgent needs ai, which is not installed: npm install ai@6"],
   ])("%s without %s fails at import, naming the package and the command", (specifier, missing, message) => {
     const app = appWithout(missing);
+    // The error is the main entry's MissingDependencyError, for instanceof checks around an import.
+    const checked = runNode(app, [
+      "--input-type=module",
+      "-e",
+      `const { MissingDependencyError } = await import("copilot-runtime");
+try { await import(${JSON.stringify(specifier)}); } catch (e) { console.log(e instanceof MissingDependencyError); }`,
+    ]);
+    expect(checked.stdout.trim(), checked.stderr).toBe("true");
     for (const how of ["import", "require"] as const) {
       const { status, out } = load(app, specifier, how);
       expect(status, out).toBe(3);
