@@ -1,7 +1,15 @@
 import { defineConfig } from "tsup";
 
-/** Framework adapters, each its own subpath export (`copilot-runtime/express`, ...). */
-const ADAPTERS = {
+/**
+ * The published entries, each its own subpath export (`copilot-runtime/sqlite`, ...). The main
+ * entry stays lean; each other one loads only what it needs (see src/index.ts).
+ */
+const ENTRIES = {
+  index: "src/index.ts",
+  sqlite: "src/sqlite.ts",
+  postgres: "src/postgres.ts",
+  "built-in": "src/built-in.ts",
+  config: "src/config.ts",
   "adapters/express": "src/adapters/express.ts",
   "adapters/hono": "src/adapters/hono.ts",
   "adapters/next": "src/adapters/next.ts",
@@ -10,14 +18,18 @@ const ADAPTERS = {
 
 export default defineConfig({
   entry: {
-    index: "src/index.ts",
+    ...ENTRIES,
     "cli/main": "src/cli/main.ts",
-    ...ADAPTERS,
   },
   format: ["esm"],
-  dts: { entry: { index: "src/index.ts", ...ADAPTERS } },
+  dts: { entry: ENTRIES },
   sourcemap: true,
   clean: true,
   target: "node20",
+  // Keep `node:` in built-in imports (tsup strips it by default): Deno and Bun resolve only the
+  // prefixed names, and Node 20 needs no help.
+  removeNodeProtocol: false,
+  // Shared chunks: one copy of each module (one runtime class, one SSE load probe) whatever
+  // mix of entries an app imports.
   splitting: true,
 });

@@ -16,14 +16,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import {
-  CopilotRuntime,
-  InMemoryAgentRunner,
-  PostgresAgentRunner,
-  SqliteAgentRunner,
-  createCopilotRuntimeHandler,
-  setLogger,
-} from "../dist/index.js";
+import { CopilotRuntime, InMemoryAgentRunner, createCopilotRuntimeHandler, setLogger } from "../dist/index.js";
+import { PostgresAgentRunner } from "../dist/postgres.js";
+import { SqliteAgentRunner } from "../dist/sqlite.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");

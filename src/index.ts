@@ -1,3 +1,10 @@
+/**
+ * The core: runtime, fetch handler, Hono endpoints, the in-memory runner, errors and types. It loads
+ * no native module, no database driver, no AI SDK and no `node:` built-in, so it bundles for Bun,
+ * Deno and workers. The rest lives behind subpaths, each loading only what it needs:
+ * `copilot-runtime/sqlite`, `/postgres`, `/built-in` (BuiltInAgent), `/config` (defineConfig), and
+ * the adapters `/node`, `/express`, `/hono`, `/next`.
+ */
 export { CopilotRuntime } from "./runtime.js";
 export type {
   AfterRequestContext,
@@ -8,7 +15,7 @@ export type {
   RuntimeUser,
 } from "./runtime.js";
 export { createCopilotRuntimeHandler } from "./http/handler.js";
-export type { CopilotRuntimeHandler, CopilotRuntimeHandlerOptions } from "./http/handler.js";
+export type { CopilotRuntimeHandler, CopilotRuntimeHandlerOptions, RequestLimits } from "./http/handler.js";
 export type { CopilotCorsConfig } from "./http/cors.js";
 export type { ForwardHeadersPolicy } from "./http/forward-headers.js";
 export { createCopilotEndpoint, createCopilotEndpointSingleRoute } from "./adapters/hono.js";
@@ -16,6 +23,7 @@ export type { CopilotEndpointOptions } from "./adapters/hono.js";
 export {
   AgentRunner,
   InvalidRunInputError,
+  StoreUnavailableError,
   ThreadAgentMismatchError,
   ThreadBusyError,
   ThreadNotFoundError,
@@ -32,12 +40,6 @@ export type {
 } from "./runners/agent-runner.js";
 export { InMemoryAgentRunner } from "./runners/in-memory.js";
 export type { InMemoryAgentRunnerOptions } from "./runners/in-memory.js";
-export { SqliteAgentRunner } from "./runners/sqlite.js";
-export type { SqliteAgentRunnerOptions } from "./runners/sqlite.js";
-export { PostgresAgentRunner } from "./runners/postgres.js";
-export type { PostgresAgentRunnerOptions } from "./runners/postgres.js";
-export { DurableAgentRunner } from "./runners/durable/durable-runner.js";
-export type { DurableRunnerOptions, RetentionOptions } from "./runners/durable/durable-runner.js";
 export { TranscriptionService, TranscriptionError, OpenAITranscriptionService } from "./transcription/index.js";
 export type { OpenAITranscriptionServiceOptions, TranscriptionErrorCode } from "./transcription/index.js";
 export { DemoAgent } from "./agents/demo.js";
@@ -48,25 +50,9 @@ export type { SseLoadProbe } from "./http/sse.js";
 export { setLogger } from "./logger.js";
 export type { Logger } from "./logger.js";
 export { VERSION } from "./version.js";
-export { BuiltInAgent, BuiltInAgentError, defineTool } from "./agents/built-in/index.js";
-export type {
-  BuiltInAgentConfig,
-  BuiltInAgentErrorCode,
-  MCPServerConfig,
-  ModelSpecifier,
-  OverridableProperty,
-  ToolDefinition,
-  ToolExecutionContext,
-} from "./agents/built-in/index.js";
-export { defineConfig } from "./cli/define-config.js";
-export type {
-  CopilotRuntimeConfig,
-  CopilotRuntimeConfigContext,
-  CopilotRuntimeConfigFactory,
-  CopilotRuntimeConfigRuntimeOptions,
-} from "./cli/define-config.js";
 export { createHealthHandler } from "./observability/health.js";
 export type { HealthHandler, HealthHandlerOptions, Readiness, UnreadyReason } from "./observability/health.js";
 export { MetricsRegistry, createMetricsHandler } from "./observability/metrics.js";
 export type { MetricsHandlerOptions } from "./observability/metrics.js";
 export type { StoreWriteObserver, StoreWriteOperation } from "./observability/store-metrics.js";
+export { MissingDependencyError } from "./missing-dependency-error.js";

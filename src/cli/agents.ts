@@ -2,12 +2,12 @@
  * Which agent `copilot-runtime serve` runs when no config file registers agents: a BuiltInAgent on the
  * model of the provider whose API key is in the environment, or the demo agent when there is none.
  */
-import { BuiltInAgent } from "../agents/built-in/agent.js";
 import { parseModelId, type KnownProvider } from "../agents/built-in/resolve-model.js";
 import { DemoAgent } from "../agents/demo.js";
 import type { AgentLike } from "../events/agent-contract.js";
 import { OpenAITranscriptionService } from "../transcription/openai.js";
 import type { TranscriptionService } from "../transcription/transcription-service.js";
+import { MissingDependencyError } from "../optional-dependency.js";
 import { CliStartupError } from "./errors.js";
 
 type Env = Record<string, string | undefined>;
@@ -85,7 +85,7 @@ export function selectModel(env: Env): ModelSelection {
 }
 
 /** The agent for a selection, and a line saying which it is (never a key). */
-export function createSelectedAgent(selection: ModelSelection): { agent: AgentLike; description: string } {
+export async function createSelectedAgent(selection: ModelSelection): Promise<{ agent: AgentLike; description: string }> {
   if (selection.kind === "demo") {
     const why =
       selection.reason === "forced"
@@ -93,7 +93,17 @@ export function createSelectedAgent(selection: ModelSelection): { agent: AgentLi
         : "no provider key: set OPENAI_API_KEY, ANTHROPIC_API_KEY or GOOGLE_API_KEY for a real model";
     return { agent: new DemoAgent(), description: `demo agent (${why})` };
   }
-  const agent = new BuiltInAgent({ model: selection.model, description: `An assistant on ${selection.model}.` });
+  // Loaded only now: the demo agent needs none of the AI SDK, which is an optional peer dependency.
+  let agent: AgentLike;
+  try {
+    const { BuiltInAgent } = await import("../agents/built-in/agent.js");
+    agent = new BuiltInAgent({ model: selection.model, description: `An assistant on ${selection.model}.` });
+  } catch (error) {
+    if (error instanceof MissingDependencyError) {
+      throw new CliStartupError(`${error.message} Or unset the provider key (or set ${MODEL_VARIABLE}=demo) for the demo agent.`);
+    }
+    throw error;
+  }
   const why =
     selection.source === "env"
       ? `from ${MODEL_VARIABLE}; key from ${selection.keyVariable}`

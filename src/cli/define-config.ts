@@ -93,7 +93,8 @@ export type CopilotRuntimeConfigFactory = (
  * @example
  * ```ts
  * // copilot-runtime.config.mjs (or .ts with a TypeScript loader)
- * import { BuiltInAgent, defineConfig } from "copilot-runtime";
+ * import { BuiltInAgent } from "copilot-runtime/built-in";
+ * import { defineConfig } from "copilot-runtime/config";
  * import { HttpAgent } from "@ag-ui/client";
  *
  * export default defineConfig({

@@ -74,7 +74,7 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
     }
     if (env[MODEL_VARIABLE]?.trim()) lines.push(`${MODEL_VARIABLE} ignored: the config file registers the agents`);
   } else {
-    const selected = createSelectedAgent(selectModel(env));
+    const selected = await createSelectedAgent(selectModel(env));
     agents = { default: selected.agent };
     lines.push(`agent "default": ${selected.description}`);
     agentSummary = `agent "default": ${describeAgent(selected.agent)}`;

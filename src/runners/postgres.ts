@@ -24,6 +24,8 @@ export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
  *
  * @example
  * ```ts
+ * import { PostgresAgentRunner } from "copilot-runtime/postgres";
+ *
  * const runtime = new CopilotRuntime({
  *   agents: { default: myAgent },
  *   runner: new PostgresAgentRunner({ connectionString: process.env.DATABASE_URL }),

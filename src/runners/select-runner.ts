@@ -6,9 +6,10 @@
 import path from "node:path";
 import type { AgentRunner } from "./agent-runner.js";
 import type { RetentionOptions } from "./durable/durable-runner.js";
+import { MissingDependencyError } from "../missing-dependency-error.js";
 import { InMemoryAgentRunner } from "./in-memory.js";
-import { PostgresAgentRunner } from "./postgres.js";
-import { SqliteAgentRunner } from "./sqlite.js";
+import type { PostgresAgentRunner } from "./postgres.js";
+import type { SqliteAgentRunner } from "./sqlite.js";
 
 /** The storage flags of `serve`. */
 export interface StorageArgs {
@@ -93,12 +94,27 @@ export async function selectRunner(args: StorageArgs, env: Env, cwd: string): Pr
   const target = args.db ?? (isPostgresUrl(env.DATABASE_URL) ? env.DATABASE_URL : undefined) ?? env.COPILOT_RUNTIME_DB ?? DEFAULT_DB_FILE;
   const retentionNote = retention ? ` (${describeRetention(retention)})` : "";
   if (isPostgresUrl(target)) {
-    const runner = await open(() => new PostgresAgentRunner({ connectionString: target, retention }), `PostgreSQL at ${redact(target)}`);
+    const what = `PostgreSQL at ${redact(target)}`;
+    // Loaded only when chosen: pg and better-sqlite3 are optional peer dependencies.
+    const { PostgresAgentRunner } = await load(() => import("./postgres.js"), what);
+    const runner = await open(() => new PostgresAgentRunner({ connectionString: target, retention }), what);
     return { runner, description: `PostgreSQL ${redact(target)}${retentionNote}`, close: () => runner.close() };
   }
   const file = target === ":memory:" ? target : path.resolve(cwd, target);
-  const runner = await open(() => new SqliteAgentRunner({ path: file, retention }), `SQLite file ${file}`);
+  const what = `SQLite file ${file}`;
+  const { SqliteAgentRunner } = await load(() => import("./sqlite.js"), what);
+  const runner = await open(() => new SqliteAgentRunner({ path: file, retention }), what);
   return { runner, description: `SQLite ${file}${retentionNote}`, close: () => runner.close() };
+}
+
+/** Imports a runner's module; a missing driver becomes one message with the way out. */
+async function load<M>(importModule: () => Promise<M>, what: string): Promise<M> {
+  try {
+    return await importModule();
+  } catch (error) {
+    if (!(error instanceof MissingDependencyError)) throw error;
+    throw new Error(`Cannot keep threads in ${what}: ${error.message} Or start with --memory to keep threads in memory.`);
+  }
 }
 
 /** Creates the runner and waits until it can serve, turning any failure into one message. */

@@ -31,6 +31,8 @@ export interface SqliteAgentRunnerOptions extends DurableRunnerOptions {
  *
  * @example
  * ```ts
+ * import { SqliteAgentRunner } from "copilot-runtime/sqlite";
+ *
  * const runtime = new CopilotRuntime({
  *   agents: { default: myAgent },
  *   runner: new SqliteAgentRunner({ path: "./data/threads.db", retention: { maxAgeMs: 30 * 86_400_000 } }),

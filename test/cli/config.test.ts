@@ -7,7 +7,7 @@ import { HttpAgent } from "@ag-ui/client";
 import { DemoAgent } from "../../src/agents/demo.js";
 import { BuiltInAgent } from "../../src/agents/built-in/agent.js";
 import { checkConfig, findConfigFile, loadConfig } from "../../src/cli/config.js";
-import { defineConfig } from "../../src/index.js";
+import { defineConfig } from "../../src/config.js";
 import { CliStartupError } from "../../src/cli/errors.js";
 
 const dirs: string[] = [];
@@ -23,6 +23,7 @@ function tempDir(files: Record<string, string>): string {
 }
 
 const DIST_INDEX = pathToFileURL(join(import.meta.dirname, "../../dist/index.js")).href;
+const DIST_CONFIG = pathToFileURL(join(import.meta.dirname, "../../dist/config.js")).href;
 
 async function rejection(promise: Promise<unknown>): Promise<CliStartupError> {
   try {
@@ -119,7 +120,8 @@ describe("findConfigFile", () => {
 describe("loadConfig", () => {
   it("loads a .mjs config whose default export is a function of the environment", async () => {
     const dir = tempDir({
-      "copilot-runtime.config.mjs": `import { DemoAgent, defineConfig } from ${JSON.stringify(DIST_INDEX)};
+      "copilot-runtime.config.mjs": `import { DemoAgent } from ${JSON.stringify(DIST_INDEX)};
+import { defineConfig } from ${JSON.stringify(DIST_CONFIG)};
 export default defineConfig(async ({ env }) => ({ agents: { [env.AGENT_ID]: new DemoAgent() } }));`,
     });
     const config = await loadConfig(join(dir, "copilot-runtime.config.mjs"), { AGENT_ID: "helper" });
@@ -148,7 +150,8 @@ export default defineConfig(async ({ env }) => ({ agents: { [env.AGENT_ID]: new 
 
   it("transpiles a .ts config with typescript when Node cannot import it, and removes the temporary file", async () => {
     const dir = tempDir({
-      "copilot-runtime.config.ts": `import { DemoAgent, defineConfig, type CopilotRuntimeConfig } from ${JSON.stringify(DIST_INDEX)};
+      "copilot-runtime.config.ts": `import { DemoAgent } from ${JSON.stringify(DIST_INDEX)};
+import { defineConfig, type CopilotRuntimeConfig } from ${JSON.stringify(DIST_CONFIG)};
 const id: string = "typed";
 const config: CopilotRuntimeConfig = { agents: { [id]: new DemoAgent() } };
 export default defineConfig(config);`,

@@ -13,6 +13,7 @@ import { parseSse } from "../http/fixtures.js";
 import { killAllClis, startCli, type RunningCli } from "./helpers/cli-process.js";
 
 const DIST_INDEX = pathToFileURL(fileURLToPath(new URL("../../dist/index.js", import.meta.url))).href;
+const DIST_CONFIG = pathToFileURL(fileURLToPath(new URL("../../dist/config.js", import.meta.url))).href;
 const AG_UI_CLIENT = pathToFileURL(createRequire(import.meta.url).resolve("@ag-ui/client")).href;
 const RXJS = pathToFileURL(createRequire(import.meta.url).resolve("rxjs")).href;
 const dir = mkdtempSync(join(tmpdir(), "crash-proof-"));
@@ -61,7 +62,8 @@ describe("one request never takes the server down", () => {
     const config = join(dir, "bad-agents.config.mjs");
     writeFileSync(
       config,
-      `import { DemoAgent, defineConfig } from ${JSON.stringify(DIST_INDEX)};
+      `import { DemoAgent } from ${JSON.stringify(DIST_INDEX)};
+import { defineConfig } from ${JSON.stringify(DIST_CONFIG)};
 import { AbstractAgent } from ${JSON.stringify(AG_UI_CLIENT)};
 import { Observable } from ${JSON.stringify(RXJS)};
 

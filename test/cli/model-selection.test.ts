@@ -72,16 +72,16 @@ describe("selectModel (the CLI's agent from the environment)", () => {
 });
 
 describe("createSelectedAgent", () => {
-  it("builds a BuiltInAgent on the selected model and says where it came from, never the key", () => {
-    const { agent, description } = createSelectedAgent(selectModel({ OPENAI_API_KEY: "sk-secret-123" }));
+  it("builds a BuiltInAgent on the selected model and says where it came from, never the key", async () => {
+    const { agent, description } = await createSelectedAgent(selectModel({ OPENAI_API_KEY: "sk-secret-123" }));
     expect(agent).toBeInstanceOf(BuiltInAgent);
     expect((agent as BuiltInAgent).configuration.model).toBe("openai/gpt-4.1");
     expect(description).toBe("BuiltInAgent, model openai/gpt-4.1 (OPENAI_API_KEY is set; choose another model with COPILOT_RUNTIME_MODEL)");
     expect(description).not.toContain("sk-secret");
   });
 
-  it("builds the demo agent without a key", () => {
-    const { agent, description } = createSelectedAgent(selectModel({}));
+  it("builds the demo agent without a key", async () => {
+    const { agent, description } = await createSelectedAgent(selectModel({}));
     expect(agent).toBeInstanceOf(DemoAgent);
     expect(description).toMatch(/^demo agent \(no provider key: set OPENAI_API_KEY/);
   });

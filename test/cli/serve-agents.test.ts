@@ -20,6 +20,7 @@ import { startServer, type TestServer } from "../helpers/server.js";
 import { killAllClis, runCliToExit, startCli } from "./helpers/cli-process.js";
 
 const DIST_INDEX = pathToFileURL(join(import.meta.dirname, "../../dist/index.js")).href;
+const DIST_CONFIG = pathToFileURL(join(import.meta.dirname, "../../dist/config.js")).href;
 // The ESM build of @ag-ui/client this repository installs, by absolute URL: the config lives in a temp directory.
 const AG_UI_CLIENT = pathToFileURL(
   createRequire(import.meta.url).resolve("@ag-ui/client").replace(/index\.js$/, "index.mjs"),
@@ -79,7 +80,8 @@ describe("copilot-runtime serve with a config file", () => {
     const remoteUrl = `${remote.runtimeUrl}/agent/default/run`;
     const dir = projectDir({
       "copilot-runtime.config.mjs": `
-import { DemoAgent, defineConfig } from ${JSON.stringify(DIST_INDEX)};
+import { DemoAgent } from ${JSON.stringify(DIST_INDEX)};
+import { defineConfig } from ${JSON.stringify(DIST_CONFIG)};
 import { HttpAgent } from ${JSON.stringify(AG_UI_CLIENT)};
 
 export default defineConfig({
@@ -120,7 +122,8 @@ export default defineConfig({
   it("loads a copilot-runtime.config.ts on plain Node (transpiled with typescript)", async () => {
     const dir = projectDir({
       "copilot-runtime.config.ts": `
-import { DemoAgent, defineConfig, type CopilotRuntimeConfig } from ${JSON.stringify(DIST_INDEX)};
+import { DemoAgent } from ${JSON.stringify(DIST_INDEX)};
+import { defineConfig, type CopilotRuntimeConfig } from ${JSON.stringify(DIST_CONFIG)};
 const ids: string[] = ["alpha", "beta"];
 const agents: NonNullable<CopilotRuntimeConfig["agents"]> = Object.fromEntries(ids.map((id) => [id, new DemoAgent({ wordDelayMs: 1 })]));
 export default defineConfig({ agents, runtime: { identifyUser: (request: Request) => ({ id: request.headers.get("x-user") ?? "anon" }) } });

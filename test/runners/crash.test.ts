@@ -20,14 +20,14 @@ const SERVER = fileURLToPath(new URL("./fixtures/durable-server.mjs", import.met
 const OUT_DIR = path.join(REPO, "node_modules", ".cache", "copilot-runtime-crash-test", `${process.pid}-${Date.now()}`);
 const LEASE_MS = 800;
 
-let runtimeModule: string;
+let runtimeDir: string;
 
 beforeAll(async () => {
   // A private build of the current source: independent of dist/, which other builds may be rewriting.
   mkdirSync(OUT_DIR, { recursive: true });
   await build({
     config: false,
-    entry: { index: path.join(REPO, "src/index.ts") },
+    entry: { index: path.join(REPO, "src/index.ts"), sqlite: path.join(REPO, "src/sqlite.ts"), postgres: path.join(REPO, "src/postgres.ts") },
     outDir: OUT_DIR,
     format: ["esm"],
     target: "node20",
@@ -35,9 +35,9 @@ beforeAll(async () => {
     sourcemap: false,
     clean: false,
     silent: true,
-    splitting: false,
+    splitting: true,
   });
-  runtimeModule = path.join(OUT_DIR, "index.js");
+  runtimeDir = OUT_DIR;
 }, 120_000);
 afterAll(() => rmSync(OUT_DIR, { recursive: true, force: true }));
 
@@ -51,7 +51,7 @@ function startServer(env: Record<string, string>): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SERVER], {
       cwd: REPO,
-      env: { ...process.env, ...env, RUNTIME_MODULE: runtimeModule, LEASE_MS: String(LEASE_MS) },
+      env: { ...process.env, ...env, RUNTIME_DIR: runtimeDir, LEASE_MS: String(LEASE_MS) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const exited = new Promise<void>((done) => child.once("exit", () => done()));

@@ -1,6 +1,8 @@
 import { AbstractAgent } from "@ag-ui/client";
 import type { AgentCapabilities, BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { Observable } from "rxjs";
+import { loadMcpSdk, loadProvider } from "./packages.js";
+import { providerOf } from "./resolve-model.js";
 import { executeRun } from "./run-loop.js";
 import type { BuiltInAgentConfig } from "./types.js";
 
@@ -15,7 +17,7 @@ import type { BuiltInAgentConfig } from "./types.js";
  *
  * @example
  * ```ts
- * import { BuiltInAgent, defineTool } from "copilot-runtime";
+ * import { BuiltInAgent, defineTool } from "copilot-runtime/built-in";
  * import { z } from "zod";
  *
  * const agent = new BuiltInAgent({
@@ -45,6 +47,11 @@ export class BuiltInAgent extends AbstractAgent {
   constructor(config: BuiltInAgentConfig) {
     super({ agentId: config.agentId, description: config.description });
     this.config = freezeConfig(config);
+    // The optional packages this configuration needs, loaded now so that a missing one is an
+    // error naming the package at start-up, not a failed run later.
+    const provider = providerOf(config.model);
+    if (provider) loadProvider(provider);
+    if (config.mcpServers?.length) loadMcpSdk();
   }
 
   /** The agent's configuration (read-only). */

@@ -1,46 +1,8 @@
-import { APICallError, LoadAPIKeyError, RetryError } from "ai";
+import type { APICallError } from "ai";
+import { ai } from "./ai-sdk.js";
+import { BuiltInAgentError, type BuiltInAgentErrorCode } from "./agent-error.js";
 
-/**
- * Stable codes carried by the `RUN_ERROR` events of a BuiltInAgent.
- * Clients may branch on them; the message is for people.
- *
- * @example
- * ```ts
- * if (event.type === "RUN_ERROR" && event.code === ("rate_limited" satisfies BuiltInAgentErrorCode)) retryLater();
- * ```
- */
-export type BuiltInAgentErrorCode =
-  | "invalid_model"
-  | "unknown_provider"
-  | "missing_api_key"
-  | "invalid_override"
-  | "mcp_connection_failed"
-  | "authentication_failed"
-  | "rate_limited"
-  | "invalid_request"
-  | "provider_error"
-  | "provider_unreachable"
-  | "timeout"
-  | "internal_error";
-
-/**
- * An error whose message is safe to show to the client.
- *
- * @example
- * ```ts
- * throw new BuiltInAgentError("unknown_provider", 'Unknown model provider "foo".');
- * ```
- */
-export class BuiltInAgentError extends Error {
-  override readonly name = "BuiltInAgentError";
-  constructor(
-    readonly code: BuiltInAgentErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { BuiltInAgentError, type BuiltInAgentErrorCode } from "./agent-error.js";
 
 /** The `message` and `code` of a RUN_ERROR event. */
 export interface RunErrorInfo {
@@ -121,11 +83,11 @@ export function toRunErrorInfo(error: unknown, secrets: readonly string[] = []):
   if (error instanceof BuiltInAgentError) {
     return { code: error.code, message: redactSecrets(error.message, secrets) };
   }
-  if (RetryError.isInstance(error)) return toRunErrorInfo(error.lastError, secrets);
-  if (LoadAPIKeyError.isInstance(error)) {
+  if (ai.RetryError.isInstance(error)) return toRunErrorInfo(error.lastError, secrets);
+  if (ai.LoadAPIKeyError.isInstance(error)) {
     return { code: "missing_api_key", message: "No API key is configured for the model provider." };
   }
-  if (APICallError.isInstance(error)) {
+  if (ai.APICallError.isInstance(error)) {
     if (error.statusCode === undefined) {
       return { code: "provider_unreachable", message: "The model provider could not be reached." };
     }

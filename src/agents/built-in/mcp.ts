@@ -1,8 +1,8 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { jsonSchema, type JSONSchema7, type Tool } from "ai";
+import type { JSONSchema7, Tool } from "ai";
+import { ai } from "./ai-sdk.js";
+import { loadMcpSdk } from "./packages.js";
 import { TOOL_NAME_PATTERN } from "./define-tool.js";
 import { BuiltInAgentError } from "./errors.js";
 import type { MCPServerConfig } from "./types.js";
@@ -77,12 +77,12 @@ function createTransport(server: MCPServerConfig): Transport {
   const url = new URL(server.url);
   const requestInit = server.headers ? { headers: { ...server.headers } } : undefined;
   return server.type === "sse"
-    ? new SSEClientTransport(url, { requestInit })
-    : new StreamableHTTPClientTransport(url, { requestInit });
+    ? new (loadMcpSdk().SSEClientTransport)(url, { requestInit })
+    : new (loadMcpSdk().StreamableHTTPClientTransport)(url, { requestInit });
 }
 
 async function connect(server: MCPServerConfig, signal: AbortSignal): Promise<Client> {
-  const client = new Client(CLIENT_INFO);
+  const client = new (loadMcpSdk().Client)(CLIENT_INFO);
   try {
     await client.connect(createTransport(server), { signal });
     return client;
@@ -111,7 +111,7 @@ async function listTools(client: Client, server: MCPServerConfig, signal: AbortS
 function wrapTool(client: Client, tool: ListedTool): Tool {
   return {
     description: tool.description ?? tool.title ?? "",
-    inputSchema: jsonSchema(objectSchema(tool.inputSchema)),
+    inputSchema: ai.jsonSchema(objectSchema(tool.inputSchema)),
     execute: async (args: unknown, options: { abortSignal?: AbortSignal }) => {
       const result = (await client.callTool(
         { name: tool.name, arguments: (args ?? {}) as Record<string, unknown> },

@@ -1,18 +1,8 @@
-import { createAnthropic } from "@ai-sdk/anthropic";
-import { createGoogleGenerativeAI } from "@ai-sdk/google";
-import { createOpenAI } from "@ai-sdk/openai";
-import { BuiltInAgentError } from "./errors.js";
+import { BuiltInAgentError } from "./agent-error.js";
+import { type KnownProvider, loadProvider } from "./packages.js";
 import type { LanguageModelObject, ModelSpecifier } from "./types.js";
 
-/**
- * A provider BuiltInAgent can build a model for from a `"provider/model"` string.
- *
- * @example
- * ```ts
- * const provider: KnownProvider = parseModelId("gemini/gemini-2.5-pro").provider; // "google"
- * ```
- */
-export type KnownProvider = "openai" | "anthropic" | "google";
+export type { KnownProvider };
 
 const PROVIDER_ALIASES: Record<string, KnownProvider> = {
   openai: "openai",
@@ -118,14 +108,7 @@ export function resolveModel(spec: ModelSpecifier, credentials: ModelCredentials
 }
 
 function createModel(provider: KnownProvider, modelId: string, apiKey: string, baseURL?: string): LanguageModelObject {
-  switch (provider) {
-    case "openai":
-      return createOpenAI({ apiKey, baseURL })(modelId);
-    case "anthropic":
-      return createAnthropic({ apiKey, baseURL })(modelId);
-    case "google":
-      return createGoogleGenerativeAI({ apiKey, baseURL })(modelId);
-  }
+  return loadProvider(provider)({ apiKey, baseURL })(modelId);
 }
 
 /** The provider named by a model specifier, if it is a string naming a known provider. */

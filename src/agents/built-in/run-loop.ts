@@ -1,5 +1,6 @@
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
-import { stepCountIs, streamText, type ToolChoice, type ToolSet } from "ai";
+import type { ToolChoice, ToolSet } from "ai";
+import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, toRunErrorInfo } from "./errors.js";
 import { AguiEventMapper } from "./event-mapper.js";
@@ -74,13 +75,13 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
       frontend: input.tools ?? [],
     });
 
-    const result = streamText({
+    const result = ai.streamText({
       model,
       system,
       messages,
       tools,
       toolChoice: settings.toolChoice as ToolChoice<ToolSet> | undefined,
-      stopWhen: stepCountIs(settings.maxSteps),
+      stopWhen: ai.stepCountIs(settings.maxSteps),
       temperature: settings.temperature,
       maxOutputTokens: settings.maxOutputTokens,
       topP: settings.topP,

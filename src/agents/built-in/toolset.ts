@@ -1,5 +1,6 @@
 import type { Tool as AguiTool } from "@ag-ui/core";
-import { jsonSchema, type JSONSchema7, type Tool, type ToolSet } from "ai";
+import type { JSONSchema7, Tool, ToolSet } from "ai";
+import { ai } from "./ai-sdk.js";
 import { toAiSdkTool } from "./define-tool.js";
 import type { ToolDefinition } from "./types.js";
 
@@ -44,7 +45,7 @@ export function assembleTools(sources: ToolSources): ToolSet {
 export function toFrontendTool(tool: AguiTool): Tool {
   return {
     description: tool.description ?? "",
-    inputSchema: jsonSchema(normalizeParameters(tool.parameters)),
+    inputSchema: ai.jsonSchema(normalizeParameters(tool.parameters)),
   } as Tool;
 }
 

@@ -1,4 +1,5 @@
-import pg from "pg";
+import type pg from "pg";
+import { requireOptional } from "../../optional-dependency.js";
 import type { AgentEvent } from "../../events/types.js";
 import { logger } from "../../logger.js";
 import type {
@@ -19,6 +20,9 @@ import type {
 import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql-names.js";
 import { isTransientPostgresError } from "./errors.js";
 import { migratePostgres } from "./migrations.js";
+
+/** Loaded when this module is: `copilot-runtime/postgres` without pg fails at import, saying what to install. */
+const { Pool } = requireOptional<typeof pg>({ specifier: "pg", packageName: "pg", version: "8", neededBy: "PostgresAgentRunner" });
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database`. Ignored when `pool` is given. */
@@ -81,7 +85,7 @@ export class PostgresStore implements DurableStore {
     if (options.pool === undefined && options.connectionString === undefined) {
       throw new TypeError("PostgresAgentRunner needs `connectionString` (postgres://...) or `pool`.");
     }
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+    this.pool = options.pool ?? new Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
     if (this.ownsPool) this.pool.on("error", (error) => logger.warn("a PostgreSQL connection failed while idle", error));
   }

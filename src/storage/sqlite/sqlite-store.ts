@@ -1,4 +1,5 @@
-import Database from "better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+import { requireOptional } from "../../optional-dependency.js";
 import type { AgentEvent } from "../../events/types.js";
 import type {
   ActiveRunRow,
@@ -19,13 +20,21 @@ import { RUN_COLUMNS, THREAD_COLUMNS, type TableNames, tableNames } from "../sql
 import { BLOCKING_BUSY_MS, SqliteLockWait, isTransientStoreError } from "./lock-wait.js";
 import { migrateSqlite } from "./migrations.js";
 
+/** Loaded when this module is: `copilot-runtime/sqlite` without better-sqlite3 fails at import, saying what to install. */
+const Database = requireOptional<typeof BetterSqlite3>({
+  specifier: "better-sqlite3",
+  packageName: "better-sqlite3",
+  version: "12",
+  neededBy: "SqliteAgentRunner",
+});
+
 export { SqliteBusyError, isTransientStoreError } from "./lock-wait.js";
 
 export interface SqliteStoreOptions {
   /** Database file; created if missing. `":memory:"` keeps everything in this process. */
   path?: string;
   /** An open `better-sqlite3` database to use instead of `path` (not closed by the store). */
-  database?: Database.Database;
+  database?: BetterSqlite3.Database;
   /** Prepended to every table name. Default `"copilot_"`. */
   tablePrefix?: string;
   /**
@@ -72,7 +81,7 @@ const EVENTS_PER_INSERT = 64;
  */
 export class SqliteStore implements DurableStore {
   readonly kind = "sqlite";
-  private readonly db: Database.Database;
+  private readonly db: BetterSqlite3.Database;
   private readonly ownsDb: boolean;
   private readonly t: TableNames;
   private readonly prefix: string;

@@ -1,0 +1,17 @@
+/**
+ * `copilot-runtime/built-in`: BuiltInAgent, an LLM agent on the Vercel AI SDK. Needs `ai` (an
+ * optional peer dependency) when imported, the provider package a model string names
+ * (`@ai-sdk/openai`, `@ai-sdk/anthropic`, `@ai-sdk/google`) when an agent is created with it, and
+ * `@modelcontextprotocol/sdk` for `mcpServers`; a missing one is a `MissingDependencyError` naming it.
+ */
+export { BuiltInAgent, BuiltInAgentError, defineTool } from "./agents/built-in/index.js";
+export type {
+  BuiltInAgentConfig,
+  BuiltInAgentErrorCode,
+  MCPServerConfig,
+  ModelSpecifier,
+  OverridableProperty,
+  ToolDefinition,
+  ToolExecutionContext,
+} from "./agents/built-in/index.js";
+export { MissingDependencyError } from "./optional-dependency.js";
