@@ -26,6 +26,7 @@ import type { ProviderMetadata, TextStreamPart, ToolSet } from "ai";
 import { STATE_DELTA_TOOL, STATE_SNAPSHOT_TOOL } from "./define-tool.js";
 import type { RunErrorInfo } from "./errors.js";
 import { encodeEncryptedValue, mergeProviderMetadata } from "./provider-metadata.js";
+import { clientToolError } from "./tool-errors.js";
 
 /** One part of the AI SDK's `streamText().fullStream`. */
 export type StreamPart = TextStreamPart<ToolSet>;
@@ -207,7 +208,8 @@ export class AguiEventMapper {
         if (part.providerExecuted || this.ignoredToolCalls.has(part.toolCallId)) break;
         events.push(
           ...this.completeToolCall(part.toolCallId, part.toolName, part.input, undefined),
-          ...this.resultEvent(part.toolCallId, JSON.stringify({ error: errorText(part.error) })),
+          // never the exception's own text: that is for the model and the log (see tool-errors.ts)
+          ...this.resultEvent(part.toolCallId, JSON.stringify({ error: clientToolError(part.toolName, part.error) })),
         );
         break;
       case "finish":
@@ -390,9 +392,4 @@ function stringify(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : stringify(error);
 }

@@ -5,6 +5,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { jsonSchema, type JSONSchema7, type Tool } from "ai";
 import { TOOL_NAME_PATTERN } from "./define-tool.js";
 import { BuiltInAgentError } from "./errors.js";
+import { ToolCallFailure } from "./tool-errors.js";
 import type { MCPServerConfig } from "./types.js";
 
 /** The tools of the configured MCP servers for one run, and how to let go of their connections. */
@@ -120,7 +121,7 @@ function wrapTool(client: Client, tool: ListedTool): Tool {
       )) as CallResult;
       const text = renderResult(result);
       // Thrown, the AI SDK reports it as a tool error: the model sees it failed and can react.
-      if (result.isError) throw new Error(text || `The MCP tool "${tool.name}" failed.`);
+      if (result.isError) throw ToolCallFailure.reported(text || `The MCP tool "${tool.name}" failed.`);
       return text;
     },
   } as Tool;

@@ -1,17 +1,32 @@
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { stepCountIs, streamText, type ToolChoice, type ToolSet } from "ai";
 import { convertMessages } from "./convert-messages.js";
-import { BuiltInAgentError, toRunErrorInfo } from "./errors.js";
+import { BuiltInAgentError, classifyRunError } from "./errors.js";
 import { AguiEventMapper } from "./event-mapper.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { providerOf, resolveModel } from "./resolve-model.js";
+import { logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
 import { resolveRunSettings } from "./run-settings.js";
+import { configuredSecrets } from "./secrets.js";
 import { createStateTools } from "./state-tools.js";
 import { buildSystemPrompt } from "./system-prompt.js";
+import { describeToolFailure, guardToolErrors } from "./tool-errors.js";
 import { assembleTools } from "./toolset.js";
 import type { BuiltInAgentConfig } from "./types.js";
 
 const TIMEOUT_MESSAGE = "The model did not answer in time.";
+const CUT_OFF_MESSAGE = "The model provider's response ended before it was complete.";
+const MODEL_CODES: ReadonlySet<string> = new Set(["invalid_model", "unknown_provider", "missing_api_key"]);
+
+/**
+ * A step whose stream ended without the provider's closing frame (`response.completed`,
+ * `finish_reason`, `message_delta`): the AI SDK reports it as finish reason `other` with no token
+ * counts, which every provider sends when it finishes. Passing it on as RUN_FINISHED would present
+ * a truncated answer as complete.
+ */
+function isCutOff(part: { finishReason: string; usage: { inputTokens?: number; outputTokens?: number } }): boolean {
+  return part.finishReason === "other" && part.usage.inputTokens === undefined && part.usage.outputTokens === undefined;
+}
 
 function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
@@ -24,6 +39,10 @@ export interface RunContext {
   /** Aborted by `abortRun()` or when the subscriber goes away; cancels the model request. */
   signal: AbortSignal;
   emit: (events: BaseEvent[]) => void;
+  /** The agent's id in the runtime, for the log. */
+  agentId?: string;
+  /** Request headers the runtime forwards to this agent (redacted from logs, the model and the client). */
+  forwardedHeaders?: Record<string, string>;
 }
 
 /**
@@ -36,19 +55,28 @@ export interface RunContext {
  * await executeRun({ input, config, signal: controller.signal, emit: (events) => events.forEach(send) });
  * ```
  */
-export async function executeRun({ input, config, signal, emit }: RunContext): Promise<void> {
+export async function executeRun({ input, config, signal, emit, agentId, forwardedHeaders }: RunContext): Promise<void> {
   const mapper = new AguiEventMapper({ threadId: input.threadId, runId: input.runId });
-  const secrets: string[] = config.apiKey ? [config.apiKey] : [];
+  const identity: RunIdentity = { agent: agentId, threadId: input.threadId, runId: input.runId };
+  const secrets = configuredSecrets({
+    apiKeys: [config.apiKey],
+    model: config.model,
+    mcpServers: config.mcpServers,
+    headers: forwardedHeaders,
+  });
   let mcp: McpToolset | undefined;
+  let clientChoseModel = false;
   emit(mapper.runStarted());
   try {
     const settings = resolveRunSettings(config, input.forwardedProps);
+    clientChoseModel = settings.model !== config.model;
     const { model, apiKey } = resolveModel(settings.model, {
       apiKey: config.apiKey,
       baseURL: config.baseURL,
       provider: providerOf(config.model),
     });
-    if (apiKey) secrets.push(apiKey);
+    identity.provider = model.provider;
+    secrets.push(...configuredSecrets({ apiKeys: [apiKey], model }));
 
     const { messages, instructions } = convertMessages(input.messages ?? [], config);
     if (messages.length === 0) {
@@ -67,12 +95,15 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
         takenNames: new Set((config.tools ?? []).map((tool) => tool.name)),
       });
     }
-    const tools = assembleTools({
-      state: createStateTools(state),
-      server: config.tools ?? [],
-      mcp: mcp?.tools ?? {},
-      frontend: input.tools ?? [],
-    });
+    const tools = guardToolErrors(
+      assembleTools({
+        state: createStateTools(state),
+        server: config.tools ?? [],
+        mcp: mcp?.tools ?? {},
+        frontend: input.tools ?? [],
+      }),
+      secrets,
+    );
 
     const result = streamText({
       model,
@@ -100,6 +131,10 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
       // Only our signal means "stopped"; an abort the AI SDK raised itself is one of its timeouts.
       if (part.type === "abort") throw new BuiltInAgentError("timeout", TIMEOUT_MESSAGE);
       if (part.type === "error") throw part.error;
+      if (part.type === "tool-error" && !part.providerExecuted) {
+        logToolFailure(identity, { name: part.toolName, toolCallId: part.toolCallId, ...describeToolFailure(part.error, secrets) });
+      }
+      if (part.type === "finish-step" && isCutOff(part)) throw new BuiltInAgentError("provider_error", CUT_OFF_MESSAGE);
       emit(mapper.map(part));
     }
     emit(signal.aborted ? mapper.runStopped() : mapper.runFinished());
@@ -108,13 +143,16 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
     if (signal.aborted) {
       emit(mapper.runStopped());
     } else {
-      const info = toRunErrorInfo(error, secrets);
+      const failure = classifyRunError(error, secrets);
+      // A model the client picked (forwardedProps.model) that does not resolve is the client's mistake.
+      if (clientChoseModel && error instanceof BuiltInAgentError && MODEL_CODES.has(error.code)) failure.level = "warn";
+      logRunFailure(identity, failure);
       try {
-        config.onRunError?.(error, { threadId: input.threadId, runId: input.runId, code: info.code });
+        config.onRunError?.(error, { threadId: input.threadId, runId: input.runId, code: failure.code });
       } catch {
-        // a failing logger must not keep the client from hearing about the error
+        // a failing hook must not keep the client from hearing about the error
       }
-      emit(mapper.runError(info));
+      emit(mapper.runError({ code: failure.code, message: failure.message }));
     }
   } finally {
     await mcp?.close();
