@@ -1,11 +1,11 @@
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { stepCountIs, streamText, type ToolChoice, type ToolSet } from "ai";
 import { convertMessages } from "./convert-messages.js";
-import { BuiltInAgentError, classifyRunError } from "./errors.js";
+import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
 import { AguiEventMapper } from "./event-mapper.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { providerOf, resolveModel } from "./resolve-model.js";
-import { logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
+import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
 import { resolveRunSettings } from "./run-settings.js";
 import { configuredSecrets } from "./secrets.js";
 import { createStateTools } from "./state-tools.js";
@@ -93,6 +93,8 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       mcp = await openMcpToolset(config.mcpServers, {
         signal,
         takenNames: new Set((config.tools ?? []).map((tool) => tool.name)),
+        onServerError: config.onMcpServerError,
+        onSkip: (server, error) => logMcpServerSkipped(identity, { url: redactSecrets(server.url, secrets), error: describeError(error, secrets) }),
       });
     }
     const tools = guardToolErrors(
