@@ -28,6 +28,24 @@ import type { RunErrorInfo } from "./errors.js";
 import { encodeEncryptedValue, mergeProviderMetadata } from "./provider-metadata.js";
 import { clientToolError } from "./tool-errors.js";
 
+/** Token counts of one provider and model, as AG-UI's `TokenUsage` (every count optional). */
+export interface RunTokenUsage {
+  provider?: string;
+  model?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  reasoningTokens?: number;
+  cachedInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+/** What a finished run reports besides its id: why the model stopped and what it used. */
+export interface RunFinishedDetails {
+  finishReason?: string;
+  usage?: RunTokenUsage[];
+}
+
 /** One part of the AI SDK's `streamText().fullStream`. */
 export type StreamPart = TextStreamPart<ToolSet>;
 
@@ -118,12 +136,23 @@ export class AguiEventMapper {
     return [{ type: EventType.RUN_STARTED, threadId: this.threadId, runId: this.runId } satisfies RunStartedEvent];
   }
 
-  /** Closes everything and ends the run normally. Unanswered tool calls stay open for the client. */
-  runFinished(): BaseEvent[] {
+  /**
+   * Closes everything and ends the run normally. Unanswered tool calls stay open for the client.
+   * `usage` goes on RUN_FINISHED as AG-UI defines it; `finishReason` goes in its `metadata`, because
+   * `@ag-ui/client` 1.0 strips (and warns about) a top-level `finishReason`, and 0.0.4x/0.0.5x keep
+   * unknown fields as they are.
+   */
+  runFinished(details: RunFinishedDetails = {}): BaseEvent[] {
     if (this.terminated) return [];
     const events = [...this.runStarted(), ...this.closeAll()];
     this.terminated = true;
-    events.push({ type: EventType.RUN_FINISHED, threadId: this.threadId, runId: this.runId } satisfies RunFinishedEvent);
+    events.push({
+      type: EventType.RUN_FINISHED,
+      threadId: this.threadId,
+      runId: this.runId,
+      ...(details.usage?.length ? { usage: details.usage } : {}),
+      ...(details.finishReason ? { metadata: { finishReason: details.finishReason } } : {}),
+    } as RunFinishedEvent);
     return events;
   }
 

@@ -2,7 +2,7 @@ import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { stepCountIs, streamText, type ToolChoice, type ToolSet } from "ai";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
-import { AguiEventMapper } from "./event-mapper.js";
+import { AguiEventMapper, type RunFinishedDetails, type RunTokenUsage } from "./event-mapper.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { providerOf, resolveModel } from "./resolve-model.js";
 import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
@@ -24,6 +24,33 @@ const MODEL_CODES: ReadonlySet<string> = new Set(["invalid_model", "unknown_prov
  * counts, which every provider sends when it finishes. Passing it on as RUN_FINISHED would present
  * a truncated answer as complete.
  */
+const count = (value: unknown) => (typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
+
+/**
+ * The finish reason and the token counts of the whole run (all steps), as CopilotKit 1.75 reports
+ * them: one usage entry for the model's provider and id, with only the counts the provider gave.
+ */
+function runFinishedDetails(
+  part: { finishReason: string; totalUsage: Record<string, unknown> & { inputTokenDetails?: { cacheWriteTokens?: unknown } } },
+  model: { provider?: string; modelId?: string },
+): RunFinishedDetails {
+  const usage: RunTokenUsage = {
+    inputTokens: count(part.totalUsage.inputTokens),
+    outputTokens: count(part.totalUsage.outputTokens),
+    totalTokens: count(part.totalUsage.totalTokens),
+    reasoningTokens: count(part.totalUsage.reasoningTokens),
+    cachedInputTokens: count(part.totalUsage.cachedInputTokens),
+    cacheWriteInputTokens: count(part.totalUsage.inputTokenDetails?.cacheWriteTokens),
+  };
+  const counts = Object.fromEntries(Object.entries(usage).filter(([, value]) => value !== undefined));
+  return {
+    finishReason: part.finishReason,
+    ...(Object.keys(counts).length > 0
+      ? { usage: [{ ...(model.provider ? { provider: model.provider } : {}), ...(model.modelId ? { model: model.modelId } : {}), ...counts }] }
+      : {}),
+  };
+}
+
 function isCutOff(part: { finishReason: string; usage: { inputTokens?: number; outputTokens?: number } }): boolean {
   return part.finishReason === "other" && part.usage.inputTokens === undefined && part.usage.outputTokens === undefined;
 }
@@ -128,8 +155,10 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       abortSignal: signal,
       onError: () => {}, // errors also arrive as `error` parts, handled below; the default logs them
     });
+    let finished: RunFinishedDetails = {};
     for await (const part of result.fullStream) {
       if (signal.aborted) break;
+      if (part.type === "finish") finished = runFinishedDetails(part, model);
       // Only our signal means "stopped"; an abort the AI SDK raised itself is one of its timeouts.
       if (part.type === "abort") throw new BuiltInAgentError("timeout", TIMEOUT_MESSAGE);
       if (part.type === "error") throw part.error;
@@ -139,7 +168,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       if (part.type === "finish-step" && isCutOff(part)) throw new BuiltInAgentError("provider_error", CUT_OFF_MESSAGE);
       emit(mapper.map(part));
     }
-    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished());
+    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished(finished));
   } catch (thrown) {
     const error = !signal.aborted && isAbortError(thrown) ? new BuiltInAgentError("timeout", TIMEOUT_MESSAGE) : thrown;
     if (signal.aborted) {

@@ -33,7 +33,14 @@ describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
       "RUN_FINISHED",
     ]);
     expect(events[0]).toEqual({ type: "RUN_STARTED", threadId: "t-1", runId: "r-1" });
-    expect(events.at(-1)).toEqual({ type: "RUN_FINISHED", threadId: "t-1", runId: "r-1" });
+    expect(events.at(-1)).toEqual({
+      type: "RUN_FINISHED",
+      threadId: "t-1",
+      runId: "r-1",
+      // the fake's response.completed reports these counts
+      usage: [{ provider: "openai.responses", model: "gpt-4o", inputTokens: 20, outputTokens: 10, totalTokens: 30, reasoningTokens: 0, cachedInputTokens: 0 }],
+      metadata: { finishReason: "stop" },
+    });
     expect(textOf(events)).toBe("Hello there!");
     expect(events[1]).toMatchObject({ role: "assistant" });
 
