@@ -37,8 +37,14 @@ export class BuiltInAgentError extends Error {
   constructor(
     readonly code: BuiltInAgentErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; level?: LogLevel },
   ) {
     super(message, options);
+    if (options?.level) this.level = options.level;
   }
+  /** How loudly the runtime logs it; by default from the code (see `classifyRunError`). */
+  readonly level?: LogLevel;
 }
+
+/** The level a BuiltInAgent failure is logged at: `warn` for the client's input, `error` otherwise. */
+export type LogLevel = "warn" | "error";

@@ -43,6 +43,12 @@ export class BuiltInAgent extends AbstractAgent {
 
   private readonly config: Readonly<BuiltInAgentConfig>;
   private readonly activeRuns = new Set<AbortController>();
+  /**
+   * The caller's request headers that the runtime forwards to agents (its `forwardHeaders` policy
+   * decides which); set by the runtime on each request's clone. They are redacted wherever a
+   * failure is reported.
+   */
+  headers?: Record<string, string>;
 
   constructor(config: BuiltInAgentConfig) {
     super({ agentId: config.agentId, description: config.description });
@@ -68,6 +74,8 @@ export class BuiltInAgent extends AbstractAgent {
         input,
         config: this.config,
         signal: controller.signal,
+        agentId: this.agentId,
+        forwardedHeaders: this.headers,
         emit: (events) => {
           for (const event of events) {
             if (subscriber.closed) return;
@@ -104,6 +112,7 @@ export class BuiltInAgent extends AbstractAgent {
     copy.agentId = this.agentId;
     copy.description = this.description;
     copy.threadId = this.threadId;
+    if (this.headers) copy.headers = { ...this.headers };
     copy.messages = structuredClone(this.messages);
     copy.state = structuredClone(this.state);
     copy.subscribers = [...this.subscribers];

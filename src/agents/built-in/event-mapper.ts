@@ -26,6 +26,25 @@ import type { ProviderMetadata, TextStreamPart, ToolSet } from "ai";
 import { STATE_DELTA_TOOL, STATE_SNAPSHOT_TOOL } from "./define-tool.js";
 import type { RunErrorInfo } from "./errors.js";
 import { encodeEncryptedValue, mergeProviderMetadata } from "./provider-metadata.js";
+import { clientToolError } from "./tool-errors.js";
+
+/** Token counts of one provider and model, as AG-UI's `TokenUsage` (every count optional). */
+export interface RunTokenUsage {
+  provider?: string;
+  model?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  reasoningTokens?: number;
+  cachedInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+/** What a finished run reports besides its id: why the model stopped and what it used. */
+export interface RunFinishedDetails {
+  finishReason?: string;
+  usage?: RunTokenUsage[];
+}
 
 /** One part of the AI SDK's `streamText().fullStream`. */
 export type StreamPart = TextStreamPart<ToolSet>;
@@ -117,12 +136,23 @@ export class AguiEventMapper {
     return [{ type: EventType.RUN_STARTED, threadId: this.threadId, runId: this.runId } satisfies RunStartedEvent];
   }
 
-  /** Closes everything and ends the run normally. Unanswered tool calls stay open for the client. */
-  runFinished(): BaseEvent[] {
+  /**
+   * Closes everything and ends the run normally. Unanswered tool calls stay open for the client.
+   * `usage` goes on RUN_FINISHED as AG-UI defines it; `finishReason` goes in its `metadata`, because
+   * `@ag-ui/client` 1.0 strips (and warns about) a top-level `finishReason`, and 0.0.4x/0.0.5x keep
+   * unknown fields as they are.
+   */
+  runFinished(details: RunFinishedDetails = {}): BaseEvent[] {
     if (this.terminated) return [];
     const events = [...this.runStarted(), ...this.closeAll()];
     this.terminated = true;
-    events.push({ type: EventType.RUN_FINISHED, threadId: this.threadId, runId: this.runId } satisfies RunFinishedEvent);
+    events.push({
+      type: EventType.RUN_FINISHED,
+      threadId: this.threadId,
+      runId: this.runId,
+      ...(details.usage?.length ? { usage: details.usage } : {}),
+      ...(details.finishReason ? { metadata: { finishReason: details.finishReason } } : {}),
+    } as RunFinishedEvent);
     return events;
   }
 
@@ -207,7 +237,8 @@ export class AguiEventMapper {
         if (part.providerExecuted || this.ignoredToolCalls.has(part.toolCallId)) break;
         events.push(
           ...this.completeToolCall(part.toolCallId, part.toolName, part.input, undefined),
-          ...this.resultEvent(part.toolCallId, JSON.stringify({ error: errorText(part.error) })),
+          // never the exception's own text: that is for the model and the log (see tool-errors.ts)
+          ...this.resultEvent(part.toolCallId, JSON.stringify({ error: clientToolError(part.toolName, part.error) })),
         );
         break;
       case "finish":
@@ -390,9 +421,4 @@ function stringify(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return typeof error === "string" ? error : stringify(error);
 }

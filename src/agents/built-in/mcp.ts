@@ -5,6 +5,7 @@ import { ai } from "./ai-sdk.js";
 import { loadMcpSdk } from "./packages.js";
 import { TOOL_NAME_PATTERN } from "./define-tool.js";
 import { BuiltInAgentError } from "./errors.js";
+import { ToolCallFailure } from "./tool-errors.js";
 import type { MCPServerConfig } from "./types.js";
 
 /** The tools of the configured MCP servers for one run, and how to let go of their connections. */
@@ -29,11 +30,23 @@ interface CallResult {
 const CLIENT_INFO = { name: "copilot-runtime", version: "0.1.0" };
 const MAX_TOOL_PAGES = 50;
 
+/** How a run treats an MCP server it cannot connect to or list the tools of. */
+export interface McpOpenOptions {
+  signal: AbortSignal;
+  takenNames?: ReadonlySet<string>;
+  /** `skip` (default): leave the server out and go on; `fail`: end the run with `mcp_connection_failed`. */
+  onServerError?: "skip" | "fail";
+  /** Told about each skipped server (its address without the query string, and the error). */
+  onSkip?: (server: { url: string }, error: unknown) => void;
+}
+
 /**
  * Connects to each MCP server, lists its tools and wraps them as AI SDK tools whose `execute` calls
  * the server. Names are made valid for every provider (`a.b` becomes `a_b`, clashes get a suffix);
- * the original name is used when calling. If any server fails, the ones already open are closed and a
- * `mcp_connection_failed` error names the server (without its query string, which may hold a token).
+ * the original name is used when calling. A server that cannot be reached or listed is skipped (as
+ * CopilotKit does) or, with `onServerError: "fail"`, fails the run: then the servers already open are
+ * closed and a `mcp_connection_failed` error says so without the server's address, which is kept for
+ * the log (in the error's cause).
  *
  * @example
  * ```ts
@@ -41,36 +54,44 @@ const MAX_TOOL_PAGES = 50;
  * try { ... streamText({ tools: mcp.tools }) ... } finally { await mcp.close(); }
  * ```
  */
-export async function openMcpToolset(
-  servers: readonly MCPServerConfig[],
-  options: { signal: AbortSignal; takenNames?: ReadonlySet<string> },
-): Promise<McpToolset> {
+export async function openMcpToolset(servers: readonly MCPServerConfig[], options: McpOpenOptions): Promise<McpToolset> {
   const clients: Client[] = [];
   const close = async () => {
     await Promise.allSettled(clients.splice(0).map((client) => client.close()));
   };
   const tools: Record<string, Tool> = {};
   const used = new Set(options.takenNames);
-  try {
-    const connected = await Promise.all(
-      servers.map(async (server) => {
-        const client = await connect(server, options.signal);
-        clients.push(client);
-        return { server, client, listed: await listTools(client, server, options.signal) };
-      }),
-    );
-    for (const { client, listed } of connected) {
-      for (const tool of listed) {
-        const name = uniqueName(tool.name, used);
-        used.add(name);
-        tools[name] = wrapTool(client, tool);
+  const results = await Promise.allSettled(
+    servers.map(async (server) => {
+      const client = await connect(server, options.signal);
+      clients.push(client);
+      try {
+        return { client, listed: await listTools(client, server, options.signal) };
+      } catch (error) {
+        clients.splice(clients.indexOf(client), 1);
+        await client.close().catch(() => undefined);
+        throw error;
       }
-    }
-    return { tools, close };
-  } catch (error) {
+    }),
+  );
+  const failed = results.findIndex((result) => result.status === "rejected");
+  if (failed >= 0 && (options.onServerError === "fail" || options.signal.aborted)) {
     await close();
-    throw error;
+    throw (results[failed] as PromiseRejectedResult).reason;
   }
+  results.forEach((result, index) => {
+    if (result.status === "rejected") {
+      const reason = result.reason as { cause?: unknown };
+      options.onSkip?.({ url: displayUrl(servers[index].url) }, reason.cause ?? reason);
+      return;
+    }
+    for (const tool of result.value.listed) {
+      const name = uniqueName(tool.name, used);
+      used.add(name);
+      tools[name] = wrapTool(result.value.client, tool);
+    }
+  });
+  return { tools, close };
 }
 
 function createTransport(server: MCPServerConfig): Transport {
@@ -120,7 +141,7 @@ function wrapTool(client: Client, tool: ListedTool): Tool {
       )) as CallResult;
       const text = renderResult(result);
       // Thrown, the AI SDK reports it as a tool error: the model sees it failed and can react.
-      if (result.isError) throw new Error(text || `The MCP tool "${tool.name}" failed.`);
+      if (result.isError) throw ToolCallFailure.reported(text || `The MCP tool "${tool.name}" failed.`);
       return text;
     },
   } as Tool;
@@ -151,12 +172,19 @@ function uniqueName(name: string, used: ReadonlySet<string>): string {
 
 function connectionError(server: MCPServerConfig, error: unknown): BuiltInAgentError {
   if (error instanceof BuiltInAgentError) return error;
-  let where = server.url;
+  const reason = error instanceof Error ? error.message : String(error);
+  // The address is for the log only: an internal host name tells a browser too much.
+  return new BuiltInAgentError("mcp_connection_failed", "An MCP server the agent needs could not be reached.", {
+    cause: new Error(`MCP server ${displayUrl(server.url)}: ${reason}`, { cause: error }),
+  });
+}
+
+/** A server's address without its query string and credentials, which may hold a token. */
+function displayUrl(raw: string): string {
   try {
-    const url = new URL(server.url);
-    where = `${url.origin}${url.pathname}`;
+    const url = new URL(raw);
+    return `${url.origin}${url.pathname}`;
   } catch {
-    where = "(invalid URL)";
+    return "(invalid URL)";
   }
-  return new BuiltInAgentError("mcp_connection_failed", `Could not use the MCP server at ${where}.`, { cause: error });
 }

@@ -2,17 +2,59 @@ import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import type { ToolChoice, ToolSet } from "ai";
 import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
-import { BuiltInAgentError, toRunErrorInfo } from "./errors.js";
-import { AguiEventMapper } from "./event-mapper.js";
+import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
+import { AguiEventMapper, type RunFinishedDetails, type RunTokenUsage } from "./event-mapper.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { providerOf, resolveModel } from "./resolve-model.js";
+import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
 import { resolveRunSettings } from "./run-settings.js";
+import { configuredSecrets } from "./secrets.js";
 import { createStateTools } from "./state-tools.js";
 import { buildSystemPrompt } from "./system-prompt.js";
+import { describeToolFailure, guardToolErrors } from "./tool-errors.js";
 import { assembleTools } from "./toolset.js";
 import type { BuiltInAgentConfig } from "./types.js";
 
 const TIMEOUT_MESSAGE = "The model did not answer in time.";
+const CUT_OFF_MESSAGE = "The model provider's response ended before it was complete.";
+const MODEL_CODES: ReadonlySet<string> = new Set(["invalid_model", "unknown_provider", "missing_api_key"]);
+
+/**
+ * A step whose stream ended without the provider's closing frame (`response.completed`,
+ * `finish_reason`, `message_delta`): the AI SDK reports it as finish reason `other` with no token
+ * counts, which every provider sends when it finishes. Passing it on as RUN_FINISHED would present
+ * a truncated answer as complete.
+ */
+const count = (value: unknown) => (typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
+
+/**
+ * The finish reason and the token counts of the whole run (all steps), as CopilotKit 1.75 reports
+ * them: one usage entry for the model's provider and id, with only the counts the provider gave.
+ */
+function runFinishedDetails(
+  part: { finishReason: string; totalUsage: Record<string, unknown> & { inputTokenDetails?: { cacheWriteTokens?: unknown } } },
+  model: { provider?: string; modelId?: string },
+): RunFinishedDetails {
+  const usage: RunTokenUsage = {
+    inputTokens: count(part.totalUsage.inputTokens),
+    outputTokens: count(part.totalUsage.outputTokens),
+    totalTokens: count(part.totalUsage.totalTokens),
+    reasoningTokens: count(part.totalUsage.reasoningTokens),
+    cachedInputTokens: count(part.totalUsage.cachedInputTokens),
+    cacheWriteInputTokens: count(part.totalUsage.inputTokenDetails?.cacheWriteTokens),
+  };
+  const counts = Object.fromEntries(Object.entries(usage).filter(([, value]) => value !== undefined));
+  return {
+    finishReason: part.finishReason,
+    ...(Object.keys(counts).length > 0
+      ? { usage: [{ ...(model.provider ? { provider: model.provider } : {}), ...(model.modelId ? { model: model.modelId } : {}), ...counts }] }
+      : {}),
+  };
+}
+
+function isCutOff(part: { finishReason: string; usage: { inputTokens?: number; outputTokens?: number } }): boolean {
+  return part.finishReason === "other" && part.usage.inputTokens === undefined && part.usage.outputTokens === undefined;
+}
 
 function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
@@ -25,6 +67,10 @@ export interface RunContext {
   /** Aborted by `abortRun()` or when the subscriber goes away; cancels the model request. */
   signal: AbortSignal;
   emit: (events: BaseEvent[]) => void;
+  /** The agent's id in the runtime, for the log. */
+  agentId?: string;
+  /** Request headers the runtime forwards to this agent (redacted from logs, the model and the client). */
+  forwardedHeaders?: Record<string, string>;
 }
 
 /**
@@ -37,19 +83,28 @@ export interface RunContext {
  * await executeRun({ input, config, signal: controller.signal, emit: (events) => events.forEach(send) });
  * ```
  */
-export async function executeRun({ input, config, signal, emit }: RunContext): Promise<void> {
+export async function executeRun({ input, config, signal, emit, agentId, forwardedHeaders }: RunContext): Promise<void> {
   const mapper = new AguiEventMapper({ threadId: input.threadId, runId: input.runId });
-  const secrets: string[] = config.apiKey ? [config.apiKey] : [];
+  const identity: RunIdentity = { agent: agentId, threadId: input.threadId, runId: input.runId };
+  const secrets = configuredSecrets({
+    apiKeys: [config.apiKey],
+    model: config.model,
+    mcpServers: config.mcpServers,
+    headers: forwardedHeaders,
+  });
   let mcp: McpToolset | undefined;
+  let clientChoseModel = false;
   emit(mapper.runStarted());
   try {
     const settings = resolveRunSettings(config, input.forwardedProps);
+    clientChoseModel = settings.model !== config.model;
     const { model, apiKey } = resolveModel(settings.model, {
       apiKey: config.apiKey,
       baseURL: config.baseURL,
       provider: providerOf(config.model),
     });
-    if (apiKey) secrets.push(apiKey);
+    identity.provider = model.provider;
+    secrets.push(...configuredSecrets({ apiKeys: [apiKey], model }));
 
     const { messages, instructions } = convertMessages(input.messages ?? [], config);
     if (messages.length === 0) {
@@ -66,14 +121,19 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
       mcp = await openMcpToolset(config.mcpServers, {
         signal,
         takenNames: new Set((config.tools ?? []).map((tool) => tool.name)),
+        onServerError: config.onMcpServerError,
+        onSkip: (server, error) => logMcpServerSkipped(identity, { url: redactSecrets(server.url, secrets), error: describeError(error, secrets) }),
       });
     }
-    const tools = assembleTools({
-      state: createStateTools(state),
-      server: config.tools ?? [],
-      mcp: mcp?.tools ?? {},
-      frontend: input.tools ?? [],
-    });
+    const tools = guardToolErrors(
+      assembleTools({
+        state: createStateTools(state),
+        server: config.tools ?? [],
+        mcp: mcp?.tools ?? {},
+        frontend: input.tools ?? [],
+      }),
+      secrets,
+    );
 
     const result = ai.streamText({
       model,
@@ -96,26 +156,35 @@ export async function executeRun({ input, config, signal, emit }: RunContext): P
       abortSignal: signal,
       onError: () => {}, // errors also arrive as `error` parts, handled below; the default logs them
     });
+    let finished: RunFinishedDetails = {};
     for await (const part of result.fullStream) {
       if (signal.aborted) break;
+      if (part.type === "finish") finished = runFinishedDetails(part, model);
       // Only our signal means "stopped"; an abort the AI SDK raised itself is one of its timeouts.
       if (part.type === "abort") throw new BuiltInAgentError("timeout", TIMEOUT_MESSAGE);
       if (part.type === "error") throw part.error;
+      if (part.type === "tool-error" && !part.providerExecuted) {
+        logToolFailure(identity, { name: part.toolName, toolCallId: part.toolCallId, ...describeToolFailure(part.error, secrets) });
+      }
+      if (part.type === "finish-step" && isCutOff(part)) throw new BuiltInAgentError("provider_error", CUT_OFF_MESSAGE);
       emit(mapper.map(part));
     }
-    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished());
+    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished(finished));
   } catch (thrown) {
     const error = !signal.aborted && isAbortError(thrown) ? new BuiltInAgentError("timeout", TIMEOUT_MESSAGE) : thrown;
     if (signal.aborted) {
       emit(mapper.runStopped());
     } else {
-      const info = toRunErrorInfo(error, secrets);
+      const failure = classifyRunError(error, secrets);
+      // A model the client picked (forwardedProps.model) that does not resolve is the client's mistake.
+      if (clientChoseModel && error instanceof BuiltInAgentError && MODEL_CODES.has(error.code)) failure.level = "warn";
+      logRunFailure(identity, failure);
       try {
-        config.onRunError?.(error, { threadId: input.threadId, runId: input.runId, code: info.code });
+        config.onRunError?.(error, { threadId: input.threadId, runId: input.runId, code: failure.code });
       } catch {
-        // a failing logger must not keep the client from hearing about the error
+        // a failing hook must not keep the client from hearing about the error
       }
-      emit(mapper.runError(info));
+      emit(mapper.runError({ code: failure.code, message: failure.message }));
     }
   } finally {
     await mcp?.close();

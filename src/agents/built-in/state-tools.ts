@@ -3,6 +3,7 @@ import jsonPatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
 import { z } from "zod";
 import { STATE_DELTA_TOOL, STATE_SNAPSHOT_TOOL } from "./define-tool.js";
+import { ToolCallFailure } from "./tool-errors.js";
 
 const operationSchema = z.discriminatedUnion("op", [
   z.object({ op: z.literal("add"), path: z.string(), value: z.any() }),
@@ -48,11 +49,47 @@ export function createStateTools(state: RunState): Record<string, Tool> {
         "e.g. [{ op: 'replace', path: '/count', value: 2 }].",
       inputSchema: z.object({ delta: z.array(operationSchema).describe("JSON Patch operations") }),
       execute: async ({ delta }: { delta: StatePatchOperation[] }) => {
-        // applyPatch validates every operation against the document and throws on the first bad one.
-        const document = jsonPatch.deepClone(state.current ?? {}) as object;
-        state.current = jsonPatch.applyPatch(document, delta as Operation[], true, true).newDocument;
+        state.current = applyStatePatch(state.current, delta);
         return { success: true };
       },
     } as Tool,
   };
+}
+
+const MAX_PATH_IN_ERROR = 200;
+
+// fast-json-patch's error names, in words the model can act on.
+const PATCH_PROBLEMS: Record<string, string> = {
+  OPERATION_PATH_UNRESOLVABLE: "the path does not exist in the state",
+  OPERATION_FROM_UNRESOLVABLE: "the `from` path does not exist in the state",
+  OPERATION_PATH_ILLEGAL_ARRAY_INDEX: "the path has an invalid array index",
+  OPERATION_VALUE_OUT_OF_BOUNDS: "the array index is out of bounds",
+  OPERATION_VALUE_REQUIRED: "the operation needs a `value`",
+  OPERATION_VALUE_CANNOT_CONTAIN_UNDEFINED: "the value contains undefined",
+  OPERATION_PATH_INVALID: "the path is not a JSON pointer",
+  OPERATION_FROM_REQUIRED: "the operation needs a `from`",
+  OPERATION_OP_INVALID: "the operation is unknown",
+  TEST_OPERATION_FAILED: "the `test` did not match the state",
+};
+
+/**
+ * Applies a patch to a copy of the state, all or nothing. A failing operation is reported by its
+ * index, kind and path, never with the document (fast-json-patch's own message copies the whole
+ * state into it, which made a 106 KB state a 178 KB tool result).
+ */
+export function applyStatePatch(current: unknown, delta: readonly StatePatchOperation[]): unknown {
+  let document = jsonPatch.deepClone(current ?? {}) as unknown;
+  delta.forEach((operation, index) => {
+    try {
+      document = jsonPatch.applyOperation(document as object, operation as Operation, true, true, true, index).newDocument;
+    } catch (error) {
+      const name = (error as { name?: unknown }).name;
+      const problem = (typeof name === "string" && PATCH_PROBLEMS[name]) || "it could not be applied";
+      const path = operation.path.length > MAX_PATH_IN_ERROR ? `${operation.path.slice(0, MAX_PATH_IN_ERROR)}…` : operation.path;
+      throw ToolCallFailure.reported(
+        `The state was not changed: operation ${index} (${operation.op} ${JSON.stringify(path)}) failed because ${problem}.`,
+      );
+    }
+  });
+  return document;
 }

@@ -196,6 +196,12 @@ export interface BuiltInAgentConfig {
   tools?: ToolDefinition<any>[];
   /** MCP servers whose tools are offered to the model. */
   mcpServers?: MCPServerConfig[];
+  /**
+   * What a run does when an MCP server cannot be reached or listed: `"skip"` (the default, as
+   * CopilotKit does) leaves its tools out, answers without them and logs a warning; `"fail"` ends the
+   * run with RUN_ERROR `mcp_connection_failed`. Either way the server's address stays in the log.
+   */
+  onMcpServerError?: "skip" | "fail";
   /** Append the client's `system` messages to the system prompt. Default false: clients are not trusted with it. */
   forwardSystemMessages?: boolean;
   /** Append the client's `developer` messages to the system prompt. Default false. */

@@ -42,8 +42,8 @@ describe("BuiltInAgent", () => {
     provider.enqueue(responsesStream([responses.text("one")], { frameDelayMs: 2 }), responsesStream([responses.text("two")], { frameDelayMs: 2 }));
     const agent = agentWith();
     const [a, b] = await Promise.all([collect(agent.run(makeInput({ runId: "ra" }))), collect(agent.run(makeInput({ runId: "rb" })))]);
-    expect(a.at(-1)).toEqual({ type: "RUN_FINISHED", threadId: "thread-1", runId: "ra" });
-    expect(b.at(-1)).toEqual({ type: "RUN_FINISHED", threadId: "thread-1", runId: "rb" });
+    expect(a.at(-1)).toEqual({ type: "RUN_FINISHED", threadId: "thread-1", runId: "ra", usage: expect.any(Array), metadata: { finishReason: "stop" } });
+    expect(b.at(-1)).toEqual({ type: "RUN_FINISHED", threadId: "thread-1", runId: "rb", usage: expect.any(Array), metadata: { finishReason: "stop" } });
   });
 
   it("does nothing until the run is subscribed", async () => {

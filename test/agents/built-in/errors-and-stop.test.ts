@@ -5,8 +5,10 @@ import { startFakeProvider, useFakeProvider } from "./helpers/fake-provider.js";
 import { anthropic, anthropicError, anthropicStream, openaiError, responses, responsesStream } from "./helpers/scripts.js";
 import { collect, expectValidStream, makeInput, types } from "./helpers/verify.js";
 import type { AnyEvent } from "./helpers/verify.js";
+import { agentLines, useLogCapture } from "./helpers/logs.js";
 
 const provider = useFakeProvider();
+const logs = useLogCapture();
 const OPENAI_KEY = "sk-secret-openai-key-0123456789";
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -116,20 +118,36 @@ describe("BuiltInAgent errors", () => {
     await expectValidStream(events);
   });
 
-  it("gives a thrown server tool error to the model and carries on", async () => {
+  it("gives a thrown server tool error to the model, a safe message to the client, and logs it", async () => {
     const failing = defineTool({
       name: "explode",
       description: "Always fails",
       parameters: z.object({}),
       execute: async () => {
-        throw new Error("disk on fire");
+        throw new Error("disk on fire: postgres://app:hunter2-password@10.0.0.7:5432/db");
       },
     });
     provider.enqueue(responsesStream([responses.call("call_x", "explode", "{}")]), responsesStream([responses.text("It failed.")]));
-    const events = await collect(openaiAgent({ tools: [failing] }).run(makeInput()));
+    const events = await collect(openaiAgent({ tools: [failing] }).run(makeInput({ runId: "r-tool" })));
     const result = events.find((event) => event.type === "TOOL_CALL_RESULT");
-    expect(JSON.parse(result!.content)).toEqual({ error: "disk on fire" });
+    // The client (and the thread it stores) only learns that the tool failed.
+    expect(JSON.parse(result!.content)).toEqual({ error: 'The tool "explode" failed.' });
+    expect(JSON.stringify(events)).not.toContain("disk on fire");
+    // The model reads what happened, without the credentials, so it can react.
+    const toModel = JSON.stringify(provider.requests[1].body.input);
+    expect(toModel).toContain("disk on fire");
+    expect(toModel).not.toContain("hunter2-password");
     expect(lastEvent(events).type).toBe("RUN_FINISHED");
+    // The log has the exception, redacted, with who and where.
+    const toolLines = agentLines(logs);
+    expect(toolLines).toHaveLength(1);
+    expect(toolLines[0]).toMatchObject({
+      level: "error",
+      message: 'BuiltInAgent tool "explode" failed',
+      details: { threadId: "thread-1", runId: "r-tool", provider: "openai.responses", toolCallId: "call_x" },
+    });
+    expect(toolLines[0].details.error).toContain("disk on fire");
+    expect(toolLines[0].text).not.toContain("hunter2-password");
     await expectValidStream(events);
   });
 });

@@ -33,7 +33,14 @@ describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
       "RUN_FINISHED",
     ]);
     expect(events[0]).toEqual({ type: "RUN_STARTED", threadId: "t-1", runId: "r-1" });
-    expect(events.at(-1)).toEqual({ type: "RUN_FINISHED", threadId: "t-1", runId: "r-1" });
+    expect(events.at(-1)).toEqual({
+      type: "RUN_FINISHED",
+      threadId: "t-1",
+      runId: "r-1",
+      // the fake's response.completed reports these counts
+      usage: [{ provider: "openai.responses", model: "gpt-4o", inputTokens: 20, outputTokens: 10, totalTokens: 30, reasoningTokens: 0, cachedInputTokens: 0 }],
+      metadata: { finishReason: "stop" },
+    });
     expect(textOf(events)).toBe("Hello there!");
     expect(events[1]).toMatchObject({ role: "assistant" });
 
@@ -204,6 +211,31 @@ describe("BuiltInAgent with @ai-sdk/openai (Responses API)", () => {
     expect(events.some((event) => event.type === "STATE_DELTA")).toBe(false);
     const result = events.find((event) => event.type === "TOOL_CALL_RESULT");
     expect(JSON.parse(result!.content)).toHaveProperty("error");
+    await expectValidStream(events);
+  });
+
+  it("names the failing operation of a bad state patch, not the whole state, and leaves the state alone", async () => {
+    // ~106 KB of state: fast-json-patch's own error message would copy all of it into the tool result.
+    const state = { items: Array.from({ length: 1500 }, (_, i) => ({ id: i, title: `item number ${i}`, notes: "x".repeat(40) })) };
+    expect(JSON.stringify(state).length).toBeGreaterThan(100_000);
+    const delta = [
+      { op: "replace", path: "/items/0/title", value: "first" },
+      { op: "replace", path: "/items/99999/title", value: "nope" },
+    ];
+    provider.enqueue(
+      responsesStream([responses.call("call_big", "AGUISendStateDelta", JSON.stringify({ delta }))]),
+      responsesStream([responses.text("Sorry.")]),
+    );
+    const events = await collect(agentWith().run(makeInput({ state })));
+    const result = events.find((event) => event.type === "TOOL_CALL_RESULT")!;
+    expect(result.content.length).toBeLessThan(500);
+    const message = 'The state was not changed: operation 1 (replace "/items/99999/title") failed because the path does not exist in the state.';
+    expect(JSON.parse(result.content)).toEqual({ error: message });
+    // the model reads the same, bounded, explanation
+    const output = provider.requests[1].body.input.find((item: { type?: string }) => item.type === "function_call_output");
+    expect(JSON.stringify(output)).toContain("operation 1 (replace");
+    expect(JSON.stringify(output).length).toBeLessThan(500);
+    expect(events.some((event) => event.type === "STATE_DELTA")).toBe(false);
     await expectValidStream(events);
   });
 

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { CopilotRuntime, createCopilotRuntimeHandler } from "../../../src/index.js";
 import { BuiltInAgent } from "../../../src/agents/built-in/index.js";
 import { useFakeProvider } from "./helpers/fake-provider.js";
-import { responses, responsesStream } from "./helpers/scripts.js";
+import { openaiError, responses, responsesStream } from "./helpers/scripts.js";
+import { useLogCapture } from "./helpers/logs.js";
 import { expectValidStream, makeInput, type AnyEvent } from "./helpers/verify.js";
 
 // BuiltInAgent served by this project's runtime over HTTP/SSE, as a client would see it.
 
 const provider = useFakeProvider();
+const logs = useLogCapture();
 
 function serve() {
   const agent = new BuiltInAgent({ model: "openai/gpt-4o", apiKey: "sk-test-0123456789", baseURL: provider.url, maxRetries: 0 });
@@ -79,5 +81,18 @@ describe("BuiltInAgent behind the runtime", () => {
     expect(provider.requests[0].aborted).toBe(true);
     expect(events.at(-1)?.type).toBe("RUN_FINISHED");
     expect(events.map((event) => event.type)).toContain("TEXT_MESSAGE_END");
+  });
+
+  it("logs a provider failure once, naming the agent, and streams only the code and a safe message", async () => {
+    provider.enqueue(openaiError(500, "upstream 10.1.2.3 exploded, key sk-test-0123456789"));
+    const response = await serve().post("/agent/default/run", makeInput({ threadId: "rt-err", runId: "rr-err" }));
+    const events: AnyEvent[] = [];
+    for await (const event of sseEvents(response)) events.push(event);
+    expect(events.at(-1)).toMatchObject({ type: "RUN_ERROR", code: "provider_error", message: "The model provider failed (HTTP 500)." });
+    expect(JSON.stringify(events)).not.toContain("10.1.2.3");
+    // one line in the whole runtime (runner and HTTP layer included)
+    expect(logs.map((line) => line.message)).toEqual(["BuiltInAgent run failed: provider_error"]);
+    expect(logs[0]).toMatchObject({ level: "error", details: { agent: "default", threadId: "rt-err", runId: "rr-err", status: 500 } });
+    expect(logs[0].details.providerMessage).toBe("upstream 10.1.2.3 exploded, key [redacted]");
   });
 });

@@ -20,6 +20,8 @@ export interface ScriptedResponse {
   frameDelayMs?: number;
   /** After the frames, keep the response open until the client goes away. */
   hang?: boolean;
+  /** After the frames, destroy the connection without ending the response (a cut stream). */
+  cut?: boolean;
 }
 
 /** A request the fake received. */
@@ -106,10 +108,15 @@ async function respond(res: ServerResponse, script: ScriptedResponse): Promise<v
   for (const frame of script.sse) {
     if (res.destroyed) return;
     const data = typeof frame.data === "string" ? frame.data : JSON.stringify(frame.data);
-    res.write(`${frame.event ? `event: ${frame.event}\n` : ""}data: ${data}\n\n`);
+    // wait until the frame is handed to the socket, so a cut below happens after the client got it
+    await new Promise<void>((resolve) => res.write(`${frame.event ? `event: ${frame.event}\n` : ""}data: ${data}\n\n`, () => resolve()));
     if (script.frameDelayMs) await sleep(script.frameDelayMs);
   }
   if (script.hang) return; // left open; the client's abort closes it
+  if (script.cut) {
+    res.socket?.destroy(); // no terminating chunk: the client sees the body end abruptly
+    return;
+  }
   res.end();
 }
 

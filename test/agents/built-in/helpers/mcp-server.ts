@@ -19,7 +19,7 @@ export interface LocalMcpServer {
   close(): Promise<void>;
 }
 
-/** An MCP server (the official SDK) on 127.0.0.1, with a `db.lookup` tool and a failing `broken` tool. */
+/** An MCP server (the official SDK) on 127.0.0.1, with a `db.lookup` tool, a failing `broken` tool and `whoami`, which fails echoing the caller's authorization header. */
 export async function startMcpServer(): Promise<LocalMcpServer> {
   const calls: LocalMcpServer["calls"] = [];
   const headers: LocalMcpServer["headers"] = [];
@@ -38,6 +38,12 @@ export async function startMcpServer(): Promise<LocalMcpServer> {
     server.registerTool("broken", { description: "Always fails", inputSchema: {} }, async () => {
       calls.push({ name: "broken", args: {} });
       return { content: [{ type: "text", text: "backend down" }], isError: true };
+    });
+    // Echoes the caller's credentials in its error, as careless servers do.
+    server.registerTool("whoami", { description: "Who am I", inputSchema: {} }, async (_args, extra) => {
+      calls.push({ name: "whoami", args: {} });
+      const auth = extra.requestInfo?.headers?.authorization;
+      return { content: [{ type: "text", text: `access denied for ${String(auth)}` }], isError: true };
     });
     return server;
   };

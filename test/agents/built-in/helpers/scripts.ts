@@ -177,3 +177,28 @@ export const anthropicError = (status: number, type: string, message: string): S
   status,
   json: { type: "error", error: { type, message } },
 });
+
+export const googleError = (status: number, grpcStatus: string, message: string): ScriptedResponse => ({
+  status,
+  json: { error: { code: status, message, status: grpcStatus } },
+});
+
+// ---------------------------------------------------------------- Google Gemini (streamGenerateContent?alt=sse)
+
+/** A Gemini stream of text chunks; the last chunk carries the finish reason and the token counts. */
+export function geminiStream(text: string[], options: { finishReason?: string } = {}): ScriptedResponse {
+  const frames: SseFrame[] = text.map((chunk, index) => ({
+    data: {
+      candidates: [
+        {
+          content: { parts: [{ text: chunk }], role: "model" },
+          index: 0,
+          ...(index === text.length - 1 ? { finishReason: options.finishReason ?? "STOP" } : {}),
+        },
+      ],
+      ...(index === text.length - 1 ? { usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 8, totalTokenCount: 20 } } : {}),
+      modelVersion: "gemini-2.5-flash",
+    },
+  }));
+  return { sse: frames };
+}

@@ -1,0 +1,28 @@
+import { afterEach, beforeEach } from "vitest";
+import { setLogger } from "../../../../src/logger.js";
+
+/** One line the runtime logged. */
+export interface LogLine {
+  level: "info" | "warn" | "error";
+  message: string;
+  details: Record<string, any>;
+  /** Everything the line carries, serialised: for "never contains" checks. */
+  text: string;
+}
+
+/** Captures the runtime logger's lines during each test of the file (restored after each). */
+export function useLogCapture(): LogLine[] {
+  const lines: LogLine[] = [];
+  const record = (level: LogLine["level"]) => (message: string, ...details: unknown[]) => {
+    lines.push({ level, message, details: (details[0] ?? {}) as Record<string, any>, text: JSON.stringify([message, ...details]) });
+  };
+  beforeEach(() => {
+    lines.length = 0;
+    setLogger({ info: record("info"), warn: record("warn"), error: record("error") });
+  });
+  afterEach(() => setLogger());
+  return lines;
+}
+
+/** The lines about BuiltInAgent runs and tools (the AI SDK's own warnings are not ours). */
+export const agentLines = (lines: LogLine[]) => lines.filter((line) => line.message.startsWith("BuiltInAgent"));
