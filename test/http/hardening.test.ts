@@ -31,6 +31,11 @@ describe("JSON depth is checked before anything walks the body", () => {
   it("measures depth on the text, skipping brackets inside strings", () => {
     expect(jsonTextDepth('{"a":[1,{"b":"[[[[["}]}')).toBe(3);
     expect(jsonTextDepth('"\\"[[["')).toBe(0);
+    // Escaped quotes and backslashes: a string ends at the first quote after an even run of backslashes.
+    expect(jsonTextDepth(String.raw`{"a":"x\\"}`)).toBe(1);
+    expect(jsonTextDepth(String.raw`{"a":"x\\\"]"}`)).toBe(1);
+    expect(jsonTextDepth(String.raw`["a\\",["b"]]`)).toBe(2);
+    expect(jsonTextDepth(String.raw`["\"[[[[", [[["x"]]]]`)).toBe(4);
     expect(jsonTextDepth(nestedText(100_000), 64)).toBe(65); // stops early
     expect(valueDepth({ a: [1, { b: "[[[" }] })).toBe(3);
     expect(valueDepth(nested(10_000), 64)).toBe(65);
