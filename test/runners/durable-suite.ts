@@ -188,6 +188,32 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(replyTexts(stored)).toEqual(["before the stall"]);
     });
 
+    it("closes a dead process's run within leaseMs of its lease lapsing, though nobody touches the thread", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      const leaseMs = 2_000;
+      const runner = await harness.createOn((store) => store, { leaseMs });
+      made.push(runner);
+      const store = storeOf(runner);
+      // Right after the start-up sweep: the worst moment for a lease to lapse.
+      const expiresAt = Date.now() + 20;
+      await store.tryStartRun({
+        threadId: thread,
+        runId: "dead-run",
+        agentId: "default",
+        ownerId: alice,
+        instanceId: "a-process-that-died",
+        now: Date.now(),
+        leaseExpiresAt: expiresAt,
+        inputMessageIds: [],
+        describeInput: () => JSON.stringify({ threadId: thread, runId: "dead-run", messages: [] }),
+      });
+      await waitFor(async () => (await store.loadRun({ threadId: thread, firstSeq: 1 }))?.row.status !== "running", "the sweep to close the run", 10_000);
+      const closedAfter = Date.now() - expiresAt;
+      expect(closedAfter).toBeLessThan(leaseMs);
+      expect((await store.loadRun({ threadId: thread, firstSeq: 1 }))?.row.status).toBe("interrupted");
+    });
+
     it("writes the events of several runs together, and one run losing its lease does not cost the others theirs", async () => {
       const alice = uid("alice");
       const [lost, kept] = [uid("lost"), uid("kept")];

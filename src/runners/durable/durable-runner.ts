@@ -53,7 +53,11 @@ export interface DurableRunnerOptions {
   heartbeatMs?: number;
   /** How often `connect` polls the store while another process streams the run. Default 100 ms. */
   pollMs?: number;
-  /** How often expired leases are looked for (also once at start-up). Default `leaseMs`. */
+  /**
+   * How often expired leases are looked for (also once at start-up). Default `leaseMs / 2`: with
+   * the heartbeat's tick (at most `leaseMs / 3`) a run whose process died is closed within
+   * `leaseMs` of its lease lapsing, even when nobody touches its thread.
+   */
   sweepIntervalMs?: number;
   /** How long `"interrupt"` and `stop` wait for another process to end its run. Default 10 s. */
   stopTimeoutMs?: number;
@@ -114,7 +118,7 @@ export class DurableAgentRunner extends AgentRunner {
     this.leaseMs = positive(options.leaseMs, 15_000, "leaseMs");
     this.heartbeatMs = positive(options.heartbeatMs, Math.min(1_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
     this.pollMs = positive(options.pollMs, 100, "pollMs");
-    this.sweepIntervalMs = positive(options.sweepIntervalMs, this.leaseMs, "sweepIntervalMs");
+    this.sweepIntervalMs = positive(options.sweepIntervalMs, this.leaseMs / 2, "sweepIntervalMs");
     this.stopTimeoutMs = positive(options.stopTimeoutMs, 10_000, "stopTimeoutMs");
     this.retention = options.retention;
     const writeWindowMs = options.writeWindowMs ?? 2;
