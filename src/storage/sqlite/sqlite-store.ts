@@ -9,6 +9,7 @@ import type {
   FinishRunRequest,
   HeldLease,
   RunRef,
+  RunTail,
   SeqEvent,
   StartRunRequest,
   StartRunResult,
@@ -122,6 +123,7 @@ export class SqliteStore implements DurableStore {
       ),
       setActive: db.prepare(`UPDATE ${t.threads} SET active_run_seq = ? WHERE id = ?`),
       run: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
+      runState: db.prepare(`SELECT status, last_seq, lease_owner, lease_expires_at FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
       holds: db.prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ?`).pluck(),
       insertEvent: db.prepare(`INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES (?, ?, ?, ?, ?)`),
       insertEvents: db.prepare(
@@ -319,6 +321,19 @@ export class SqliteStore implements DurableStore {
       if (row === undefined) return undefined;
       const events = toSeqEvents(this.s.runEvents.all(run.threadId, run.firstSeq) as Array<{ seq: number; data: string }>);
       return { row: { ...toActiveRun(row), status: row.status, input: row.input }, events };
+    });
+    return this.lock.read(read);
+  }
+
+  async runTail(run: RunRef, afterSeq: number): Promise<RunTail | undefined> {
+    const read = this.db.transaction(() => {
+      const row = this.s.runState.get(run.threadId, run.firstSeq) as
+        | { status: string; last_seq: number | null; lease_owner: string | null; lease_expires_at: number }
+        | undefined;
+      if (row === undefined) return undefined;
+      const upTo = row.status === "running" || row.last_seq === null ? Number.MAX_SAFE_INTEGER : row.last_seq;
+      const events = toSeqEvents(this.s.eventsBetween.all(run.threadId, afterSeq, upTo) as Array<{ seq: number; data: string }>);
+      return { status: row.status, leaseOwner: row.lease_owner, leaseExpiresAt: row.lease_expires_at, events };
     });
     return this.lock.read(read);
   }
