@@ -430,6 +430,7 @@ export class DurableAgentRunner extends AgentRunner {
     await this.shutdown({ deadlineMs: 0 });
     clearInterval(this.timer);
     while (this.ticking) await sleep(5);
+    for (const feed of [...this.remote.values()]) feed.shutdown();
     await this.bus?.close();
     await this.store.close();
   }
@@ -471,10 +472,12 @@ export class DurableAgentRunner extends AgentRunner {
    * another at its live-bus signal, or at its next write or heartbeat.
    */
   private async deleteStored(threadId: string, ownerId: string): Promise<boolean> {
+    // The run here now, not one a new run() might register while the store deletes.
+    const local = this.live.get(threadId);
     const deleted = await this.store.deleteThread(threadId, ownerId);
     if (!deleted) return false;
     this.bus?.publish({ kind: "deleted", threadId, seq: 0 });
-    this.live.get(threadId)?.threadDeleted();
+    local?.threadDeleted();
     return true;
   }
 

@@ -70,6 +70,11 @@ export class RemoteRun {
     };
   }
 
+  /** The runner is closing: its followers' streams end here. */
+  shutdown(): void {
+    this.end([]);
+  }
+
   private wake(signal: LiveSignal): void {
     if (signal.kind === "stop") return;
     if (signal.kind === "events" && signal.seq <= this.cursor) return; // read already
