@@ -290,6 +290,7 @@ export class DurableAgentRunner extends AgentRunner {
           // Another process is streaming this run: follow it through this instance's one feed of
           // it, which reads the store when the owner announces a write (or polls without a bus)
           // and ends where the run ends.
+          if (cancelled) return;
           teardown = this.remoteFeed(active).follow(cursor, subscriber);
           return;
         }
