@@ -143,7 +143,7 @@ if (requirePostgres(url, "PostgresAgentRunner across instances (LISTEN/NOTIFY)")
       await sleep(1_500);
       const idleQueries = counter.queries - before;
       console.log(`queries issued by B while 60 followers of 3 runs sat idle for 1.5 s: ${idleQueries}`);
-      expect(idleQueries).toBeLessThanOrEqual(3); // at most one safety-net read per followed run
+      expect(idleQueries).toBeLessThanOrEqual(1); // the safety net (every 5 s) at most once
 
       // And they still follow: one more event reaches all 60, with one read per run.
       const beforeEvent = counter.queries;
@@ -152,6 +152,38 @@ if (requirePostgres(url, "PostgresAgentRunner across instances (LISTEN/NOTIFY)")
       for (const stream of streams) await stream.rest();
       console.log(`queries issued by B to deliver the last events of 3 runs to 60 followers: ${counter.queries - beforeEvent}`);
       expect(counter.queries - beforeEvent).toBeLessThan(60);
+    });
+
+    it("looks at all its followed runs with one query per safety-net tick, however many there are", async () => {
+      // A user per thread: each user's open streams stay under the HTTP layer's per-user cap.
+      const threads = Array.from({ length: 20 }, () => uid("many"));
+      const users = threads.map(() => uid("user"));
+      const a = await open();
+      const { runner: b, counter } = await openCounted({ safetyPollMs: 300 });
+      const control = new AgentControl();
+      const onA = httpClient(a, { default: new ControlledAgent(control) });
+      const onB = httpClient(b, { default: new ControlledAgent(control) });
+      const runs = [];
+      const streams: FrameReader[] = [];
+      for (const [i, thread] of threads.entries()) {
+        streams.push(new FrameReader(await onA.run(thread, { user: users[i] })));
+        const run = await control.nextRun();
+        run.started();
+        runs.push(run);
+      }
+      for (const stream of streams) await stream.take(1);
+      const followers: FrameReader[] = [];
+      for (let i = 0; i < 100; i++) followers.push(new FrameReader(await onB.connect(threads[i % threads.length], { user: users[i % threads.length] })));
+      for (const follower of followers) await follower.take(1);
+
+      await sleep(100);
+      const before = counter.queries;
+      await sleep(1_500);
+      const idleQueries = counter.queries - before;
+      console.log(`queries issued by B while 100 followers of 20 runs sat idle for 1.5 s with safetyPollMs 300: ${idleQueries}`);
+      expect(idleQueries).toBeLessThanOrEqual(8); // about one per tick, not one per run per tick (~100)
+      for (const run of runs) run.finish();
+      for (const follower of followers) expect(types(eventsOf(await follower.rest()))).toEqual(["RUN_STARTED", "RUN_FINISHED"]);
     });
 
     it("wakes the owner at once when a stop is requested on another instance (not at its next heartbeat)", async () => {

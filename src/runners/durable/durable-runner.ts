@@ -55,8 +55,9 @@ export interface DurableRunnerOptions {
   heartbeatMs?: number;
   /**
    * Without a live bus (SQLite, or PostgreSQL with `listenNotify: false`): how often this
-   * instance reads the store for a run another process streams, once for all its followers of
-   * that run, and how often `stop` looks whether that run ended. Default 100 ms.
+   * instance looks for news of the runs other processes stream that its clients follow (one
+   * query for all of them, then one read per run that changed), and how often `stop` looks
+   * whether that run ended. Default 100 ms.
    */
   pollMs?: number;
   /**
@@ -65,7 +66,10 @@ export interface DurableRunnerOptions {
    * `PostgresAgentRunner` brings its own (LISTEN/NOTIFY); this is the port for another engine.
    */
   liveBus?: LiveBus;
-  /** With a live bus: how often a followed run is read anyway, in case a wake-up was lost. Default 5000 ms. */
+  /**
+   * With a live bus: how often this instance looks at its followed runs anyway (one query for
+   * all of them), in case a wake-up was lost. Default 5000 ms.
+   */
   safetyPollMs?: number;
   /**
    * How often expired leases are looked for (also once at start-up). Default `leaseMs / 2`: with
@@ -111,6 +115,8 @@ export class DurableAgentRunner extends AgentRunner {
   private readonly remote = new Map<string, RemoteRun>();
   private readonly bus: LiveBus | undefined;
   private readonly safetyPollMs: number;
+  private feedTimer: ReturnType<typeof setInterval> | undefined;
+  private checkingFeeds = false;
   /** Threads on which this process is taking a lease right now (a `tryStartRun` in flight). */
   private readonly starting = new Map<string, number>();
   private readonly writer: EventWriter;
@@ -431,6 +437,7 @@ export class DurableAgentRunner extends AgentRunner {
     await this.shutdown({ deadlineMs: 0 });
     clearInterval(this.timer);
     while (this.ticking) await sleep(5);
+    clearInterval(this.feedTimer);
     for (const feed of [...this.remote.values()]) feed.shutdown();
     await this.bus?.close();
     await this.store.close();
@@ -501,7 +508,6 @@ export class DurableAgentRunner extends AgentRunner {
       threadId: active.threadId,
       runId: active.runId,
       firstSeq: active.firstSeq,
-      pollMs: this.bus === undefined ? this.pollMs : this.safetyPollMs,
       clock: this.clock,
       onExpired: (ref) => this.recover(ref).catch((error: unknown) => logger.error(`recovering thread ${ref.threadId} failed`, error)),
       onClosed: (closed) => {
@@ -509,7 +515,31 @@ export class DurableAgentRunner extends AgentRunner {
       },
     });
     this.remote.set(key, feed);
+    if (this.feedTimer === undefined) {
+      this.feedTimer = setInterval(() => void this.checkFeeds(), this.bus === undefined ? this.pollMs : this.safetyPollMs);
+      this.feedTimer.unref();
+    }
     return feed;
+  }
+
+  /** One query for every followed run (see `RemoteRun.check`); stops when nothing is followed. */
+  private async checkFeeds(): Promise<void> {
+    if (this.checkingFeeds) return;
+    const feeds = [...this.remote.values()];
+    if (feeds.length === 0) {
+      clearInterval(this.feedTimer);
+      this.feedTimer = undefined;
+      return;
+    }
+    this.checkingFeeds = true;
+    try {
+      const progress = await this.store.runsProgress(feeds.map((feed) => feed.ref));
+      for (let i = 0; i < feeds.length; i++) feeds[i].check(progress[i]);
+    } catch (error) {
+      logger.warn("looking for news of followed runs failed; retrying", error);
+    } finally {
+      this.checkingFeeds = false;
+    }
   }
 
   /** Polls until the run is no longer the thread's active one (or its lease lapses and it is recovered). */

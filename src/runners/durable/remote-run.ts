@@ -5,7 +5,7 @@ import { setEventId } from "../../events/event-ids.js";
 import { StreamState } from "../../events/stream-state.js";
 import { logger } from "../../logger.js";
 import type { LiveBus, LiveSignal } from "./live-bus.js";
-import type { DurableStore, RunRef, RunTail, SeqEvent } from "./store.js";
+import type { DurableStore, RunProgress, RunRef, RunTail, SeqEvent } from "./store.js";
 
 export interface RemoteRunOptions {
   store: DurableStore;
@@ -14,8 +14,6 @@ export interface RemoteRunOptions {
   threadId: string;
   runId: string;
   firstSeq: number;
-  /** How often the store is read anyway: the only clock without a bus, a safety net with one. */
-  pollMs: number;
   clock: () => number;
   /** The run is still `running` but its lease lapsed: recover it (the next read sees it ended). */
   onExpired: (run: RunRef, tail: RunTail) => Promise<void>;
@@ -26,7 +24,7 @@ export interface RemoteRunOptions {
 /**
  * This instance's one feed of a run another instance streams, shared by every local follower
  * of it (the counterpart of `LiveRun.follow` on the owner). It reads the run's new events from
- * the store once per wake-up (a signal on the live bus, or the poll) and fans them out, each
+ * the store once per wake-up (a signal on the live bus, or the runner's `check`) and fans them out, each
  * follower from its own position; it ends, and completes its followers, exactly where the run
  * ended (never carrying on into the thread's next run), or with `RUN_ERROR` `THREAD_DELETED`
  * if the thread was deleted under the run, as the owner's followers do.
@@ -40,15 +38,26 @@ export class RemoteRun {
   private reading = false;
   private readAgain = false;
   private done = false;
-  private readonly timer: ReturnType<typeof setInterval>;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: RemoteRunOptions) {
     this.cursor = options.firstSeq - 1;
     this.unsubscribe = options.bus?.subscribe(options.threadId, (signal) => this.wake(signal)) ?? (() => {});
-    this.timer = setInterval(() => void this.refresh(), options.pollMs);
-    this.timer.unref();
     void this.refresh();
+  }
+
+  get ref(): RunRef {
+    return { threadId: this.options.threadId, firstSeq: this.options.firstSeq };
+  }
+
+  /**
+   * The runner's periodic look at every feed at once (the only clock without a bus, a safety net
+   * for a lost wake-up with one): read the run only if something changed.
+   */
+  check(progress: RunProgress): void {
+    const changed =
+      progress.status !== "running" || progress.lastSeq > this.cursor || progress.leaseExpiresAt < this.options.clock();
+    if (changed) void this.refresh();
   }
 
   get key(): string {
@@ -143,7 +152,6 @@ export class RemoteRun {
   private close(): void {
     if (this.done) return;
     this.done = true;
-    clearInterval(this.timer);
     this.unsubscribe();
     this.followers.clear();
     this.options.onClosed(this);

@@ -55,6 +55,11 @@ export interface DurableStore {
    * Undefined when the run is gone: its thread was deleted.
    */
   runTail(run: RunRef, afterSeq: number): Promise<RunTail | undefined>;
+  /**
+   * One cheap look at several followed runs at once (the followers' safety net): for each, in
+   * order, its status (undefined: gone), lease expiry, and the last event number of its thread.
+   */
+  runsProgress(runs: RunRef[]): Promise<RunProgress[]>;
 
   getThread(threadId: string): Promise<ThreadRow | undefined>;
   getThreadState(threadId: string): Promise<string | null | undefined>;
@@ -145,6 +150,13 @@ export interface RunTail {
   leaseOwner: string | null;
   leaseExpiresAt: number;
   events: SeqEvent[];
+}
+
+export interface RunProgress {
+  status: string | undefined;
+  leaseExpiresAt: number;
+  /** The thread's last stored event (0: none). */
+  lastSeq: number;
 }
 
 export interface HeldLease {

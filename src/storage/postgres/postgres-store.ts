@@ -10,6 +10,7 @@ import type {
   FinishRunRequest,
   HeldLease,
   RunRef,
+  RunProgress,
   RunTail,
   SeqEvent,
   StartRunRequest,
@@ -344,6 +345,18 @@ export class PostgresStore implements DurableStore {
     const events: SeqEvent[] = [];
     for (const row of rows) if (row.seq !== null) events.push({ seq: Number(row.seq), event: JSON.parse(row.data!) as AgentEvent });
     return { status: rows[0].status, leaseOwner: rows[0].lease_owner, leaseExpiresAt: Number(rows[0].lease_expires_at), events };
+  }
+
+  async runsProgress(runs: RunRef[]): Promise<RunProgress[]> {
+    if (runs.length === 0) return [];
+    const { rows } = await this.pool.query<{ status: string | null; lease_expires_at: string | null; last_seq: string | null }>(
+      `SELECT r.status, r.lease_expires_at, (SELECT MAX(e.seq) FROM ${this.t.events} e WHERE e.thread_id = u.thread_id) AS last_seq
+       FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(thread_id, first_seq, n)
+       LEFT JOIN ${this.t.runs} r ON r.thread_id = u.thread_id AND r.first_seq = u.first_seq
+       ORDER BY u.n`,
+      [runs.map((r) => r.threadId), runs.map((r) => r.firstSeq)],
+    );
+    return rows.map((row) => ({ status: row.status ?? undefined, leaseExpiresAt: Number(row.lease_expires_at ?? 0), lastSeq: Number(row.last_seq ?? 0) }));
   }
 
   async getThread(threadId: string): Promise<ThreadRow | undefined> {

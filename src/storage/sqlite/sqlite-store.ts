@@ -9,6 +9,7 @@ import type {
   FinishRunRequest,
   HeldLease,
   RunRef,
+  RunProgress,
   RunTail,
   SeqEvent,
   StartRunRequest,
@@ -123,6 +124,7 @@ export class SqliteStore implements DurableStore {
       ),
       setActive: db.prepare(`UPDATE ${t.threads} SET active_run_seq = ? WHERE id = ?`),
       run: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
+      lastEventSeq: db.prepare(`SELECT MAX(seq) FROM ${t.events} WHERE thread_id = ?`).pluck(),
       runState: db.prepare(`SELECT status, last_seq, lease_owner, lease_expires_at FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
       holds: db.prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ?`).pluck(),
       insertEvent: db.prepare(`INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES (?, ?, ?, ?, ?)`),
@@ -335,6 +337,17 @@ export class SqliteStore implements DurableStore {
       const events = toSeqEvents(this.s.eventsBetween.all(run.threadId, afterSeq, upTo) as Array<{ seq: number; data: string }>);
       return { status: row.status, leaseOwner: row.lease_owner, leaseExpiresAt: row.lease_expires_at, events };
     });
+    return this.lock.read(read);
+  }
+
+  runsProgress(runs: RunRef[]): Promise<RunProgress[]> {
+    const read = this.db.transaction(() =>
+      runs.map((run) => {
+        const row = this.s.runState.get(run.threadId, run.firstSeq) as { status: string; lease_expires_at: number } | undefined;
+        const lastSeq = (this.s.lastEventSeq.get(run.threadId) as number | null) ?? 0;
+        return { status: row?.status, leaseExpiresAt: row?.lease_expires_at ?? 0, lastSeq };
+      }),
+    );
     return this.lock.read(read);
   }
 
