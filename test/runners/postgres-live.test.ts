@@ -209,6 +209,30 @@ if (requirePostgres(url, "PostgresAgentRunner across instances (LISTEN/NOTIFY)")
       expect(types(eventsOf(await running.rest())).slice(-2)).toEqual(["TEXT_MESSAGE_END", "RUN_FINISHED"]);
     });
 
+    it("gets a stop to the owner whose LISTEN connection was down when it was requested, once it listens again", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      const slowHeartbeat = { heartbeatMs: 5_000, leaseMs: 20_000 };
+      const a = await open(slowHeartbeat);
+      const b = await open(slowHeartbeat);
+      const control = new AgentControl();
+      const onA = httpClient(a, { default: new ControlledAgent(control) });
+      const onB = httpClient(b, { default: new ControlledAgent(control) });
+      const running = new FrameReader(await onA.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started();
+      await running.take(1);
+      const listen = `LISTEN "${liveChannel(schema, "copilot_")}"`;
+      await waitFor(async () => (await sql(`SELECT pid FROM pg_stat_activity WHERE query = $1`, [listen])).length >= 2, "both instances to listen");
+      await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, [listen]);
+      const asked = performance.now();
+      expect(await (await onB.stop(thread, { user: alice })).json()).toMatchObject({ stopped: true });
+      const answeredIn = performance.now() - asked;
+      console.log(`stop requested while the LISTEN connections were down answered in ${answeredIn.toFixed(1)} ms`);
+      expect(run.aborted).toBe(true);
+      expect(answeredIn).toBeLessThan(2_500); // the catch-up after reconnecting, not the 5 s heartbeat
+    });
+
     it("leaves no row of a thread deleted on B while A streams into it fast, and the reused id gets nothing of the old run", async () => {
       const alice = uid("alice");
       const bob = uid("bob");

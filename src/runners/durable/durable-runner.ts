@@ -153,6 +153,8 @@ export class DurableAgentRunner extends AgentRunner {
     this.readyPromise = this.store.migrate().then(async () => {
       this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
       this.timer.unref();
+      // Listening before the first run: a stop for it must not be announced to nobody.
+      this.bus?.start?.();
       await this.maintain(true);
     });
     // Callers await `ready()` or any method; this only keeps an early failure from being unhandled.
@@ -495,6 +497,17 @@ export class DurableAgentRunner extends AgentRunner {
     if (signal.kind === "stop" && signal.seq === run.firstSeq) run.stop();
     // Checked against the store: a signal about a deleted thread whose id was already reused.
     else if (signal.kind === "deleted") void this.store.loadRun(run.ref).then((loaded) => loaded === undefined && run.threadDeleted(), () => {});
+    // The bus may have missed a stop or a delete while it (re)connected: look once.
+    else if (signal.kind === "resync") void this.ownerResync(run).catch(() => {});
+  }
+
+  private async ownerResync(run: LiveRun): Promise<void> {
+    const { active } = await this.store.activeRun(run.threadId);
+    if (active !== undefined && active.firstSeq === run.firstSeq) {
+      if (active.stopRequested) run.stop();
+      return;
+    }
+    if (!run.isClosed && (await this.store.loadRun(run.ref)) === undefined) run.threadDeleted();
   }
 
   /** This instance's feed of a run another process streams (one per run, shared by its followers). */

@@ -37,6 +37,8 @@ export interface LiveBus {
    * (re)connected. Returns the function that ends the subscription.
    */
   subscribe(threadId: string, listener: LiveListener): () => void;
+  /** Starts listening ahead of the first subscription (the runner calls it once it is ready). */
+  start?(): void;
   /** Ends the bus's connection. */
   close(): Promise<void>;
 }

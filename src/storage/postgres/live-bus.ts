@@ -49,7 +49,7 @@ export class PostgresLiveBus implements LiveBus {
     let set = this.listeners.get(threadId);
     if (set === undefined) this.listeners.set(threadId, (set = new Set()));
     set.add(listener);
-    if (this.client === undefined && this.connecting === undefined && this.retryTimer === undefined) this.connect();
+    this.start();
     return () => {
       const current = this.listeners.get(threadId);
       if (current === undefined) return;
@@ -58,12 +58,8 @@ export class PostgresLiveBus implements LiveBus {
     };
   }
 
-  /** Resolves once the listening connection is up (for tests and start-up checks). */
-  async listening(): Promise<void> {
+  start(): void {
     if (this.client === undefined && this.connecting === undefined && this.retryTimer === undefined) this.connect();
-    while (this.client === undefined && !this.closed) {
-      await (this.connecting ?? new Promise((resolve) => setTimeout(resolve, 10)));
-    }
   }
 
   async close(): Promise<void> {
