@@ -233,6 +233,34 @@ if (requirePostgres(url, "PostgresAgentRunner across instances (LISTEN/NOTIFY)")
       expect(answeredIn).toBeLessThan(2_500); // the catch-up after reconnecting, not the 5 s heartbeat
     });
 
+    it("still follows, stops and deletes across instances with listenNotify: false, by polling every pollMs", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      const polling = { listenNotify: false, pollMs: 20, heartbeatMs: 30 };
+      const a = await open(polling);
+      const { runner: b, counter } = await openCounted(polling);
+      const control = new AgentControl();
+      const onA = httpClient(a, { default: new ControlledAgent(control) });
+      const onB = httpClient(b, { default: new ControlledAgent(control) });
+      const running = new FrameReader(await onA.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started().textStart().text("polled");
+      await running.take(3);
+      const followers = [new FrameReader(await onB.connect(thread, { user: alice })), new FrameReader(await onB.connect(thread, { user: alice }))];
+      for (const follower of followers) await follower.take(3);
+      const before = counter.queries;
+      await sleep(500);
+      // One look per pollMs for both followers together (not three queries per follower per poll).
+      expect(counter.queries - before).toBeLessThan(40);
+      run.text(" twice");
+      expect(await (await onB.stop(thread, { user: alice })).json()).toMatchObject({ stopped: true });
+      const ownerFrames = await running.rest();
+      for (const follower of followers) expect((await follower.rest()).map((f) => f.id)).toEqual(ownerFrames.map((f) => f.id));
+      expect(replyTexts(eventsOf(ownerFrames))).toEqual(["polled twice"]);
+      expect((await onB.send("DELETE", `/threads/${thread}`, { user: alice })).status).toBe(200);
+      expect(await eventRows(thread)).toBe(0);
+    });
+
     it("leaves no row of a thread deleted on B while A streams into it fast, and the reused id gets nothing of the old run", async () => {
       const alice = uid("alice");
       const bob = uid("bob");
