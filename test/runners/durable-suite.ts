@@ -358,6 +358,32 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       }
     });
 
+    it("refuses a deleted run's late write into a new run of the same process on the reused thread id", async () => {
+      const thread = uid("thread");
+      const store = storeOf(await create());
+      const start = (runId: string) =>
+        store.tryStartRun({
+          threadId: thread,
+          runId,
+          agentId: "default",
+          ownerId: "alice",
+          instanceId: "this-process",
+          now: Date.now(),
+          leaseExpiresAt: Date.now() + 60_000,
+          inputMessageIds: [],
+          describeInput: () => "{}",
+        });
+      expect(await start("old-run")).toMatchObject({ kind: "started", firstSeq: 1 });
+      expect(await store.deleteThread(thread, "alice")).toBe(true);
+      expect(await start("new-run")).toMatchObject({ kind: "started", firstSeq: 1 });
+      const late = { type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "from the deleted run" };
+      const results = await store.appendEvents("this-process", [
+        { run: { threadId: thread, firstSeq: 1 }, rows: [{ seq: 57, runId: "old-run", type: late.type, data: JSON.stringify(late) }] },
+      ]);
+      expect(results).toEqual([false]);
+      expect(await store.eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    });
+
     it("migrates with versions: records them, reopens without redoing them, refuses a newer schema", async () => {
       const prefix = `m${uid("").replace(/[^a-z0-9]/gi, "").slice(-8)}_`;
       await (await create({ tablePrefix: prefix })).close();

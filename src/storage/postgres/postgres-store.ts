@@ -214,10 +214,11 @@ export class PostgresStore implements DurableStore {
     }
     // The run rows are locked (FOR KEY SHARE) for the transaction: a thread being deleted waits
     // for this write to commit, and this write, for a deletion under way, then finds no run
-    // and writes nothing. Either way no row outlives its thread.
+    // and writes nothing. Either way no row outlives its thread. The run id is compared too: after
+    // a delete, a new run of this process on the reused thread id may have the same first number.
     const { rows: written } = await this.pool.query<{ thread_id: string; n: number }>(
       `WITH held AS (
-         SELECT r.thread_id, r.first_seq FROM ${this.t.runs} r
+         SELECT r.thread_id, r.first_seq, r.run_id FROM ${this.t.runs} r
          WHERE (r.thread_id, r.first_seq) IN (SELECT k.thread_id, k.first_seq FROM unnest($1::text[], $2::bigint[]) AS k(thread_id, first_seq))
            AND r.status = 'running' AND r.lease_owner = $7
          FOR KEY SHARE OF r
@@ -226,7 +227,7 @@ export class PostgresStore implements DurableStore {
          INSERT INTO ${this.t.events} (thread_id, seq, run_id, type, data)
          SELECT u.thread_id, u.seq, u.run_id, u.type, u.data
          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(thread_id, first_seq, seq, run_id, type, data)
-         JOIN held h ON h.thread_id = u.thread_id AND h.first_seq = u.first_seq
+         JOIN held h ON h.thread_id = u.thread_id AND h.first_seq = u.first_seq AND h.run_id = u.run_id
          RETURNING thread_id, seq
        )
        SELECT thread_id, COUNT(*)::int AS n${this.note.events} FROM written GROUP BY thread_id`,

@@ -127,6 +127,9 @@ export class SqliteStore implements DurableStore {
       lastEventSeq: db.prepare(`SELECT MAX(seq) FROM ${t.events} WHERE thread_id = ?`).pluck(),
       runState: db.prepare(`SELECT status, last_seq, lease_owner, lease_expires_at FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
       holds: db.prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ?`).pluck(),
+      holdsRun: db
+        .prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ? AND run_id = ?`)
+        .pluck(),
       insertEvent: db.prepare(`INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES (?, ?, ?, ?, ?)`),
       insertEvents: db.prepare(
         `INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES ${Array(EVENTS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`,
@@ -227,7 +230,10 @@ export class SqliteStore implements DurableStore {
       // Nested in `appendMany`, so it runs as a savepoint: one run's failure (a stalled
       // process's rows colliding with its recovery) does not undo the others'.
       appendOne: db.transaction((run: RunRef, instanceId: string, rows: EventRow[]): boolean => {
-        if (s.holds.get(run.threadId, run.firstSeq, instanceId) === undefined) return false;
+        // The run id too: after a delete, a new run of this process on the reused thread id may
+        // have the same first number, and an old run's late write must not land in it.
+        const held = rows.length === 0 ? s.holds.get(run.threadId, run.firstSeq, instanceId) : s.holdsRun.get(run.threadId, run.firstSeq, instanceId, rows[0].runId);
+        if (held === undefined) return false;
         insertRows(run.threadId, rows);
         return true;
       }),
