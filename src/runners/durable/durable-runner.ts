@@ -496,7 +496,7 @@ export class DurableAgentRunner extends AgentRunner {
     if (run.isClosed) return;
     if (signal.kind === "stop" && signal.seq === run.firstSeq) run.stop();
     // Checked against the store: a signal about a deleted thread whose id was already reused.
-    else if (signal.kind === "deleted") void this.store.loadRun(run.ref).then((loaded) => loaded === undefined && run.threadDeleted(), () => {});
+    else if (signal.kind === "deleted") void this.store.loadRun(run.ref).then((loaded) => (loaded === undefined || loaded.row.runId !== run.runId) && run.threadDeleted(), () => {});
     // The bus may have missed a stop or a delete while it (re)connected: look once.
     else if (signal.kind === "resync") void this.ownerResync(run).catch(() => {});
   }
@@ -507,7 +507,8 @@ export class DurableAgentRunner extends AgentRunner {
       if (active.stopRequested) run.stop();
       return;
     }
-    if (!run.isClosed && (await this.store.loadRun(run.ref)) === undefined) run.threadDeleted();
+    const loaded = run.isClosed ? undefined : await this.store.loadRun(run.ref);
+    if (!run.isClosed && (loaded === undefined || loaded.row.runId !== run.runId)) run.threadDeleted();
   }
 
   /** This instance's feed of a run another process streams (one per run, shared by its followers). */

@@ -143,8 +143,10 @@ export class LiveRun {
     if (this.closed || this.checkingLease) return;
     this.checkingLease = true;
     this.session.stop();
+    // Another run at our place means the thread was deleted and its id used again (a thread
+    // never gives one first number to two runs).
     const deleted = await this.options.store.loadRun(this.ref).then(
-      (loaded) => loaded === undefined,
+      (loaded) => loaded === undefined || loaded.row.runId !== this.options.runId,
       () => false,
     );
     if (deleted) return this.threadDeleted();
