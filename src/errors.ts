@@ -103,7 +103,12 @@ export const RUN_ERRORS = Object.freeze({
   leaseLost: runError(
     "LEASE_LOST",
     "The run lost its lease to another server and was stopped.",
-    "durable runners: the database says the run is no longer this server's (its lease lapsed and another server recovered it, or the thread was deleted); nothing more is written",
+    "durable runners: the database says the run is no longer this server's (its lease lapsed and another server recovered it); nothing more is written",
+  ),
+  threadDeleted: runError(
+    "THREAD_DELETED",
+    "The thread was deleted while this run was streaming; the run was stopped.",
+    "durable runners: the run's thread was deleted (on any server) while it streamed; the agent is aborted and every row of the thread is gone, so nothing of the run is kept, and the frame has no `id:`. Followers on every server end the same way",
   ),
 } satisfies Record<string, RunErrorSpec>);
 

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { PostgresStore } from "../storage/postgres/postgres-store.js";
+import { PostgresLiveBus, liveChannel } from "../storage/postgres/live-bus.js";
 import { DurableAgentRunner, type DurableRunnerOptions } from "./durable/durable-runner.js";
 
 export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
@@ -13,6 +14,15 @@ export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
   tablePrefix?: string;
   /** Connections in the pool the runner opens itself. Default 10. */
   maxConnections?: number;
+  /**
+   * Cross-instance wake-ups over `LISTEN/NOTIFY` (default true): every write of a run NOTIFYs in
+   * its own transaction, and each runner holds one extra connection that LISTENs, so a client
+   * following a run another instance streams gets each event as soon as it is committed, and a
+   * stop or delete made on any instance reaches the run at once. Followers then read the store
+   * only when woken (and every `safetyPollMs`). Every instance on the tables should agree; with
+   * `false` nothing is announced and followers poll every `pollMs`.
+   */
+  listenNotify?: boolean;
 }
 
 /**
@@ -35,15 +45,20 @@ export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
  */
 export class PostgresAgentRunner extends DurableAgentRunner {
   constructor(options: PostgresAgentRunnerOptions) {
-    super(
-      new PostgresStore({
-        connectionString: options.connectionString,
-        pool: options.pool,
-        schema: options.schema,
-        tablePrefix: options.tablePrefix,
-        maxConnections: options.maxConnections,
-      }),
-      options,
-    );
+    const channel = options.listenNotify === false ? undefined : liveChannel(options.schema, options.tablePrefix ?? "copilot_");
+    const store = new PostgresStore({
+      connectionString: options.connectionString,
+      pool: options.pool,
+      schema: options.schema,
+      tablePrefix: options.tablePrefix,
+      maxConnections: options.maxConnections,
+      notifyChannel: channel,
+    });
+    const liveBus =
+      options.liveBus ??
+      (channel === undefined
+        ? undefined
+        : new PostgresLiveBus({ connection: options.pool?.options ?? { connectionString: options.connectionString }, channel }));
+    super(store, { ...options, liveBus });
   }
 }

@@ -4,76 +4,27 @@
  * client got before the kill, the run closed as INTERRUPTED, and the thread must take a new run.
  * Runs against SQLite and (when reachable) PostgreSQL.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "tsup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
+import { type ServerProcess, buildRuntime, kill, post, startServer as startProcess } from "./server-process.js";
 import { type Frame, FrameReader, eventsOf, readFrames, replyTexts, runBody, uid } from "./support.js";
 
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
-const SERVER = fileURLToPath(new URL("./fixtures/durable-server.mjs", import.meta.url));
-// Inside the repository, so the child resolves dependencies from its node_modules.
-const OUT_DIR = path.join(REPO, "node_modules", ".cache", "copilot-runtime-crash-test", `${process.pid}-${Date.now()}`);
 const LEASE_MS = 800;
 
 let runtimeDir: string;
+let removeBuild = () => {};
 
 beforeAll(async () => {
-  // A private build of the current source: independent of dist/, which other builds may be rewriting.
-  mkdirSync(OUT_DIR, { recursive: true });
-  await build({
-    config: false,
-    entry: { index: path.join(REPO, "src/index.ts"), sqlite: path.join(REPO, "src/sqlite.ts"), postgres: path.join(REPO, "src/postgres.ts") },
-    outDir: OUT_DIR,
-    format: ["esm"],
-    target: "node20",
-    dts: false,
-    sourcemap: false,
-    clean: false,
-    silent: true,
-    splitting: true,
-  });
-  runtimeDir = OUT_DIR;
+  ({ runtimeDir, remove: removeBuild } = await buildRuntime("crash-test"));
 }, 120_000);
-afterAll(() => rmSync(OUT_DIR, { recursive: true, force: true }));
+afterAll(() => removeBuild());
 
-interface ServerProcess {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<void>;
-}
-
-function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SERVER], {
-      cwd: REPO,
-      env: { ...process.env, ...env, RUNTIME_DIR: runtimeDir, LEASE_MS: String(LEASE_MS) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const exited = new Promise<void>((done) => child.once("exit", () => done()));
-    let output = "";
-    child.stderr!.on("data", (chunk) => (output += chunk));
-    child.stdout!.on("data", (chunk) => {
-      output += chunk;
-      const match = /LISTENING (\d+)/.exec(output);
-      if (match) resolve({ child, exited, url: `http://127.0.0.1:${match[1]}/api/copilotkit` });
-    });
-    child.once("exit", (code) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
-  });
-}
-
-async function kill(server: ServerProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (server === undefined || server.child.exitCode !== null || server.child.signalCode !== null) return;
-  server.child.kill(signal);
-  await server.exited;
-}
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+// Words 40 ms apart: the test assumes the kill lands before a second event past the 25th the
+// client read is stored, which 10 ms left to the scheduling of a loaded two-core machine.
+const startServer = (env: Record<string, string>) => startProcess(runtimeDir, { ...env, LEASE_MS: String(LEASE_MS), WORD_DELAY_MS: "40" });
 
 function defineCrashTest(name: string, env: () => Record<string, string>): void {
   describe(`${name}: a server killed mid-run`, () => {

@@ -6,7 +6,8 @@
  */
 import type { BaseEvent } from "@ag-ui/core";
 import type { Observable } from "rxjs";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { logger } from "../../src/logger.js";
 import { InvalidRunInputError } from "../../src/runners/agent-runner.js";
 import type { DurableAgentRunner, DurableRunnerOptions } from "../../src/runners/durable/durable-runner.js";
 import type { DurableStore } from "../../src/runners/durable/store.js";
@@ -62,6 +63,13 @@ function collect(observable: Observable<BaseEvent>): Promise<Ev[]> {
     const events: Ev[] = [];
     observable.subscribe({ next: (event) => events.push(event as unknown as Ev), error: reject, complete: () => resolve(events) });
   });
+}
+
+/** `promise`, or a failure naming what did not happen within `ms`. */
+function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 const touchesThread = (batches: Array<{ run: { threadId: string } }>, threadId: string) => batches.some((b) => b.run.threadId === threadId);
@@ -188,6 +196,32 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(replyTexts(stored)).toEqual(["before the stall"]);
     });
 
+    it("closes a dead process's run within leaseMs of its lease lapsing, though nobody touches the thread", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      const leaseMs = 2_000;
+      const runner = await harness.createOn((store) => store, { leaseMs });
+      made.push(runner);
+      const store = storeOf(runner);
+      // Right after the start-up sweep: the worst moment for a lease to lapse.
+      const expiresAt = Date.now() + 20;
+      await store.tryStartRun({
+        threadId: thread,
+        runId: "dead-run",
+        agentId: "default",
+        ownerId: alice,
+        instanceId: "a-process-that-died",
+        now: Date.now(),
+        leaseExpiresAt: expiresAt,
+        inputMessageIds: [],
+        describeInput: () => JSON.stringify({ threadId: thread, runId: "dead-run", messages: [] }),
+      });
+      await waitFor(async () => (await store.loadRun({ threadId: thread, firstSeq: 1 }))?.row.status !== "running", "the sweep to close the run", 10_000);
+      const closedAfter = Date.now() - expiresAt;
+      expect(closedAfter).toBeLessThan(leaseMs);
+      expect((await store.loadRun({ threadId: thread, firstSeq: 1 }))?.row.status).toBe("interrupted");
+    });
+
     it("writes the events of several runs together, and one run losing its lease does not cost the others theirs", async () => {
       const alice = uid("alice");
       const [lost, kept] = [uid("lost"), uid("kept")];
@@ -243,6 +277,111 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(followed.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(replyTexts(eventsOf(followed))).toEqual(["one two"]);
       expect(replyTexts(eventsOf(await readFrames(await onB.run(thread, { user: alice, text: "b's turn" }))))).toEqual(["echo:b's turn"]);
+    });
+
+    it("ends a follower on another instance exactly where the owner's follower ends, not in the thread's next run", async () => {
+      const alice = uid("alice");
+      const thread = uid("thread");
+      // B reads the store at most every 200 ms without a bus: the next run starts well within that.
+      const options = { heartbeatMs: 30, pollMs: 200 };
+      const a = await create(options);
+      const b = await create(options);
+      const control = new AgentControl();
+      const onA = httpClient(a, { default: new ControlledAgent(control) });
+      const onB = httpClient(b, { default: echo() });
+      const running = new FrameReader(await onA.run(thread, { user: alice }));
+      const run = await control.nextRun();
+      run.started().textStart().text("one");
+      await running.take(3);
+      const onOwner = new FrameReader(await onA.connect(thread, { user: alice }));
+      const remote = new FrameReader(await onB.connect(thread, { user: alice }));
+      await onOwner.take(3);
+      await remote.take(3);
+
+      run.text(" two").textEnd().finish();
+      const ownerFrames = await onOwner.rest();
+      await running.rest();
+      const next = new FrameReader(await onA.run(thread, { user: alice }));
+      const nextRun = await control.nextRun();
+      nextRun.started().textStart().text("the next run");
+      await next.take(3);
+      const remoteFrames = await deadline(remote.rest(), 5_000, "the remote follower to end with its run");
+      nextRun.textEnd().finish();
+      await next.rest();
+      expect(types(eventsOf(ownerFrames)).at(-1)).toBe("RUN_FINISHED");
+      expect(remoteFrames.map((f) => [f.id, f.event])).toEqual(ownerFrames.map((f) => [f.id, f.event]));
+    });
+
+    it("serializes a delete on another instance with the run it streams: THREAD_DELETED, nothing kept, a reused id starts empty", async () => {
+      const alice = uid("alice");
+      const bob = uid("bob");
+      const thread = uid("thread");
+      const errors = vi.spyOn(logger, "error");
+      try {
+        const options = { heartbeatMs: 30, pollMs: 10 };
+        const a = await create(options);
+        const b = await create(options);
+        const control = new AgentControl();
+        const onA = httpClient(a, { default: new ControlledAgent(control) });
+        const onB = httpClient(b, { default: new ControlledAgent(control) });
+        const running = new FrameReader(await onA.run(thread, { user: alice }));
+        const run = await control.nextRun();
+        run.started().textStart().text("doomed");
+        await running.take(3);
+        const remote = new FrameReader(await onB.connect(thread, { user: alice }));
+        await remote.take(3);
+
+        expect((await onB.send("DELETE", `/threads/${thread}`, { user: alice })).status).toBe(200);
+        const ownerEnd = eventsOf(await deadline(running.rest(), 5_000, "the owner's stream to end"));
+        expect(ownerEnd.at(-1)).toMatchObject({ type: "RUN_ERROR", code: "THREAD_DELETED" });
+        expect(types(ownerEnd).slice(3)).toEqual(["TEXT_MESSAGE_END", "RUN_ERROR"]);
+        expect(run.aborted).toBe(true);
+        const remoteEnd = await deadline(remote.rest(), 5_000, "the remote follower to end");
+        expect(remoteEnd.map((f) => f.event)).toEqual(ownerEnd);
+        run.text(" and more"); // the aborted agent carries on: nothing of it is stored
+        expect(await storeOf(b).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
+
+        // The id, used again by another user on the other instance, starts empty.
+        const reused = onB.run(thread, { user: bob });
+        (await control.nextRun()).reply(["fresh"]);
+        const fresh = await readFrames(await reused);
+        run.text(" still more");
+        expect(replyTexts(eventsOf(fresh))).toEqual(["fresh"]);
+        const replay = await readFrames(await onA.connect(thread, { user: bob }));
+        expect(replyTexts(eventsOf(replay))).toEqual(["fresh"]);
+        const stored = await storeOf(a).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
+        expect(stored.map(({ event }) => event.type)).toEqual(types(eventsOf(fresh)));
+        expect(stored.some(({ event }) => JSON.stringify(event).includes("more") || JSON.stringify(event).includes("doomed"))).toBe(false);
+        expect(errors.mock.calls.filter(([message]) => /lease/i.test(String(message)))).toEqual([]);
+      } finally {
+        errors.mockRestore();
+      }
+    });
+
+    it("refuses a deleted run's late write into a new run of the same process on the reused thread id", async () => {
+      const thread = uid("thread");
+      const store = storeOf(await create());
+      const start = (runId: string) =>
+        store.tryStartRun({
+          threadId: thread,
+          runId,
+          agentId: "default",
+          ownerId: "alice",
+          instanceId: "this-process",
+          now: Date.now(),
+          leaseExpiresAt: Date.now() + 60_000,
+          inputMessageIds: [],
+          describeInput: () => "{}",
+        });
+      expect(await start("old-run")).toMatchObject({ kind: "started", firstSeq: 1 });
+      expect(await store.deleteThread(thread, "alice")).toBe(true);
+      expect(await start("new-run")).toMatchObject({ kind: "started", firstSeq: 1 });
+      const late = { type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta: "from the deleted run" };
+      const results = await store.appendEvents("this-process", [
+        { run: { threadId: thread, firstSeq: 1 }, rows: [{ seq: 57, runId: "old-run", type: late.type, data: JSON.stringify(late) }] },
+      ]);
+      expect(results).toEqual([false]);
+      expect(await store.eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     });
 
     it("migrates with versions: records them, reopens without redoing them, refuses a newer schema", async () => {

@@ -31,6 +31,8 @@ import { EventWriter } from "./event-writer.js";
 import { retryTransient } from "./retry.js";
 import { decodeListCursor, encodeListCursor } from "../list-cursor.js";
 import { LiveRun } from "./live-run.js";
+import type { LiveBus, LiveSignal } from "./live-bus.js";
+import { RemoteRun, remoteKey } from "./remote-run.js";
 import { compactForReplay } from "../../events/replay-compaction.js";
 import { interruptionEvents, parseCompacted, runFacts } from "./run-facts.js";
 import type { ActiveRunRow, DurableStore, RunRef, SeqEvent, StartRunRequest, StartRunResult, ThreadRow } from "./store.js";
@@ -52,9 +54,29 @@ export interface DurableRunnerOptions {
   leaseMs?: number;
   /** Lease renewal period; also how often a stop requested by another process is noticed. Default min(1 s, leaseMs / 3). */
   heartbeatMs?: number;
-  /** How often `connect` polls the store while another process streams the run. Default 100 ms. */
+  /**
+   * Without a live bus (SQLite, or PostgreSQL with `listenNotify: false`): how often this
+   * instance looks for news of the runs other processes stream that its clients follow (one
+   * query for all of them, then one read per run that changed), and how often `stop` looks
+   * whether that run ended. Default 100 ms.
+   */
   pollMs?: number;
-  /** How often expired leases are looked for (also once at start-up). Default `leaseMs`. */
+  /**
+   * Cross-instance wake-ups: the owner of a run announces each committed batch, its end, stop
+   * requests and deletions, and followers on other instances read the store only then.
+   * `PostgresAgentRunner` brings its own (LISTEN/NOTIFY); this is the port for another engine.
+   */
+  liveBus?: LiveBus;
+  /**
+   * With a live bus: how often this instance looks at its followed runs anyway (one query for
+   * all of them), in case a wake-up was lost. Default 5000 ms.
+   */
+  safetyPollMs?: number;
+  /**
+   * How often expired leases are looked for (also once at start-up). Default `leaseMs / 2`: with
+   * the heartbeat's tick (at most `leaseMs / 3`) a run whose process died is closed within
+   * `leaseMs` of its lease lapsing, even when nobody touches its thread.
+   */
   sweepIntervalMs?: number;
   /** How long `"interrupt"` and `stop` wait for another process to end its run. Default 10 s. */
   stopTimeoutMs?: number;
@@ -90,6 +112,12 @@ export class DurableAgentRunner extends AgentRunner {
   readonly instanceId = randomUUID();
   protected readonly store: DurableStore;
   private readonly live = new Map<string, LiveRun>();
+  /** This instance's one feed of each run another process streams that local clients follow. */
+  private readonly remote = new Map<string, RemoteRun>();
+  private readonly bus: LiveBus | undefined;
+  private readonly safetyPollMs: number;
+  private feedTimer: ReturnType<typeof setInterval> | undefined;
+  private checkingFeeds = false;
   /** Threads on which this process is taking a lease right now (a `tryStartRun` in flight). */
   private readonly starting = new Map<string, number>();
   private readonly writer: EventWriter;
@@ -115,7 +143,9 @@ export class DurableAgentRunner extends AgentRunner {
     this.leaseMs = positive(options.leaseMs, 15_000, "leaseMs");
     this.heartbeatMs = positive(options.heartbeatMs, Math.min(1_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
     this.pollMs = positive(options.pollMs, 100, "pollMs");
-    this.sweepIntervalMs = positive(options.sweepIntervalMs, this.leaseMs, "sweepIntervalMs");
+    this.bus = options.liveBus;
+    this.safetyPollMs = positive(options.safetyPollMs, 5_000, "safetyPollMs");
+    this.sweepIntervalMs = positive(options.sweepIntervalMs, this.leaseMs / 2, "sweepIntervalMs");
     this.stopTimeoutMs = positive(options.stopTimeoutMs, 10_000, "stopTimeoutMs");
     this.retention = options.retention;
     const writeWindowMs = options.writeWindowMs ?? 2;
@@ -124,6 +154,8 @@ export class DurableAgentRunner extends AgentRunner {
     this.readyPromise = this.store.migrate().then(async () => {
       this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
       this.timer.unref();
+      // Listening before the first run: a stop for it must not be announced to nobody.
+      this.bus?.start?.();
       await this.maintain(true);
     });
     // Callers await `ready()` or any method; this only keeps an early failure from being unhandled.
@@ -189,9 +221,17 @@ export class DurableAgentRunner extends AgentRunner {
             clock: this.clock,
             leaseExpiresAt,
             onClosed: (run) => {
+              unsubscribe();
               if (this.live.get(threadId) === run) this.live.delete(threadId);
             },
+            onStored: (lastSeq, ended) => this.bus?.publish({ kind: ended ? "ended" : "events", threadId, seq: lastSeq }),
           });
+          // Stop requests and deletions made on other instances reach the run at once.
+          const unsubscribe = this.bus?.subscribe(threadId, (signal) => this.ownerSignal(live, signal)) ?? (() => {});
+          // A run of ours still here although the store gave the thread a new lease: its thread
+          // was deleted (or it was taken over) and it has not noticed yet.
+          const previous = this.live.get(threadId);
+          if (previous !== undefined && !previous.isClosed) void previous.leaseGone();
           this.live.set(threadId, live);
           live.start();
           return live.observable();
@@ -256,11 +296,12 @@ export class DurableAgentRunner extends AgentRunner {
             await this.recover(active).catch((error: unknown) => logger.error(`recovering thread ${threadId} failed`, error));
             continue;
           }
-          // Another process is streaming this run: relay what it has stored, then look again.
-          const stored = await this.store.eventsBetween(threadId, cursor, Number.MAX_SAFE_INTEGER);
-          emit(stored);
-          if (stored.length > 0) cursor = stored[stored.length - 1].seq;
-          await sleep(this.pollMs);
+          // Another process is streaming this run: follow it through this instance's one feed of
+          // it, which reads the store when the owner announces a write (or polls without a bus)
+          // and ends where the run ends.
+          if (cancelled) return;
+          teardown = this.remoteFeed(active).follow(cursor, subscriber);
+          return;
         }
       };
       stream().catch((error: unknown) => {
@@ -305,6 +346,7 @@ export class DurableAgentRunner extends AgentRunner {
     }
     if (active.stopRequested) return false;
     if (!(await this.store.requestStop(active))) return false;
+    this.bus?.publish({ kind: "stop", threadId: active.threadId, seq: active.firstSeq });
     await this.waitUntilEnded(active);
     return true;
   }
@@ -369,17 +411,13 @@ export class DurableAgentRunner extends AgentRunner {
   override async deleteThread(request: ThreadRequest): Promise<boolean> {
     const thread = await this.findThread(request.threadId, request.ownerId);
     if (thread === undefined) return false;
-    await this.endRunOf(request.threadId);
-    return this.store.deleteThread(request.threadId, thread.ownerId);
+    return this.deleteStored(request.threadId, thread.ownerId);
   }
 
   override async clearThreads(request: { ownerId?: string }): Promise<void> {
     await this.readyPromise;
     const ownerId = request.ownerId ?? ANONYMOUS_OWNER;
-    for (const threadId of await this.store.threadIdsOfOwner(ownerId)) {
-      await this.endRunOf(threadId);
-      await this.store.deleteThread(threadId, ownerId);
-    }
+    for (const threadId of await this.store.threadIdsOfOwner(ownerId)) await this.deleteStored(threadId, ownerId);
   }
 
   /** Lets this process's runs finish until the deadline, then stops them; each ends stored. */
@@ -402,6 +440,9 @@ export class DurableAgentRunner extends AgentRunner {
     await this.shutdown({ deadlineMs: 0 });
     clearInterval(this.timer);
     while (this.ticking) await sleep(5);
+    clearInterval(this.feedTimer);
+    for (const feed of [...this.remote.values()]) feed.shutdown();
+    await this.bus?.close();
     await this.store.close();
   }
 
@@ -431,37 +472,115 @@ export class DurableAgentRunner extends AgentRunner {
       return;
     }
     if (this.busyThread === "reject") throw new ThreadBusyError(active.threadId);
-    await this.store.requestStop(active);
+    if (await this.store.requestStop(active)) this.bus?.publish({ kind: "stop", threadId: active.threadId, seq: active.firstSeq });
     if (!(await this.waitUntilEnded(active))) throw new ThreadBusyError(active.threadId);
   }
 
-  /** Ends the thread's active run, wherever it runs, before the thread is deleted. */
-  private async endRunOf(threadId: string): Promise<void> {
+  /**
+   * Deletes the thread with every row of it in one transaction, which also fences its running
+   * run wherever it runs (the store waits for a write in flight, and refuses every later one).
+   * The run's process then ends its stream with `RUN_ERROR` `THREAD_DELETED`: this one at once,
+   * another at its live-bus signal, or at its next write or heartbeat.
+   */
+  private async deleteStored(threadId: string, ownerId: string): Promise<boolean> {
+    // The run here now, not one a new run() might register while the store deletes.
     const local = this.live.get(threadId);
-    if (local !== undefined) {
-      local.stop();
-      await withTimeout(local.done, this.stopTimeoutMs);
+    const deleted = await this.store.deleteThread(threadId, ownerId);
+    if (!deleted) return false;
+    this.bus?.publish({ kind: "deleted", threadId, seq: 0 });
+    local?.threadDeleted();
+    return true;
+  }
+
+  /** A live-bus signal about a thread this process runs a run of. */
+  private ownerSignal(run: LiveRun, signal: LiveSignal): void {
+    if (run.isClosed) return;
+    if (signal.kind === "stop" && signal.seq === run.firstSeq) run.stop();
+    // Checked against the store: a signal about a deleted thread whose id was already reused.
+    else if (signal.kind === "deleted") void this.store.loadRun(run.ref).then((loaded) => (loaded === undefined || loaded.row.runId !== run.runId) && run.threadDeleted(), () => {});
+    // The bus may have missed a stop or a delete while it (re)connected: look once.
+    else if (signal.kind === "resync") void this.ownerResync(run).catch(() => {});
+  }
+
+  private async ownerResync(run: LiveRun): Promise<void> {
+    const { active } = await this.store.activeRun(run.threadId);
+    if (active !== undefined && active.firstSeq === run.firstSeq) {
+      if (active.stopRequested) run.stop();
       return;
     }
-    const { active } = await this.store.activeRun(threadId);
-    if (active === undefined) return;
-    if (active.leaseExpiresAt >= this.clock()) await this.store.requestStop(active);
-    // A holder that does not answer is fenced anyway: its writes fail once the run row is gone.
+    const loaded = run.isClosed ? undefined : await this.store.loadRun(run.ref);
+    if (!run.isClosed && (loaded === undefined || loaded.row.runId !== run.runId)) run.threadDeleted();
+  }
+
+  /** This instance's feed of a run another process streams (one per run, shared by its followers). */
+  private remoteFeed(active: ActiveRunRow): RemoteRun {
+    const key = remoteKey(active.threadId, active.firstSeq);
+    const existing = this.remote.get(key);
+    if (existing !== undefined) return existing;
+    const feed = new RemoteRun({
+      store: this.store,
+      bus: this.bus,
+      threadId: active.threadId,
+      runId: active.runId,
+      firstSeq: active.firstSeq,
+      clock: this.clock,
+      onExpired: (ref) => this.recover(ref).catch((error: unknown) => logger.error(`recovering thread ${ref.threadId} failed`, error)),
+      onClosed: (closed) => {
+        if (this.remote.get(closed.key) === closed) this.remote.delete(closed.key);
+      },
+    });
+    this.remote.set(key, feed);
+    if (this.feedTimer === undefined) {
+      this.feedTimer = setInterval(() => void this.checkFeeds(), this.bus === undefined ? this.pollMs : this.safetyPollMs);
+      this.feedTimer.unref();
+    }
+    return feed;
+  }
+
+  /** One query for every followed run (see `RemoteRun.check`); stops when nothing is followed. */
+  private async checkFeeds(): Promise<void> {
+    if (this.checkingFeeds) return;
+    const feeds = [...this.remote.values()];
+    if (feeds.length === 0) {
+      clearInterval(this.feedTimer);
+      this.feedTimer = undefined;
+      return;
+    }
+    this.checkingFeeds = true;
+    try {
+      const progress = await this.store.runsProgress(feeds.map((feed) => feed.ref));
+      for (let i = 0; i < feeds.length; i++) feeds[i].check(progress[i]);
+    } catch (error) {
+      logger.warn("looking for news of followed runs failed; retrying", error);
+    } finally {
+      this.checkingFeeds = false;
+    }
   }
 
   /** Polls until the run is no longer the thread's active one (or its lease lapses and it is recovered). */
   private async waitUntilEnded(run: ActiveRunRow): Promise<boolean> {
     const deadline = this.clock() + this.stopTimeoutMs;
-    while (this.clock() < deadline) {
-      const { active } = await this.store.activeRun(run.threadId);
-      if (active === undefined || active.firstSeq !== run.firstSeq) return true;
-      if (active.leaseExpiresAt < this.clock()) {
-        await this.recover(active);
-        return true;
+    // With a live bus the run's end wakes us; the timer is only the safety net.
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.bus?.subscribe(run.threadId, (signal) => {
+      if (signal.kind !== "events" && signal.kind !== "stop") wake?.();
+    });
+    const pause = this.bus === undefined ? Math.min(this.pollMs, this.heartbeatMs) : Math.min(this.safetyPollMs, this.heartbeatMs);
+    try {
+      while (this.clock() < deadline) {
+        const woken = new Promise<void>((resolve) => (wake = resolve));
+        const { active } = await this.store.activeRun(run.threadId);
+        if (active === undefined || active.firstSeq !== run.firstSeq) return true;
+        if (active.leaseExpiresAt < this.clock()) {
+          await this.recover(active);
+          return true;
+        }
+        await withTimeout(woken, pause);
       }
-      await sleep(Math.min(this.pollMs, this.heartbeatMs));
+      return false;
+    } finally {
+      unsubscribe?.();
     }
-    return false;
   }
 
   /**
@@ -523,6 +642,7 @@ export class DurableAgentRunner extends AgentRunner {
     };
     // Data the store refuses is left out rather than retried on every sweep (see closeRun).
     const stored = await closeRun(this.store, request, now + this.leaseMs, `recovering run ${row.runId} on thread ${row.threadId}`);
+    if (stored) this.bus?.publish({ kind: "ended", threadId: row.threadId, seq: request.lastSeq });
     if (stored && orphan) {
       logger.warn(`run ${row.runId} on thread ${row.threadId}, abandoned by this process after a failed write, is closed (last stored event #${lastStored})`);
     } else if (stored) {
@@ -562,7 +682,7 @@ export class DurableAgentRunner extends AgentRunner {
       if (lease === undefined) {
         // Not ours any more. A run that already ended is just being stored; anything else was
         // taken over after our lease lapsed (a stalled process) and must stop writing.
-        if (!run.isEnded && !run.isClosed) run.loseLease();
+        if (!run.isEnded && !run.isClosed) void run.leaseGone();
       } else {
         run.leaseRenewed(expiresAt);
         if (lease.stopRequested) run.stop();

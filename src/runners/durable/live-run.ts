@@ -28,6 +28,8 @@ export interface LiveRunOptions {
   leaseExpiresAt: number;
   /** Called once the run is stored (or given up) and its subscribers completed. */
   onClosed: (run: LiveRun) => void;
+  /** Called after each committed write: its last `seq`, and whether it ended the run (for the live bus). */
+  onStored?: (lastSeq: number, ended: boolean) => void;
 }
 
 /**
@@ -49,6 +51,8 @@ export class LiveRun {
   private flushing = false;
   private flushQueued = false;
   private closed = false;
+  /** `leaseGone` is asking the store why. */
+  private checkingLease = false;
   /** Subscribers were completed: nothing more will be published. */
   private completed = false;
   private leaseExpiresAt: number;
@@ -130,13 +134,33 @@ export class LiveRun {
   }
 
   /**
-   * Another process took the run over (our lease lapsed while this process stalled, and it was
-   * recovered as interrupted): stop without writing anything more.
+   * The store says the run is no longer ours (a write was fenced, or the heartbeat could not
+   * renew the lease): either its thread was deleted, or another process took the run over
+   * (our lease lapsed while this process stalled, and it was recovered as interrupted). Stops
+   * without writing anything more, ending the stream with `THREAD_DELETED` or `LEASE_LOST`.
    */
-  loseLease(): void {
+  async leaseGone(): Promise<void> {
+    if (this.closed || this.checkingLease) return;
+    this.checkingLease = true;
+    this.session.stop();
+    // Another run at our place means the thread was deleted and its id used again (a thread
+    // never gives one first number to two runs).
+    const deleted = await this.options.store.loadRun(this.ref).then(
+      (loaded) => loaded === undefined || loaded.row.runId !== this.options.runId,
+      () => false,
+    );
+    if (deleted) return this.threadDeleted();
     if (this.closed) return;
     logger.error(`run ${this.options.runId} on thread ${this.options.threadId}: ${LEASE_LOST}: its lease expired and another process closed it`);
     this.publishClosing(this.abort(LEASE_LOST, RUN_ERRORS.leaseLost.message));
+    this.complete();
+  }
+
+  /** The thread was deleted (every row of it is gone, and our writes are fenced): stop, and say so. */
+  threadDeleted(): void {
+    if (this.closed) return;
+    logger.info(`run ${this.options.runId} on thread ${this.options.threadId} stopped: the thread was deleted`);
+    this.publishClosing(this.abort(RUN_ERRORS.threadDeleted.code, RUN_ERRORS.threadDeleted.message));
     this.complete();
   }
 
@@ -148,7 +172,7 @@ export class LiveRun {
   }
 
   private scheduleFlush(): void {
-    if (this.flushQueued || this.flushing || this.closed) return;
+    if (this.flushQueued || this.flushing || this.closed || this.checkingLease) return;
     this.flushQueued = true;
     // A microtask, not a timer: events an agent emits in one burst share one write, and a
     // lone event is written (and shown) without waiting.
@@ -169,7 +193,8 @@ export class LiveRun {
         this.pending = [];
         const rows = toRows(batch, this.options.runId);
         if (!final) {
-          if (!(await this.options.writer.append(this.ref, rows, this.leaseExpiresAt))) return this.loseLease();
+          if (!(await this.options.writer.append(this.ref, rows, this.leaseExpiresAt))) return await this.leaseGone();
+          if (rows.length > 0) this.options.onStored?.(rows[rows.length - 1].seq, false);
           this.publish(batch);
           continue;
         }
@@ -183,7 +208,8 @@ export class LiveRun {
           ...facts,
           now: this.options.clock(),
         };
-        if (!(await closeRun(this.options.store, request, this.leaseExpiresAt, `finishing run ${this.options.runId}`))) return this.loseLease();
+        if (!(await closeRun(this.options.store, request, this.leaseExpiresAt, `finishing run ${this.options.runId}`))) return await this.leaseGone();
+        this.options.onStored?.(request.lastSeq, true);
         this.publish(batch);
         this.close();
       }

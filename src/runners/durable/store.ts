@@ -49,6 +49,18 @@ export interface DurableStore {
   /** A run with its stored input and persisted events, for recovery. */
   loadRun(run: RunRef): Promise<{ row: ActiveRunRow & { status: string; input: string | null }; events: SeqEvent[] } | undefined>;
 
+  /**
+   * What a follower on another instance needs, read at one moment: the run's state and its
+   * stored events after `afterSeq` (up to its last one once it ended, so never the next run's).
+   * Undefined when the run is gone: its thread was deleted.
+   */
+  runTail(run: RunRef, afterSeq: number): Promise<RunTail | undefined>;
+  /**
+   * One cheap look at several followed runs at once (the followers' safety net): for each, in
+   * order, its status (undefined: gone), lease expiry, and the last event number of its thread.
+   */
+  runsProgress(runs: RunRef[]): Promise<RunProgress[]>;
+
   getThread(threadId: string): Promise<ThreadRow | undefined>;
   getThreadState(threadId: string): Promise<string | null | undefined>;
   /** The thread's running run, if any, and the last sequence number of its ended runs (0: none). */
@@ -133,6 +145,21 @@ export interface ActiveRunRow {
   leaseOwner: string | null;
   leaseExpiresAt: number;
   stopRequested: boolean;
+}
+
+export interface RunTail {
+  /** `"running"`, or how it ended. */
+  status: string;
+  leaseOwner: string | null;
+  leaseExpiresAt: number;
+  events: SeqEvent[];
+}
+
+export interface RunProgress {
+  status: string | undefined;
+  leaseExpiresAt: number;
+  /** The thread's last stored event (0: none). */
+  lastSeq: number;
 }
 
 export interface HeldLease {

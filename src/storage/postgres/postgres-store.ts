@@ -11,6 +11,8 @@ import type {
   FinishRunRequest,
   HeldLease,
   RunRef,
+  RunProgress,
+  RunTail,
   SeqEvent,
   StartRunRequest,
   StartRunResult,
@@ -35,6 +37,11 @@ export interface PostgresStoreOptions {
   tablePrefix?: string;
   /** Connections in the pool the store opens itself. Default 10. */
   maxConnections?: number;
+  /**
+   * Announce every committed event batch, run end, stop request and deletion with `NOTIFY` on
+   * this channel, inside the writing transaction (see `PostgresLiveBus`). Default: none.
+   */
+  notifyChannel?: string;
 }
 
 const UNIQUE_VIOLATION = "23505";
@@ -76,8 +83,25 @@ export class PostgresStore implements DurableStore {
   private readonly t: TableNames;
   private readonly prefix: string;
   private readonly schema: string | undefined;
+  /** SQL fragments that NOTIFY the live bus (empty without a channel). */
+  private readonly note: { events: string; ended: string; stop: string };
+  readonly notifyChannel: string | undefined;
 
   constructor(options: PostgresStoreOptions) {
+    this.notifyChannel = options.notifyChannel;
+    if (options.notifyChannel !== undefined && !/^[a-z0-9_]{1,63}$/.test(options.notifyChannel)) {
+      throw new TypeError("notifyChannel must be 1 to 63 lowercase letters, digits or underscores");
+    }
+    const channel = options.notifyChannel;
+    // Payloads as `encodeSignal` writes them: `<kind>:<seq>:<thread id>`.
+    this.note =
+      channel === undefined
+        ? { events: "", ended: "", stop: "" }
+        : {
+            events: `, pg_notify('${channel}', 'e:' || MAX(seq) || ':' || thread_id)`,
+            ended: ` RETURNING pg_notify('${channel}', 'f:' || $10 || ':' || $1)`,
+            stop: ` RETURNING pg_notify('${channel}', 's:' || first_seq || ':' || thread_id)`,
+          };
     this.prefix = options.tablePrefix ?? "copilot_";
     this.schema = options.schema;
     this.t = tableNames(this.prefix, this.schema);
@@ -192,15 +216,25 @@ export class PostgresStore implements DurableStore {
         data.push(row.data);
       }
     }
+    // The run rows are locked (FOR KEY SHARE) for the transaction: a thread being deleted waits
+    // for this write to commit, and this write, for a deletion under way, then finds no run
+    // and writes nothing. Either way no row outlives its thread. The run id is compared too: after
+    // a delete, a new run of this process on the reused thread id may have the same first number.
     const { rows: written } = await this.pool.query<{ thread_id: string; n: number }>(
-      `WITH written AS (
+      `WITH held AS (
+         SELECT r.thread_id, r.first_seq, r.run_id FROM ${this.t.runs} r
+         WHERE (r.thread_id, r.first_seq) IN (SELECT k.thread_id, k.first_seq FROM unnest($1::text[], $2::bigint[]) AS k(thread_id, first_seq))
+           AND r.status = 'running' AND r.lease_owner = $7
+         FOR KEY SHARE OF r
+       ),
+       written AS (
          INSERT INTO ${this.t.events} (thread_id, seq, run_id, type, data)
          SELECT u.thread_id, u.seq, u.run_id, u.type, u.data
          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(thread_id, first_seq, seq, run_id, type, data)
-         JOIN ${this.t.runs} r ON r.thread_id = u.thread_id AND r.first_seq = u.first_seq AND r.status = 'running' AND r.lease_owner = $7
+         JOIN held h ON h.thread_id = u.thread_id AND h.first_seq = u.first_seq AND h.run_id = u.run_id
          RETURNING thread_id, seq
        )
-       SELECT thread_id, COUNT(*)::int AS n FROM written GROUP BY thread_id`,
+       SELECT thread_id, COUNT(*)::int AS n${this.note.events} FROM written GROUP BY thread_id`,
       [threadIds, firstSeqs, seqs, runIds, types, data, instanceId],
     );
     const insertedPerThread = new Map(written.map((w) => [w.thread_id, w.n]));
@@ -240,7 +274,7 @@ export class PostgresStore implements DurableStore {
        SET active_run_seq = CASE WHEN active_run_seq = $2 THEN NULL ELSE active_run_seq END,
            last_seq = GREATEST(last_seq, $10), last_run_at = $12, updated_at = $12,
            activity = nextval('${t.activity}'), state = COALESCE($14, state)
-       WHERE id = $1 AND EXISTS (SELECT 1 FROM guard)`,
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM guard)${this.note.ended}`,
       [
         threadId,
         firstSeq,
@@ -275,7 +309,7 @@ export class PostgresStore implements DurableStore {
 
   async requestStop(run: RunRef): Promise<boolean> {
     const result = await this.pool.query(
-      `UPDATE ${this.t.runs} SET stop_requested = TRUE WHERE thread_id = $1 AND first_seq = $2 AND status = 'running'`,
+      `UPDATE ${this.t.runs} SET stop_requested = TRUE WHERE thread_id = $1 AND first_seq = $2 AND status = 'running'${this.note.stop}`,
       [run.threadId, run.firstSeq],
     );
     return (result.rowCount ?? 0) > 0;
@@ -300,6 +334,34 @@ export class PostgresStore implements DurableStore {
       [run.threadId, run.firstSeq],
     );
     return { row: { ...toActiveRun(rows[0]), status: rows[0].status, input: rows[0].input }, events: toSeqEvents(events.rows) };
+  }
+
+  async runTail(run: RunRef, afterSeq: number): Promise<RunTail | undefined> {
+    // One statement, one snapshot: the run's state and exactly the events it had then.
+    const { rows } = await this.pool.query<{ status: string; lease_owner: string | null; lease_expires_at: string; seq: string | null; data: string | null }>(
+      `SELECT r.status, r.lease_owner, r.lease_expires_at, e.seq, e.data
+       FROM ${this.t.runs} r
+       LEFT JOIN ${this.t.events} e ON e.thread_id = r.thread_id AND e.seq > $3 AND (r.status = 'running' OR e.seq <= r.last_seq)
+       WHERE r.thread_id = $1 AND r.first_seq = $2
+       ORDER BY e.seq`,
+      [run.threadId, run.firstSeq, afterSeq],
+    );
+    if (rows.length === 0) return undefined;
+    const events: SeqEvent[] = [];
+    for (const row of rows) if (row.seq !== null) events.push({ seq: Number(row.seq), event: JSON.parse(row.data!) as AgentEvent });
+    return { status: rows[0].status, leaseOwner: rows[0].lease_owner, leaseExpiresAt: Number(rows[0].lease_expires_at), events };
+  }
+
+  async runsProgress(runs: RunRef[]): Promise<RunProgress[]> {
+    if (runs.length === 0) return [];
+    const { rows } = await this.pool.query<{ status: string | null; lease_expires_at: string | null; last_seq: string | null }>(
+      `SELECT r.status, r.lease_expires_at, (SELECT MAX(e.seq) FROM ${this.t.events} e WHERE e.thread_id = u.thread_id) AS last_seq
+       FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(thread_id, first_seq, n)
+       LEFT JOIN ${this.t.runs} r ON r.thread_id = u.thread_id AND r.first_seq = u.first_seq
+       ORDER BY u.n`,
+      [runs.map((r) => r.threadId), runs.map((r) => r.firstSeq)],
+    );
+    return rows.map((row) => ({ status: row.status ?? undefined, leaseExpiresAt: Number(row.lease_expires_at ?? 0), lastSeq: Number(row.last_seq ?? 0) }));
   }
 
   async getThread(threadId: string): Promise<ThreadRow | undefined> {
@@ -393,22 +455,65 @@ export class PostgresStore implements DurableStore {
     return ids.size === 0 ? 0 : this.deleteThreads([...ids], null, true);
   }
 
-  /** Deletes threads with everything they own, in one statement. */
+  /**
+   * Deletes threads with everything they own, in one transaction that first locks the thread
+   * rows and then their run rows: a run start on the thread waits for it, and so does an event
+   * write in flight (it holds its run row, see `appendGuarded`), which commits first and is
+   * deleted with the rest; any later write finds no run and writes nothing. A running run is
+   * deleted too (its owner is fenced and learns it was deleted); with `idleOnly` such a thread
+   * is kept. Each deletion is announced on the live bus.
+   */
   private async deleteThreads(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<number> {
+    // A run end locks its run row, then its thread row; this locks them the same way round, but
+    // a run starting and ending while it runs can still deadlock with it: try again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deleteThreadsOnce(ids, ownerId, idleOnly);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (attempt >= 5 || (code !== "40P01" && code !== "40001")) throw error;
+      }
+    }
+  }
+
+  private async deleteThreadsOnce(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<number> {
     const { t } = this;
-    const { rows } = await this.pool.query<{ n: number }>(
-      `WITH gone AS (
-         DELETE FROM ${t.threads} WHERE id = ANY($1::text[]) AND ($2::text IS NULL OR owner_id = $2)
+    const lockRuns = (threadIds: string[]) =>
+      client.query(`SELECT 1 FROM ${t.runs} WHERE thread_id = ANY($1::text[]) ORDER BY thread_id, first_seq FOR UPDATE`, [threadIds]);
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await lockRuns(ids);
+      const { rows } = await client.query<{ id: string }>(
+        `SELECT id FROM ${t.threads} WHERE id = ANY($1::text[]) AND ($2::text IS NULL OR owner_id = $2)
            AND (NOT $3::boolean OR active_run_seq IS NULL)
-         RETURNING id
-       ),
-       e AS (DELETE FROM ${t.events} WHERE thread_id IN (SELECT id FROM gone)),
-       r AS (DELETE FROM ${t.runs} WHERE thread_id IN (SELECT id FROM gone)),
-       m AS (DELETE FROM ${t.messages} WHERE thread_id IN (SELECT id FROM gone))
-       SELECT COUNT(*)::int AS n FROM gone`,
-      [ids, ownerId, idleOnly],
-    );
-    return rows[0].n;
+         ORDER BY id FOR UPDATE`,
+        [ids, ownerId, idleOnly],
+      );
+      const gone = rows.map((row) => row.id);
+      if (gone.length > 0) {
+        // Again: a run may have started between the two locks (none can start now).
+        await lockRuns(gone);
+        // A new statement, so a new snapshot: it sees every write that committed while we waited.
+        await client.query(
+          `WITH e AS (DELETE FROM ${t.events} WHERE thread_id = ANY($1::text[])),
+                r AS (DELETE FROM ${t.runs} WHERE thread_id = ANY($1::text[])),
+                m AS (DELETE FROM ${t.messages} WHERE thread_id = ANY($1::text[]))
+           DELETE FROM ${t.threads} WHERE id = ANY($1::text[])`,
+          [gone],
+        );
+        if (this.notifyChannel !== undefined) {
+          await client.query(`SELECT pg_notify('${this.notifyChannel}', 'd:0:' || id) FROM unnest($1::text[]) AS id`, [gone]);
+        }
+      }
+      await client.query("COMMIT");
+      return gone.length;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Readiness: one `SELECT 1` through the pool. */

@@ -10,6 +10,8 @@ import type {
   FinishRunRequest,
   HeldLease,
   RunRef,
+  RunProgress,
+  RunTail,
   SeqEvent,
   StartRunRequest,
   StartRunResult,
@@ -131,7 +133,12 @@ export class SqliteStore implements DurableStore {
       ),
       setActive: db.prepare(`UPDATE ${t.threads} SET active_run_seq = ? WHERE id = ?`),
       run: db.prepare(`SELECT ${RUN_COLUMNS} FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
+      lastEventSeq: db.prepare(`SELECT MAX(seq) FROM ${t.events} WHERE thread_id = ?`).pluck(),
+      runState: db.prepare(`SELECT status, last_seq, lease_owner, lease_expires_at FROM ${t.runs} WHERE thread_id = ? AND first_seq = ?`),
       holds: db.prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ?`).pluck(),
+      holdsRun: db
+        .prepare(`SELECT 1 FROM ${t.runs} WHERE thread_id = ? AND first_seq = ? AND status = 'running' AND lease_owner = ? AND run_id = ?`)
+        .pluck(),
       insertEvent: db.prepare(`INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES (?, ?, ?, ?, ?)`),
       insertEvents: db.prepare(
         `INSERT INTO ${t.events} (thread_id, seq, run_id, type, data) VALUES ${Array(EVENTS_PER_INSERT).fill("(?, ?, ?, ?, ?)").join(", ")}`,
@@ -232,7 +239,10 @@ export class SqliteStore implements DurableStore {
       // Nested in `appendMany`, so it runs as a savepoint: one run's failure (a stalled
       // process's rows colliding with its recovery) does not undo the others'.
       appendOne: db.transaction((run: RunRef, instanceId: string, rows: EventRow[]): boolean => {
-        if (s.holds.get(run.threadId, run.firstSeq, instanceId) === undefined) return false;
+        // The run id too: after a delete, a new run of this process on the reused thread id may
+        // have the same first number, and an old run's late write must not land in it.
+        const held = rows.length === 0 ? s.holds.get(run.threadId, run.firstSeq, instanceId) : s.holdsRun.get(run.threadId, run.firstSeq, instanceId, rows[0].runId);
+        if (held === undefined) return false;
         insertRows(run.threadId, rows);
         return true;
       }),
@@ -329,6 +339,30 @@ export class SqliteStore implements DurableStore {
       const events = toSeqEvents(this.s.runEvents.all(run.threadId, run.firstSeq) as Array<{ seq: number; data: string }>);
       return { row: { ...toActiveRun(row), status: row.status, input: row.input }, events };
     });
+    return this.lock.read(read);
+  }
+
+  async runTail(run: RunRef, afterSeq: number): Promise<RunTail | undefined> {
+    const read = this.db.transaction(() => {
+      const row = this.s.runState.get(run.threadId, run.firstSeq) as
+        | { status: string; last_seq: number | null; lease_owner: string | null; lease_expires_at: number }
+        | undefined;
+      if (row === undefined) return undefined;
+      const upTo = row.status === "running" || row.last_seq === null ? Number.MAX_SAFE_INTEGER : row.last_seq;
+      const events = toSeqEvents(this.s.eventsBetween.all(run.threadId, afterSeq, upTo) as Array<{ seq: number; data: string }>);
+      return { status: row.status, leaseOwner: row.lease_owner, leaseExpiresAt: row.lease_expires_at, events };
+    });
+    return this.lock.read(read);
+  }
+
+  runsProgress(runs: RunRef[]): Promise<RunProgress[]> {
+    const read = this.db.transaction(() =>
+      runs.map((run) => {
+        const row = this.s.runState.get(run.threadId, run.firstSeq) as { status: string; lease_expires_at: number } | undefined;
+        const lastSeq = (this.s.lastEventSeq.get(run.threadId) as number | null) ?? 0;
+        return { status: row?.status, leaseExpiresAt: row?.lease_expires_at ?? 0, lastSeq };
+      }),
+    );
     return this.lock.read(read);
   }
 
