@@ -66,8 +66,8 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
   const report = (readiness: Readiness, error?: unknown): Readiness => {
     const reason = readiness.status === "ready" ? undefined : readiness.reason;
     if (reason !== lastReason) {
-      if (reason === undefined) logger.info("readiness: ready again");
-      else if (reason !== "shutting_down") logger.warn(`readiness: unready (${reason})`, ...(error === undefined ? [] : [error]));
+      if (reason === undefined) logger.info({}, "readiness: ready again");
+      else if (reason !== "shutting_down") logger.warn(error === undefined ? { reason } : { reason, err: error }, `readiness: unready (${reason})`);
       lastReason = reason;
     }
     return readiness;

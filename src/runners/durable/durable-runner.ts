@@ -249,11 +249,11 @@ export class DurableAgentRunner extends AgentRunner {
           }
           if (active.leaseOwner === this.instanceId && this.live.has(threadId)) continue;
           if (this.isOrphan(active)) {
-            await this.recover(active, true).catch((error: unknown) => logger.error(`closing an abandoned run on thread ${threadId} failed`, error));
+            await this.recover(active, true).catch((error: unknown) => logger.error({ err: error, threadId }, `closing an abandoned run on thread ${threadId} failed`));
             continue;
           }
           if (active.leaseExpiresAt < this.clock()) {
-            await this.recover(active).catch((error: unknown) => logger.error(`recovering thread ${threadId} failed`, error));
+            await this.recover(active).catch((error: unknown) => logger.error({ err: error, threadId }, `recovering thread ${threadId} failed`));
             continue;
           }
           // Another process is streaming this run: relay what it has stored, then look again.
@@ -524,9 +524,10 @@ export class DurableAgentRunner extends AgentRunner {
     // Data the store refuses is left out rather than retried on every sweep (see closeRun).
     const stored = await closeRun(this.store, request, now + this.leaseMs, `recovering run ${row.runId} on thread ${row.threadId}`);
     if (stored && orphan) {
-      logger.warn(`run ${row.runId} on thread ${row.threadId}, abandoned by this process after a failed write, is closed (last stored event #${lastStored})`);
+      logger.warn({ threadId: row.threadId, runId: row.runId, lastStoredEvent: lastStored }, `run ${row.runId} on thread ${row.threadId}, abandoned by this process after a failed write, is closed (last stored event #${lastStored})`);
     } else if (stored) {
       logger.warn(
+        { threadId: row.threadId, runId: row.runId, lastStoredEvent: lastStored },
         `run ${row.runId} on thread ${row.threadId} was left running by a process that stopped; ` +
           `closed as INTERRUPTED after its last stored event (#${lastStored})`,
       );
@@ -541,7 +542,7 @@ export class DurableAgentRunner extends AgentRunner {
       await this.heartbeat();
       await this.maintain(false);
     } catch (error) {
-      logger.error("durable runner maintenance failed; retrying on the next tick", error);
+      logger.error({ err: error }, "durable runner maintenance failed; retrying on the next tick");
     } finally {
       this.ticking = false;
     }
@@ -576,7 +577,7 @@ export class DurableAgentRunner extends AgentRunner {
       this.lastSweep = now;
       for (const run of await this.store.expiredRuns(now)) {
         if (this.live.has(run.threadId)) continue;
-        await this.recover(run).catch((error: unknown) => logger.error(`recovering thread ${run.threadId} failed`, error));
+        await this.recover(run).catch((error: unknown) => logger.error({ err: error, threadId: run.threadId }, `recovering thread ${run.threadId} failed`));
       }
     }
     const retention = this.retention;
@@ -587,7 +588,7 @@ export class DurableAgentRunner extends AgentRunner {
         olderThan: retention.maxAgeMs === undefined ? undefined : now - retention.maxAgeMs,
         maxThreadsPerOwner: retention.maxThreadsPerUser,
       });
-      if (deleted > 0) logger.info(`retention: deleted ${deleted} thread(s) past the configured limits`);
+      if (deleted > 0) logger.info({ deleted }, `retention: deleted ${deleted} thread(s) past the configured limits`);
     }
   }
 

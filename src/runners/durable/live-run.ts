@@ -135,7 +135,7 @@ export class LiveRun {
    */
   loseLease(): void {
     if (this.closed) return;
-    logger.error(`run ${this.options.runId} on thread ${this.options.threadId}: ${LEASE_LOST}: its lease expired and another process closed it`);
+    logger.error({ threadId: this.options.threadId, runId: this.options.runId, code: LEASE_LOST }, `run ${this.options.runId} on thread ${this.options.threadId}: ${LEASE_LOST}: its lease expired and another process closed it`);
     this.publishClosing(this.abort(LEASE_LOST, RUN_ERRORS.leaseLost.message));
     this.complete();
   }
@@ -213,7 +213,7 @@ export class LiveRun {
   private async failPersistence(error: unknown): Promise<void> {
     if (this.closed) return;
     const { runId, threadId } = this.options;
-    logger.error(`run ${runId} on thread ${threadId}: ${PERSISTENCE_FAILED}: its events could not be stored`, error);
+    logger.error({ err: error, threadId, runId, code: PERSISTENCE_FAILED }, `run ${runId} on thread ${threadId}: ${PERSISTENCE_FAILED}: its events could not be stored`);
     const closing = this.abort(PERSISTENCE_FAILED, RUN_ERRORS.persistenceFailed.message);
     let seq = this.options.firstSeq + this.published.length - 1;
     const tail = closing.map((event) => ({ seq: ++seq, event }));
@@ -234,7 +234,7 @@ export class LiveRun {
         return this.complete();
       }
     } catch (closeError) {
-      logger.error(`run ${runId} on thread ${threadId}: could not close it after the failed write; it is closed later`, closeError);
+      logger.error({ err: closeError, threadId, runId }, `run ${runId} on thread ${threadId}: could not close it after the failed write; it is closed later`);
     }
     this.publishClosing(closing);
     this.complete();
