@@ -5,6 +5,8 @@ import { createCopilotNodeListener } from "../../src/adapters/node.js";
 import { fromConsoleLogger, setLogger, type Logger, type LogFields } from "../../src/logger.js";
 import { ScriptedAgent, helloScript, makeHandler, parseSse, readSse, runInput } from "../http/fixtures.js";
 import { CopilotRuntime } from "../../src/runtime.js";
+import { createHealthHandler } from "../../src/observability/health.js";
+import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
 
 interface Call {
   level: string;
@@ -157,6 +159,19 @@ describe("the runtime's logger option (pino's shape)", () => {
     expect((await readSse(response)).at(-1)).toMatchObject({ type: "RUN_ERROR" });
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(calls.find(([, msg]) => msg === "run ended")?.[0]).toMatchObject({ requestId: "flat-1", threadId: "t-flat", outcome: "error" });
+  });
+});
+
+describe("readiness lines", () => {
+  it("go to the runtime's logger, the runner's failure under err", async () => {
+    const log = fakePino();
+    const failure = new Error("database down");
+    const runner = Object.assign(new InMemoryAgentRunner(), { checkReady: async () => Promise.reject(failure) });
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent() }, runner, logger: log });
+    const health = createHealthHandler({ runtime });
+    expect((await health(new Request("http://localhost/readyz"))).status).toBe(503);
+    const warn = log.calls.find((call) => call.level === "warn")!;
+    expect(warn.fields).toMatchObject({ reason: "runner_unavailable", err: failure });
   });
 });
 
