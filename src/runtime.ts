@@ -1,6 +1,7 @@
 import type { AgentLike } from "./events/agent-contract.js";
 import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
+import type { Logger } from "./logger.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
@@ -54,6 +55,12 @@ export interface CopilotRuntimeOptions {
    * stop, list or change them; others get 404. Without it every caller is one anonymous user.
    */
   identifyUser?: (request: Request) => RuntimeUser | Promise<RuntimeUser>;
+  /**
+   * Where this runtime's lines go: every line about a request and its runs, each carrying the
+   * request's `requestId`. pino's shape (`logger.error({ err, ...fields }, msg)`), e.g. `pino()`;
+   * `console` is accepted too. Default: the process-wide logger (`setLogger`).
+   */
+  logger?: Logger | Console;
 }
 
 /**
@@ -79,6 +86,7 @@ export class CopilotRuntime {
   readonly afterRequestMiddleware?: CopilotRuntimeOptions["afterRequestMiddleware"];
   readonly forwardHeaders?: ForwardHeadersPolicy;
   readonly identifyUser?: CopilotRuntimeOptions["identifyUser"];
+  readonly logger?: Logger | Console;
 
   constructor(options: CopilotRuntimeOptions) {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
@@ -91,6 +99,7 @@ export class CopilotRuntime {
     this.afterRequestMiddleware = options.afterRequestMiddleware;
     this.forwardHeaders = options.forwardHeaders;
     this.identifyUser = options.identifyUser;
+    this.logger = options.logger;
   }
 
   /** The agents for this request. */

@@ -93,7 +93,7 @@ function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-
     handlerFor(normalizeBasePath(req.baseUrl))(request)
       .then((response) => sendWebResponse(res, response))
       .catch((error: unknown) => {
-        logger.error("the copilot endpoint failed", error);
+        logger.error({ err: error }, "the copilot endpoint failed");
         if (!res.headersSent) next(error);
         else res.destroy();
       });

@@ -104,6 +104,11 @@ export class NodeSseHost implements NativeSseHost {
     return new RawHeaders(this.incoming.rawHeaders);
   }
 
+  header(name: string): string | undefined {
+    const value = this.incoming.headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  }
+
   readBodyText(maxBytes: number): Promise<string> {
     const incoming = this.incoming;
     const declared = Number(incoming.headers["content-length"] ?? Number.NaN);

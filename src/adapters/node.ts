@@ -66,7 +66,7 @@ export function createCopilotNodeHandler(
         if (error instanceof Error && error.name === "RequestError") {
           return errorResponse(HTTP_ERRORS.invalidEnvelope, "The request URL or headers are malformed.");
         }
-        logger.error("the fetch handler threw", error);
+        logger.error({ err: error }, "the fetch handler threw");
         return errorResponse(HTTP_ERRORS.internalError, "The server failed to handle this request. See the server logs for details.");
       },
     },

@@ -30,11 +30,11 @@ export function installProcessGuard(): ProcessGuard {
   let caught = 0;
   const onUncaught = (error: unknown) => {
     caught++;
-    logger.error("an uncaught error escaped a request; the process keeps serving", error);
+    logger.error({ err: error }, "an uncaught error escaped a request; the process keeps serving");
   };
   const onRejection = (reason: unknown) => {
     caught++;
-    logger.error("an unhandled promise rejection escaped a request; the process keeps serving", reason);
+    logger.error({ err: reason }, "an unhandled promise rejection escaped a request; the process keeps serving");
   };
   // rxjs rethrows an observer's error from a timer; with a handler it calls that instead.
   const previousRxjsHandler = rxjsConfig.onUnhandledError;

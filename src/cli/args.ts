@@ -1,4 +1,5 @@
 import { parseStorageFlag, STORAGE_HELP, type StorageArgs } from "../runners/select-runner.js";
+import { type CliLogLevel, type LogFormat, LOG_FORMATS, LOG_LEVELS } from "./log-output.js";
 
 export interface ServeArgs {
   command: "serve" | "help" | "version";
@@ -19,6 +20,8 @@ export interface ServeArgs {
   limits?: ServeLimitArgs;
   /** `--no-metrics` (false) or `--metrics-port N`; unset: the config file's `metrics`, else on at the main port. */
   metrics?: { enabled: boolean; port?: number };
+  /** `--log-format` and `--log-level`; unset: the config file's `log`, else pretty on a terminal (JSON otherwise) at `info`. */
+  log?: { format?: LogFormat; level?: CliLogLevel };
 }
 
 /** `--headers-timeout`, `--request-timeout`, `--keep-alive-timeout` (ms) and `--backlog`. */
@@ -115,6 +118,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case "--no-metrics":
         args.metrics = { enabled: false };
         break;
+      case "--log-format":
+        (args.log ??= {}).format = parseChoice(value(), flag, LOG_FORMATS);
+        break;
+      case "--log-level":
+        (args.log ??= {}).level = parseChoice(value(), flag, LOG_LEVELS);
+        break;
       case "--help":
       case "-h":
         args.command = "help";
@@ -136,6 +145,11 @@ function parsePort(raw: string, name: string): number {
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(port >= 0 && port <= 65535)) throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
   return port;
+}
+
+function parseChoice<T extends string>(raw: string, name: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${choices.join(", ")}, got '${raw}'`);
+  return raw as T;
 }
 
 /** Digits only: `1e3`, `0x10`, ` 5`, `-1` and `2.5` are mistakes, not numbers to guess at. */
@@ -167,6 +181,10 @@ Operations:
   GET /metrics: Prometheus metrics, on by default.
   --metrics-port 9464         serve /metrics (and /healthz, /readyz) on this port instead
   --no-metrics                no /metrics at all
+  --log-format json|pretty    pino-compatible JSON lines on stdout (default when stdout is not
+                              a terminal), or one human line each (default on a terminal)
+  --log-level info            debug, info (default: an access line per request, run start and
+                              end lines), warn, error or silent
 
 Agents:
   With a config file (--config, or copilot-runtime.config.{ts,mts,mjs,js,cjs} in the

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createCors } from "../http/cors.js";
+import { LOG_FORMATS, LOG_LEVELS } from "./log-output.js";
 import type { AgentLike } from "../events/agent-contract.js";
 import type { AgentRecord, AgentsOption } from "../runtime.js";
 import type { CopilotRuntimeConfig } from "./define-config.js";
@@ -22,7 +23,7 @@ export const CONFIG_FILE_NAMES = [
   "copilot-runtime.config.cjs",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics"] as const;
+const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics", "log"] as const;
 const RUNTIME_KEYS = [
   "runner",
   "transcriptionService",
@@ -30,6 +31,7 @@ const RUNTIME_KEYS = [
   "afterRequestMiddleware",
   "forwardHeaders",
   "identifyUser",
+  "logger",
 ] as const;
 const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits"] as const;
 const ENDPOINT_SIZE_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;
@@ -304,6 +306,17 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     const port = metrics.port;
     if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) {
       fail(`metrics.port must be a port number (0-65535), got ${describe(port)}.`);
+    }
+  }
+  if (config.log !== undefined) {
+    if (!isPlainObject(config.log)) fail(`\`log\` must be an object ({ format, level }), got ${describe(config.log)}.`);
+    const log = config.log as Record<string, unknown>;
+    checkKeys(log, ["format", "level"], "log.", fail);
+    if (log.format !== undefined && !(LOG_FORMATS as readonly unknown[]).includes(log.format)) {
+      fail(`log.format must be one of ${LOG_FORMATS.join(", ")}, got ${describe(log.format)}.`);
+    }
+    if (log.level !== undefined && !(LOG_LEVELS as readonly unknown[]).includes(log.level)) {
+      fail(`log.level must be one of ${LOG_LEVELS.join(", ")}, got ${describe(log.level)}.`);
     }
   }
   return { ...(config as Omit<CopilotRuntimeConfig, "agents">), agents };

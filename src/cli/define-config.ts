@@ -74,6 +74,13 @@ export interface CopilotRuntimeConfig {
    * `--metrics-port` and `--no-metrics` win.
    */
   metrics?: boolean | { port?: number };
+  /**
+   * `serve`'s log output: `format` `"json"` (pino-compatible lines; the default when stdout is not a
+   * terminal) or `"pretty"` (the default on a terminal), and `level` (`"info"` by default; `"debug"`,
+   * `"warn"`, `"error"`, `"silent"`). `--log-format` and `--log-level` win. A `runtime.logger` in
+   * this file replaces the output for the runtime's lines.
+   */
+  log?: { format?: "json" | "pretty"; level?: "debug" | "info" | "warn" | "error" | "silent" };
 }
 
 /** What a config factory receives. */

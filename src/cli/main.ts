@@ -6,11 +6,13 @@ import { HTTP_ERRORS } from "../errors.js";
 import { createHealthHandler, type HealthHandler } from "../observability/health.js";
 import { createMetricsHandler, defaultMetricsRegistry, type MetricsRegistry } from "../observability/metrics.js";
 import { applyServerLimits } from "../adapters/node-server.js";
+import { setLogger, type Logger } from "../logger.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
 import { selectRunner, type SelectedRunner } from "../runners/select-runner.js";
 import { CliStartupError } from "./errors.js";
+import { createCliLogger } from "./log-output.js";
 import { prepareServe, type ServeSetup } from "./startup.js";
 
 async function main(): Promise<void> {
@@ -39,7 +41,11 @@ async function main(): Promise<void> {
     process.exit(error.exitCode);
   }
   args = { ...args, ...setup.args };
-  for (const line of setup.lines) console.log(line);
+  // pino-compatible JSON lines on stdout, or human lines on a terminal; the runtime's own lines
+  // (requests, runs, runners) go there too unless the config file gave the runtime a logger.
+  const log = createCliLogger({ format: setup.log.format ?? (process.stdout.isTTY ? "pretty" : "json"), level: setup.log.level });
+  setLogger(log);
+  for (const line of setup.lines) log.info({}, line);
   let storage: SelectedRunner | undefined;
   if (setup.runtimeOptions.runner === undefined) {
     try {
@@ -48,14 +54,18 @@ async function main(): Promise<void> {
       console.error((error as Error).message);
       process.exit(1);
     }
-    console.log(`threads: ${storage.description}`);
+    log.info({}, `threads: ${storage.description}`);
   }
   if (setup.runtimeOptions.identifyUser === undefined) {
-    console.log("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
+    log.info({}, "threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
   }
   // One request's bug must not end every other user's stream: log what escapes and keep serving.
   installProcessGuard();
-  const runtime = new CopilotRuntime({ ...setup.runtimeOptions, runner: setup.runtimeOptions.runner ?? storage!.runner });
+  const runtime = new CopilotRuntime({
+    ...setup.runtimeOptions,
+    runner: setup.runtimeOptions.runner ?? storage!.runner,
+    logger: setup.runtimeOptions.logger ?? log,
+  });
   // The Node adapter is the fast path (native event streams); CORS is permissive unless the
   // config file says otherwise, as with CopilotKit's endpoints.
   // /healthz and /readyz at the root of the main port; /metrics there too unless it has a port of its own.
@@ -73,7 +83,7 @@ async function main(): Promise<void> {
   // Timeouts for receiving requests, JSON answers for what Node refuses itself, and a backlog
   // that takes a burst of new connections.
   const server = applyServerLimits(createServer(refuseWhileDraining(listener, health)), setup.server);
-  const metricsServer = registry !== undefined && metricsPort !== undefined ? startMetricsServer(registry, health, metricsPort, args.host) : undefined;
+  const metricsServer = registry !== undefined && metricsPort !== undefined ? startMetricsServer(registry, health, metricsPort, args.host, log) : undefined;
   server.on("error", (error) => {
     console.error(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`);
     process.exit(1);
@@ -81,13 +91,14 @@ async function main(): Promise<void> {
   server.listen({ port: args.port, host: args.host, backlog: setup.server.backlog }, () => {
     const info = server.address() as AddressInfo;
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
-    console.log(
-      `copilot-runtime ${VERSION} listening on http://${shownHost}:${info.port}${args.basePath} ` +
-        `(${setup.agentSummary}; threads: ${storage?.description ?? "runner from the config file"})`,
+    const url = `http://${shownHost}:${info.port}${args.basePath}`;
+    log.info(
+      { url, version: VERSION },
+      `copilot-runtime ${VERSION} listening on ${url} (${setup.agentSummary}; threads: ${storage?.description ?? "runner from the config file"})`,
     );
     const root = `http://${shownHost}:${info.port}`;
     const onMain = registry !== undefined && metricsPort === undefined ? `, metrics ${root}/metrics` : registry === undefined ? " (metrics off)" : "";
-    console.log(`health: ${root}/healthz, ready: ${root}/readyz${onMain}`);
+    log.info({}, `health: ${root}/healthz, ready: ${root}/readyz${onMain}`);
   });
 
   let stopping = false;
@@ -97,7 +108,7 @@ async function main(): Promise<void> {
     // Readiness first, so load balancers stop sending work; the port stays open until exit so
     // probes get their answer, and any other request gets 503 `shutting_down`.
     health.drain();
-    console.log(`${signal} received: /readyz answers 503, new requests get 503; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
+    log.info({ signal }, `${signal} received: /readyz answers 503, new requests get 503; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
     await runtime.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs });
     await storage?.close();
     // Streams end once their runs have; give the last frames a moment to flush.
@@ -141,7 +152,7 @@ function pathOf(url: string | undefined): string {
 }
 
 /** `--metrics-port`: /metrics, /healthz and /readyz on a port of their own (same host). */
-function startMetricsServer(registry: MetricsRegistry, health: HealthHandler, port: number, host: string): Server {
+function startMetricsServer(registry: MetricsRegistry, health: HealthHandler, port: number, host: string, log: Logger): Server {
   const metrics = createMetricsHandler({ metrics: registry });
   const server = createServer(
     createCopilotNodeHandler((request) => {
@@ -157,7 +168,7 @@ function startMetricsServer(registry: MetricsRegistry, health: HealthHandler, po
   server.listen({ port, host }, () => {
     const info = server.address() as AddressInfo;
     const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;
-    console.log(`metrics: http://${shownHost}:${info.port}/metrics (also /healthz, /readyz)`);
+    log.info({}, `metrics: http://${shownHost}:${info.port}/metrics (also /healthz, /readyz)`);
   });
   return server;
 }

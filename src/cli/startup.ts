@@ -12,6 +12,7 @@ import { createSelectedAgent, MODEL_VARIABLE, selectModel, selectTranscription }
 import type { ServeArgs } from "./args.js";
 import { findConfigFile, loadConfig, type LoadedConfig } from "./config.js";
 import { CliStartupError } from "./errors.js";
+import type { CliLogLevel, LogFormat } from "./log-output.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -25,6 +26,8 @@ export interface ServeSetup {
   server: ServeServerSettings;
   /** Prometheus metrics: on (at the main port, or at `port`) or off. */
   metrics: ServeMetricsSettings;
+  /** Log output: flags, else the config file's `log`, else pretty on a terminal and JSON otherwise, at `info`. */
+  log: { format?: LogFormat; level: CliLogLevel };
   /** Lines to print before listening: config file, each agent, transcription. */
   lines: string[];
   /** A short form for the listening line, e.g. `agent "default": BuiltInAgent openai/gpt-4.1`. */
@@ -115,6 +118,7 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
     endpointOptions: { ...(config?.cors !== undefined ? { cors: config.cors } : {}), ...endpoint, ...(limits !== undefined ? { limits } : {}) },
     server,
     metrics,
+    log: { format: args.log?.format ?? config?.log?.format, level: args.log?.level ?? config?.log?.level ?? "info" },
     lines,
     agentSummary,
   };

@@ -2,7 +2,7 @@ import type { EventSubscribable } from "../events/agent-contract.js";
 import { HTTP_ERRORS, httpError } from "../errors.js";
 import type { InputLimits } from "../events/input-limits.js";
 import type { AgentEvent } from "../events/types.js";
-import { logger } from "../logger.js";
+import type { Logger } from "../logger.js";
 import { ANONYMOUS_OWNER } from "../runners/agent-runner.js";
 import type { AgentRecord, CopilotRuntime, RuntimeUser } from "../runtime.js";
 import { parseJsonText, readJsonBody } from "./body.js";
@@ -22,6 +22,8 @@ export interface HandlerSettings {
   selectHeaders: HeaderSelector;
   /** Where requests, streams and events are counted, when metrics are on. */
   metrics?: MetricsRegistry;
+  /** The runtime's logger (its `logger` option), else the process-wide one. */
+  log: Logger;
 }
 
 /** What the after-request middleware learns about an event stream once it ends. */
@@ -40,6 +42,8 @@ export class RequestContext {
   private userPromise?: Promise<RuntimeUser | undefined>;
   private streamEndListener?: (report: StreamReport) => void;
   private endedReport?: StreamReport;
+  private streamCloseListener?: (events: number) => void;
+  private closedWithEvents?: number;
 
   /** When routing began (`performance.now()`), for time to first event; 0 without metrics. */
   readonly startedAt: number;
@@ -49,6 +53,8 @@ export class RequestContext {
     readonly settings: HandlerSettings,
     readonly route: RouteName,
     readonly params: Record<string, string>,
+    /** This request's logger: every line carries its `requestId`. */
+    readonly log: Logger,
   ) {
     this.startedAt = settings.metrics === undefined ? 0 : performance.now();
   }
@@ -59,7 +65,7 @@ export class RequestContext {
 
   agents(): Promise<AgentRecord> {
     this.agentsPromise ??= this.runtime.resolveAgents(this.request).catch((error: unknown) => {
-      logger.error("the agents factory failed", error);
+      this.log.error({ err: error }, "the agents factory failed");
       throw httpError(HTTP_ERRORS.agentFactoryFailed, "The server could not load its agents. See the server logs for details.");
     });
     return this.agentsPromise;
@@ -73,7 +79,7 @@ export class RequestContext {
       .then(() => identify(this.request))
       .catch((error: unknown) => {
         if (error instanceof Response) throw error;
-        logger.error("identifyUser failed", error);
+        this.log.error({ err: error }, "identifyUser failed");
         throw httpError(HTTP_ERRORS.identifyUserFailed, "The server could not identify the caller.");
       });
     const user = await this.userPromise;
@@ -94,6 +100,17 @@ export class RequestContext {
   onStreamEnd(listener: (report: StreamReport) => void): void {
     if (this.endedReport !== undefined) listener(this.endedReport);
     else this.streamEndListener = listener;
+  }
+
+  /** Calls `listener` with the number of events sent once the event stream has closed (at once if it has). */
+  onStreamClosed(listener: (events: number) => void): void {
+    if (this.closedWithEvents !== undefined) listener(this.closedWithEvents);
+    else this.streamCloseListener = listener;
+  }
+
+  private streamClosed(events: number): void {
+    if (this.streamCloseListener !== undefined) this.streamCloseListener(events);
+    else this.closedWithEvents = events;
   }
 
   private reportStreamEnd(report: StreamReport): void {
@@ -119,16 +136,18 @@ export class RequestContext {
     this.streamed = true;
     const report = this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
     const release = this.onStreamClose;
-    let onClose = report && release ? () => (report.onClose(), release()) : (report?.onClose ?? release);
+    const closeRest = report && release ? () => (report.onClose(), release()) : (report?.onClose ?? release);
+    let onClose: (events: number) => void =
+      closeRest === undefined ? (events) => this.streamClosed(events) : (events) => (closeRest(), this.streamClosed(events));
     let onEvent = report?.onEvent;
     const meter = this.settings.metrics?.openStream(this.route, this.startedAt);
     if (meter !== undefined) {
       // Closures per stream, never per event: an event costs the meter a field increment.
-      const [reportEvent, closeRest] = [onEvent, onClose];
+      const [reportEvent, closeOthers] = [onEvent, onClose];
       onEvent = reportEvent === undefined ? () => meter.onEvent() : (event) => (meter.onEvent(), reportEvent(event));
-      onClose = closeRest === undefined ? () => meter.onClose() : () => (meter.onClose(), closeRest());
+      onClose = (events) => (meter.onClose(), closeOthers(events));
     }
-    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent, onClose };
+    const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent, onClose, log: this.log };
     // A host that streams natively (the Node adapter) watches the socket itself: the request's
     // AbortSignal (and the web Request behind it) is never created.
     if (nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);

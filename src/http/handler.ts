@@ -1,4 +1,4 @@
-import { logger } from "../logger.js";
+import { type Logger, isLevelEnabled, logger, toLogger } from "../logger.js";
 import { HTTP_ERRORS, errorResponse as catalogueResponse, httpError } from "../errors.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { handleTranscribe } from "../transcription/handle-transcribe.js";
@@ -8,7 +8,7 @@ import { type CopilotCorsConfig, createCors } from "./cors.js";
 import { HttpError, errorCodeOf } from "./errors.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
-import { responseHeaders } from "./sse.js";
+import { nativeSseHost, responseHeaders, withHeaders } from "./sse.js";
 import { STREAM_ROUTES, StreamLimiter, type StreamLimitOptions, withStreamSlot } from "./stream-limits.js";
 import { handleConnect, handleRun, handleStop, handleSuggest } from "./routes/agent.js";
 import { handleInfo } from "./routes/info.js";
@@ -104,7 +104,9 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     heartbeatMs: options.heartbeatMs ?? 15_000,
     selectHeaders: createHeaderSelector(runtime.forwardHeaders),
     metrics: resolveMetrics(options.metrics),
+    log: runtime.logger === undefined ? logger : toLogger(runtime.logger),
   };
+  const baseLog = settings.log;
   const metrics = settings.metrics;
   if (metrics !== undefined) metrics.watchRunner(runtime.runner);
   const probes = probeHandlers(options, metrics);
@@ -117,7 +119,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     suggest: handleSuggest,
     transcribe: async (ctx) => {
       await ctx.ownerId(); // transcription costs money: only for callers identifyUser accepts
-      return handleTranscribe(ctx.request, runtime.transcriptionService, { maxBytes: maxAudioBytes, onError: logTranscriptionError });
+      return handleTranscribe(ctx.request, runtime.transcriptionService, { maxBytes: maxAudioBytes, onError: (error, original) => logTranscriptionError(ctx.log, error, original) });
     },
     "threads/list": handleListThreads,
     "threads/clear": handleClearThreads,
@@ -132,8 +134,8 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
   };
 
   // A route's own failure is answered here, with its context, so the metrics know the route.
-  const dispatchRoute = async (request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
-    const ctx = new RequestContext(request, settings, name, params);
+  const dispatchRoute = async (log: Logger, request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
+    const ctx = new RequestContext(request, settings, name, params, log);
     try {
       checkRouteParams(params, settings.limits);
       ctx.preparsedBody = preparsedBody;
@@ -142,12 +144,12 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       }
       return { ctx, response: await routes[name](ctx) };
     } catch (error) {
-      return { ctx, response: errorResponse(error) };
+      return { ctx, response: errorResponse(error, log) };
     }
   };
 
   /** `label` names what answered when no route did, for the metrics. */
-  const dispatch = async (request: Request): Promise<{ ctx?: RequestContext; response: Response; label?: string }> => {
+  const dispatch = async (request: Request, log: Logger): Promise<{ ctx?: RequestContext; response: Response; label?: string }> => {
     const url = new URL(request.url);
     const match = matchRoute(request.method, url.pathname, basePath);
     if (match.kind === "root") {
@@ -157,7 +159,8 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
           label: "envelope",
         };
       }
-      return { label: "envelope", ...(await handleEnvelope(request, settings, dispatchRoute)) };
+      const route = (inner: Request, name: RouteName, params: Record<string, string>, body?: unknown) => dispatchRoute(log, inner, name, params, body);
+      return { label: "envelope", ...(await handleEnvelope(request, settings, route)) };
     }
     if (mode === "single-route" || match.kind === "not-found") {
       return { response: catalogueResponse(HTTP_ERRORS.notFound, `No route for ${request.method} ${url.pathname}.`), label: "not_found" };
@@ -169,7 +172,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
         label: "method_not_allowed",
       };
     }
-    return dispatchRoute(request, match.name, match.params);
+    return dispatchRoute(log, request, match.name, match.params);
   };
 
   return async function copilotRuntimeHandler(incoming: Request): Promise<Response> {
@@ -177,10 +180,14 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       const probe = probes(incoming);
       if (probe !== undefined) return probe;
     }
+    const startedAt = performance.now();
+    const requestId = requestIdOf(incoming);
+    const log = baseLog.child!({ requestId });
     const preflight = cors?.preflight(incoming);
     if (preflight !== undefined) {
       metrics?.recordRequest("preflight", incoming.method, preflight.status, errorCodeOf(preflight));
-      return preflight;
+      logAccess(log, incoming, "preflight", preflight.status, startedAt);
+      return withHeaders(preflight, [["x-request-id", requestId]]);
     }
 
     let request = incoming;
@@ -189,26 +196,32 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     let label: string | undefined;
     try {
       request = await runBeforeMiddleware(runtime, incoming);
-      const result = await dispatch(request);
+      const result = await dispatch(request, log);
       ctx = result.ctx;
       response = result.response;
       label = result.label;
     } catch (error) {
-      response = errorResponse(error);
+      response = errorResponse(error, log);
     }
     // Route names only (`unknown` when the request middleware answered): never the raw path.
-    metrics?.recordRequest(ctx?.route ?? label ?? "unknown", incoming.method, response.status, errorCodeOf(response));
+    const routeName = ctx?.route ?? label ?? "unknown";
+    metrics?.recordRequest(routeName, incoming.method, response.status, errorCodeOf(response));
+    response = withHeaders(response, [["x-request-id", requestId]]);
     if (cors !== undefined) response = cors.apply(incoming, response);
     if (incoming.method === "HEAD") response = await withoutBody(response);
+    // A stream's line comes when it ends, with its events; any other answer's now.
+    const status = response.status;
+    if (ctx?.streamed) ctx.onStreamClosed((events) => logAccess(log, incoming, routeName, status, startedAt, events));
+    else logAccess(log, incoming, routeName, status, startedAt);
 
     if (runtime.afterRequestMiddleware !== undefined) {
       const path = new URL(request.url).pathname;
       if (ctx?.streamed) {
         // The body belongs to the client; the hook gets status and headers, and the events.
         const sent = new Response(null, { status: response.status, headers: responseHeaders(response) });
-        ctx.onStreamEnd((report) => callAfter(runtime, { response: sent, path, report }));
+        ctx.onStreamEnd((report) => callAfter(runtime, { response: sent, path, report, log }));
       } else {
-        callAfter(runtime, { response: response.clone(), path });
+        callAfter(runtime, { response: response.clone(), path, log });
       }
     }
     return response;
@@ -270,14 +283,56 @@ async function runBeforeMiddleware(runtime: CopilotRuntime, request: Request): P
   return replaced instanceof Request ? replaced : request;
 }
 
-function errorResponse(error: unknown): Response {
+/** The largest incoming `X-Request-Id` kept; longer, or with other characters than these, is replaced. */
+const MAX_REQUEST_ID_LENGTH = 128;
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * The request's id: the caller's `X-Request-Id` when it is a sane token (at most 128 of
+ * `[A-Za-z0-9._-]`, so it cannot forge log lines or bloat them), else a new random UUID.
+ */
+export function requestIdOf(request: Request): string {
+  const host = nativeSseHost(request);
+  const given = host?.header !== undefined ? host.header("x-request-id") : request.headers.get("x-request-id");
+  if (given !== undefined && given !== null && given.length <= MAX_REQUEST_ID_LENGTH && REQUEST_ID_PATTERN.test(given)) return given;
+  return globalThis.crypto.randomUUID();
+}
+
+/** The access line: `info` "request" with method, route name, path (no query), status and duration. */
+function logAccess(log: Logger, request: Request, route: string, status: number, startedAt: number, events?: number): void {
+  if (!isLevelEnabled(log, "info")) return;
+  const fields: Record<string, unknown> = {
+    method: request.method,
+    route,
+    path: pathOf(request.url),
+    status,
+    durationMs: Math.round((performance.now() - startedAt) * 10) / 10,
+  };
+  if (events !== undefined) fields.events = events;
+  log.info(fields, "request");
+}
+
+/** The path of a URL without building a `URL`: the query may hold secrets and is left out. */
+function pathOf(url: string): string {
+  const scheme = url.indexOf("://");
+  const start = scheme === -1 ? 0 : url.indexOf("/", scheme + 3);
+  if (start === -1) return "/";
+  let end = url.length;
+  const query = url.indexOf("?", start);
+  if (query !== -1) end = query;
+  const hash = url.indexOf("#", start);
+  if (hash !== -1 && hash < end) end = hash;
+  return url.slice(start, end);
+}
+
+function errorResponse(error: unknown, log: Logger): Response {
   if (error instanceof Response) return error;
   if (error instanceof HttpError) return error.toResponse();
-  logger.error("request failed", error);
+  log.error({ err: error }, "request failed");
   return catalogueResponse(HTTP_ERRORS.internalError, "The server failed to handle this request. See the server logs for details.");
 }
 
-function callAfter(runtime: CopilotRuntime, args: { response: Response; path: string; report?: StreamReport }): void {
+function callAfter(runtime: CopilotRuntime, args: { response: Response; path: string; report?: StreamReport; log: Logger }): void {
   const after = runtime.afterRequestMiddleware!;
   const report = args.report;
   queueMicrotask(() => {
@@ -292,10 +347,10 @@ function callAfter(runtime: CopilotRuntime, args: { response: Response; path: st
             : {}),
         }),
       )
-      .catch((error: unknown) => logger.error("afterRequestMiddleware failed", error));
+      .catch((error: unknown) => args.log.error({ err: error }, "afterRequestMiddleware failed"));
   });
 }
 
-function logTranscriptionError(error: unknown, original: unknown): void {
-  if (original !== undefined && original !== error) logger.warn("transcription failed", original);
+function logTranscriptionError(log: Logger, error: unknown, original: unknown): void {
+  if (original !== undefined && original !== error) log.warn({ err: original }, "transcription failed");
 }

@@ -2,7 +2,7 @@ import type { EventSubscribable } from "../events/agent-contract.js";
 import { RUN_ERRORS, runErrorEvent } from "../errors.js";
 import { getEventId } from "../events/event-ids.js";
 import { type AgentEvent, isTerminal } from "../events/types.js";
-import { logger } from "../logger.js";
+import { type Logger, logger } from "../logger.js";
 
 export interface SseStreamOptions {
   /** Idle time before a `: ping` comment keeps proxies from cutting the stream. Default 15 s. */
@@ -19,8 +19,10 @@ export interface SseStreamOptions {
   signal?: AbortSignal;
   /** Sees every event written, for `afterRequestMiddleware`. */
   onEvent?: (event: AgentEvent) => void;
-  /** Runs once when the stream ends for any reason. */
-  onClose?: () => void;
+  /** Runs once when the stream ends for any reason, with the number of events sent. */
+  onClose?: (events: number) => void;
+  /** Where the stream's own lines go (the request's logger). Default: the process-wide logger. */
+  log?: Logger;
 }
 
 /**
@@ -141,6 +143,8 @@ export class SseWriter {
   quietSince = Date.now();
   private ended = false;
   private sawTerminal = false;
+  /** Events written (pings and the writer's own closing error not counted). */
+  private events = 0;
   private closed = false;
   private flushTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private subscription: { unsubscribe(): void } | undefined = undefined;
@@ -211,7 +215,7 @@ export class SseWriter {
     } catch {
       // already closed
     }
-    this.options.onClose?.();
+    this.options.onClose?.(this.events);
   }
 
   /** `AbortSignal` listener (an `EventListenerObject`, so no closure is allocated). */
@@ -233,10 +237,14 @@ export class SseWriter {
       return;
     }
     if (isTerminal(event)) this.sawTerminal = true;
+    this.events++;
     this.push(frame);
     this.options.onEvent?.(event);
     if (this.pendingBytes > this.maxBufferedBytes) {
-      logger.warn(`SSE reader fell ${this.pendingBytes} bytes behind; dropping the stream (the client may reconnect)`);
+      (this.options.log ?? logger).warn(
+        { pendingBytes: this.pendingBytes },
+        `SSE reader fell ${this.pendingBytes} bytes behind; dropping the stream (the client may reconnect)`,
+      );
       this.ended = true;
       this.subscription?.unsubscribe();
       queueMicrotask(() => this.finish());
@@ -250,7 +258,7 @@ export class SseWriter {
 
   /** Ends the stream with a `RUN_ERROR` (unless the run already ended) and logs why. */
   private fail(what: string, error: unknown, runError: AgentEvent): void {
-    logger.error(what, error);
+    (this.options.log ?? logger).error({ err: error }, what);
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     if (!this.sawTerminal) this.enqueue(encodeSseFrame(runError));
@@ -330,7 +338,7 @@ export class SseWriter {
     } catch {
       // the client left at the same moment
     }
-    this.options.onClose?.();
+    this.options.onClose?.(this.events);
   }
 }
 
@@ -469,6 +477,8 @@ export interface NativeSseHost {
    * reading a few of them builds no `Headers`.
    */
   requestHeaders?(): { forEach(callback: (value: string, name: string) => void): void };
+  /** One request header (lower-case name), without building a `Headers`. */
+  header?(name: string): string | undefined;
 }
 
 /** The source and options of a stream the host will write itself. */

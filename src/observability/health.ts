@@ -3,7 +3,7 @@
  * traffic: the runner is ready (for durable runners, its database answers a trivial query
  * within the timeout) and the process is not shutting down.
  */
-import { logger } from "../logger.js";
+import { logger, toLogger } from "../logger.js";
 import type { CopilotRuntime } from "../runtime.js";
 
 /** Why `/readyz` answers 503: a stable code for alerts, and a sentence for people. */
@@ -57,6 +57,7 @@ const MESSAGES: Record<UnreadyReason, string> = {
  */
 export function createHealthHandler(options: HealthHandlerOptions): HealthHandler {
   const runner = options.runtime.runner;
+  const log = options.runtime.logger === undefined ? logger : toLogger(options.runtime.logger);
   const timeoutMs = options.timeoutMs ?? 2_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError("timeoutMs must be a positive number of milliseconds");
   let draining = false;
@@ -66,8 +67,8 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
   const report = (readiness: Readiness, error?: unknown): Readiness => {
     const reason = readiness.status === "ready" ? undefined : readiness.reason;
     if (reason !== lastReason) {
-      if (reason === undefined) logger.info("readiness: ready again");
-      else if (reason !== "shutting_down") logger.warn(`readiness: unready (${reason})`, ...(error === undefined ? [] : [error]));
+      if (reason === undefined) log.info({}, "readiness: ready again");
+      else if (reason !== "shutting_down") log.warn(error === undefined ? { reason } : { reason, err: error }, `readiness: unready (${reason})`);
       lastReason = reason;
     }
     return readiness;

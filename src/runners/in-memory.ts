@@ -406,6 +406,7 @@ export class InMemoryAgentRunner extends AgentRunner {
       if (!this.warnedEviction) {
         this.warnedEviction = true;
         logger.warn(
+          { maxThreads: this.maxThreads, maxBytes: this.maxBytes },
           `InMemoryAgentRunner reached its limits (${this.maxThreads} threads, ${this.maxBytes} bytes) and evicts the least recently used threads. Use a durable runner to keep every thread.`,
         );
       }

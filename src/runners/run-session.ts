@@ -2,7 +2,7 @@ import { hasMiddleware, type AgentLike, type EventSubscribable } from "../events
 import { RUN_ERRORS } from "../errors.js";
 import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
-import { logger } from "../logger.js";
+import { type Logger, isLevelEnabled, loggerForAgent } from "../logger.js";
 import { recordRunEnd, recordRunStart } from "../observability/run-metrics.js";
 
 /** The session calls these as methods of the options object, so a class can implement them. */
@@ -31,9 +31,20 @@ export class RunSession {
   /** For the run metrics: when `start()` was called (undefined before), and the last `RUN_ERROR` code seen. */
   private startedAt: number | undefined;
   private errorCode: string | undefined;
+  /** Events handed on, for the run's closing log line. */
+  private events = 0;
+  /** The request's logger when the HTTP layer started the run, else the process-wide one. */
+  private readonly log: Logger;
 
   constructor(private readonly options: RunSessionOptions) {
     this.state = new StreamState(options.input.threadId, options.input.runId);
+    this.log = loggerForAgent(options.agent);
+  }
+
+  /** Who the run's lines are about. */
+  private ids(): Record<string, unknown> {
+    const { agent, input } = this.options;
+    return { agentId: typeof agent.agentId === "string" ? agent.agentId : undefined, threadId: input.threadId, runId: input.runId };
   }
 
   get isEnded(): boolean {
@@ -42,6 +53,7 @@ export class RunSession {
 
   start(): void {
     this.startedAt = recordRunStart();
+    if (isLevelEnabled(this.log, "info")) this.log.info(this.ids(), "run started");
     let source: EventSubscribable;
     try {
       source = this.openSource();
@@ -63,7 +75,7 @@ export class RunSession {
     try {
       this.options.agent.abortRun?.();
     } catch (error) {
-      logger.warn("agent.abortRun() threw; the run is closed anyway", error);
+      this.log.warn({ ...this.ids(), err: error }, "agent.abortRun() threw; the run is closed anyway");
     }
     this.end("stopped");
     return true;
@@ -87,6 +99,7 @@ export class RunSession {
       let event = events[i];
       if (event.type === T.RUN_STARTED && event.input === undefined) event = this.enrichRunStarted(event);
       else if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
+      this.events++;
       this.options.onEvent(event);
     }
   }
@@ -119,7 +132,7 @@ export class RunSession {
 
   private fail(error: unknown): void {
     if (this.ended) return;
-    logger.error(`agent run ${this.options.input.runId} on thread ${this.options.input.threadId} failed`, error);
+    this.log.error({ ...this.ids(), err: error }, `agent run ${this.options.input.runId} on thread ${this.options.input.threadId} failed`);
     this.end("error");
   }
 
@@ -136,9 +149,23 @@ export class RunSession {
           );
     for (const event of closing) {
       if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
+      this.events++;
       this.options.onEvent(event);
     }
-    if (this.startedAt !== undefined) recordRunEnd(this.startedAt, kind === "stopped" ? "stopped" : this.errorCode !== undefined ? "error" : "finished", this.errorCode);
+    const outcome = kind === "stopped" ? "stopped" : this.errorCode !== undefined ? "error" : "finished";
+    if (this.startedAt !== undefined) {
+      if (isLevelEnabled(this.log, "info")) {
+        const fields: Record<string, unknown> = {
+          ...this.ids(),
+          outcome,
+          events: this.events,
+          durationMs: Math.round((performance.now() - this.startedAt) * 10) / 10,
+        };
+        if (this.errorCode !== undefined) fields.code = this.errorCode;
+        this.log.info(fields, "run ended");
+      }
+      recordRunEnd(this.startedAt, outcome, this.errorCode);
+    }
     this.options.onEnd(kind === "stopped" ? "stopped" : kind === "finished" ? "finished" : "failed");
   }
 }

@@ -110,7 +110,7 @@ describe("an event JSON cannot carry ends its stream, never the process", () => 
     const events = await readSse(response);
     expect(types(events)).toEqual(["RUN_STARTED", "RUN_ERROR"]);
     expect(events[1]).toMatchObject({ code: "EVENT_NOT_SERIALIZABLE" });
-    expect(errors.some(([message]) => String(message).includes("STATE_SNAPSHOT could not be serialised"))).toBe(true);
+    expect(errors.some(([fields, message]) => String(message).includes("STATE_SNAPSHOT could not be serialised") && (fields as { err?: unknown }).err instanceof Error)).toBe(true);
     const next = await post("/agent/hello/run", runInput({ threadId: "after" }));
     expect(types(await readSse(next))).toContain("RUN_FINISHED");
   });

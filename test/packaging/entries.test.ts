@@ -22,6 +22,7 @@ const ENTRIES: Record<string, string[]> = {
     "MissingDependencyError",
     "setSseLoadProbe",
     "setLogger",
+    "fromConsoleLogger",
     "VERSION",
   ],
   "copilot-runtime/sqlite": ["SqliteAgentRunner", "DurableAgentRunner"],

@@ -1,6 +1,7 @@
 import { AbstractAgent } from "@ag-ui/client";
 import type { AgentCapabilities, BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { Observable } from "rxjs";
+import { loggerForAgent } from "../../logger.js";
 import { loadMcpSdk, loadProvider } from "./packages.js";
 import { providerOf } from "./resolve-model.js";
 import { executeRun } from "./run-loop.js";
@@ -76,6 +77,7 @@ export class BuiltInAgent extends AbstractAgent {
         signal: controller.signal,
         agentId: this.agentId,
         forwardedHeaders: this.headers,
+        log: loggerForAgent(this),
         emit: (events) => {
           for (const event of events) {
             if (subscriber.closed) return;

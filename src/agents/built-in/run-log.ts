@@ -1,4 +1,4 @@
-import { logger } from "../../logger.js";
+import { type Logger, logger } from "../../logger.js";
 import type { LogLevel, RunFailure } from "./errors.js";
 
 /** Who a log line is about. */
@@ -9,6 +9,8 @@ export interface RunIdentity {
   runId: string;
   /** The AI SDK provider of the model, e.g. `openai.responses`, `anthropic.messages`. */
   provider?: string;
+  /** Where the lines go: the request's logger (with its `requestId`) when the HTTP layer started the run. */
+  log?: Logger;
 }
 
 const omitUndefined = (record: Record<string, unknown>) =>
@@ -28,6 +30,7 @@ const omitUndefined = (record: Record<string, unknown>) =>
 export function logRunFailure(identity: RunIdentity, failure: RunFailure): void {
   const details = omitUndefined({
     agent: identity.agent,
+    agentId: identity.agent,
     threadId: identity.threadId,
     runId: identity.runId,
     provider: identity.provider,
@@ -37,7 +40,7 @@ export function logRunFailure(identity: RunIdentity, failure: RunFailure): void 
     providerMessage: failure.providerMessage,
     cause: failure.cause,
   });
-  safely(failure.level, `BuiltInAgent run failed: ${failure.code}`, details);
+  safely(identity.log, failure.level, `BuiltInAgent run failed: ${failure.code}`, details);
 }
 
 /**
@@ -48,18 +51,24 @@ export function logToolFailure(
   identity: RunIdentity,
   tool: { name: string; toolCallId: string; level: LogLevel; error: string },
 ): void {
-  safely(tool.level, `BuiltInAgent tool "${tool.name}" failed`, omitUndefined({ ...identity, toolCallId: tool.toolCallId, error: tool.error }));
+  safely(identity.log, tool.level, `BuiltInAgent tool "${tool.name}" failed`, omitUndefined({ ...ids(identity), toolCallId: tool.toolCallId, error: tool.error }));
 }
 
 /** Logs an MCP server left out of a run because it could not be reached or listed. */
 export function logMcpServerSkipped(identity: RunIdentity, server: { url: string; error: string }): void {
-  safely("warn", "BuiltInAgent skipped an MCP server it could not use", omitUndefined({ ...identity, mcpServer: server.url, error: server.error }));
+  safely(identity.log, "warn", "BuiltInAgent skipped an MCP server it could not use", omitUndefined({ ...ids(identity), mcpServer: server.url, error: server.error }));
+}
+
+/** The identity as fields: the agent under `agent` (as before) and `agentId`. */
+function ids(identity: RunIdentity): Record<string, unknown> {
+  const { log: _log, ...rest } = identity;
+  return { ...rest, agentId: identity.agent };
 }
 
 // A logger that throws must not turn a reported failure into an unreported one.
-function safely(level: LogLevel, message: string, details: Record<string, unknown>): void {
+function safely(log: Logger | undefined, level: LogLevel, message: string, details: Record<string, unknown>): void {
   try {
-    logger[level](message, details);
+    (log ?? logger)[level](details, message);
   } catch {
     // nothing left to tell
   }

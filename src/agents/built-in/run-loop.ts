@@ -1,4 +1,5 @@
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
+import type { Logger } from "../../logger.js";
 import type { ToolChoice, ToolSet } from "ai";
 import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
@@ -71,6 +72,8 @@ export interface RunContext {
   agentId?: string;
   /** Request headers the runtime forwards to this agent (redacted from logs, the model and the client). */
   forwardedHeaders?: Record<string, string>;
+  /** Where the run's lines go (the request's logger); default the process-wide one. */
+  log?: Logger;
 }
 
 /**
@@ -83,9 +86,9 @@ export interface RunContext {
  * await executeRun({ input, config, signal: controller.signal, emit: (events) => events.forEach(send) });
  * ```
  */
-export async function executeRun({ input, config, signal, emit, agentId, forwardedHeaders }: RunContext): Promise<void> {
+export async function executeRun({ input, config, signal, emit, agentId, forwardedHeaders, log }: RunContext): Promise<void> {
   const mapper = new AguiEventMapper({ threadId: input.threadId, runId: input.runId });
-  const identity: RunIdentity = { agent: agentId, threadId: input.threadId, runId: input.runId };
+  const identity: RunIdentity = { agent: agentId, threadId: input.threadId, runId: input.runId, log };
   const secrets = configuredSecrets({
     apiKeys: [config.apiKey],
     model: config.model,

@@ -1,6 +1,6 @@
 import { prepareAgentForRequest, type AgentLike } from "../../events/agent-contract.js";
 import { HTTP_ERRORS, RUN_ERRORS, httpError, runErrorEvent } from "../../errors.js";
-import { logger } from "../../logger.js";
+import { type Logger, bindAgentLogger } from "../../logger.js";
 import {
   InvalidRunInputError,
   StoreUnavailableError,
@@ -52,11 +52,12 @@ export async function handleRun(ctx: RequestContext): Promise<Response> {
   const { input } = await readRunInput(ctx);
   const ownerId = await ctx.ownerId();
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
+  bindAgentLogger(agent, ctx.log);
   let source;
   try {
     source = await ctx.runtime.runner.run({ threadId: input.threadId, agent, input, agentId: id, ownerId });
   } catch (error) {
-    throw runnerError(error);
+    throw runnerError(error, ctx.log);
   }
   return ctx.stream(source);
 }
@@ -94,7 +95,7 @@ export async function handleStop(ctx: RequestContext): Promise<Response> {
   try {
     stopped = await ctx.runtime.runner.stop({ threadId, runId, agentId: id, ownerId });
   } catch (error) {
-    logger.error(`stopping thread ${threadId} failed`, error);
+    ctx.log.error({ err: error, agentId: id, threadId, runId }, `stopping thread ${threadId} failed`);
     throw httpError(HTTP_ERRORS.stopFailed, "The run could not be stopped. See the server logs for details.");
   }
   if (!stopped) {
@@ -113,6 +114,7 @@ export async function handleSuggest(ctx: RequestContext): Promise<Response> {
   const { input } = await readRunInput(ctx);
   await ctx.ownerId(); // a suggestion runs the agent: only for callers identifyUser accepts
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
+  bindAgentLogger(agent, ctx.log);
   return ctx.stream({
     subscribe(observer) {
       const session = new RunSession({
@@ -145,7 +147,7 @@ async function optionalRunId(ctx: RequestContext): Promise<string | undefined> {
   return typeof runId === "string" && runId !== "" ? runId : undefined;
 }
 
-function runnerError(error: unknown): Error {
+function runnerError(error: unknown, log: Logger): Error {
   if (error instanceof ThreadBusyError) {
     return httpError(HTTP_ERRORS.threadBusy, error.message, { threadId: error.threadId, retryable: true });
   }
@@ -159,10 +161,10 @@ function runnerError(error: unknown): Error {
     return httpError(HTTP_ERRORS.invalidRunInput, error.message, { details: `${error.field} ${error.problem}` });
   }
   if (error instanceof StoreUnavailableError) {
-    logger.warn("the thread store is unavailable; a run was refused", error.cause);
+    log.warn({ err: error.cause }, "the thread store is unavailable; a run was refused");
     return httpError(HTTP_ERRORS.storeUnavailable, error.message, { retryable: true }, { "Retry-After": "1" });
   }
   if (error instanceof ThreadAgentMismatchError) return httpError(HTTP_ERRORS.threadAgentMismatch, error.message);
-  logger.error("the runner refused a run", error);
+  log.error({ err: error }, "the runner refused a run");
   return httpError(HTTP_ERRORS.runFailed, "The run could not be started. See the server logs for details.");
 }

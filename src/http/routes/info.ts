@@ -1,4 +1,3 @@
-import { logger } from "../../logger.js";
 import { VERSION } from "../../version.js";
 import type { RequestContext } from "../context.js";
 import { jsonResponse } from "../errors.js";
@@ -28,7 +27,7 @@ export async function handleInfo(ctx: RequestContext): Promise<Response> {
           const capabilities = await agent.getCapabilities();
           if (capabilities !== undefined && capabilities !== null) info.capabilities = capabilities;
         } catch (error) {
-          logger.warn(`agent '${id}' getCapabilities() failed; omitted from /info`, error);
+          ctx.log.warn({ err: error, agentId: id }, `agent '${id}' getCapabilities() failed; omitted from /info`);
         }
       }
       return [id, info] as const;

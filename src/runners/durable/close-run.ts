@@ -22,7 +22,7 @@ export async function closeRun(store: DurableStore, request: FinishRunRequest, d
     return stored || (failedBefore && (await isStoredAs(store, request)));
   } catch (error) {
     if (store.isTransient(error)) throw error;
-    logger.error(`${what}: the store refused it; storing it again without its message index and state`, error);
+    logger.error({ err: error }, `${what}: the store refused it; storing it again without its message index and state`);
     return store.finishRun({ ...request, messageIds: [], state: undefined });
   }
 }

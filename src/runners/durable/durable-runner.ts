@@ -289,11 +289,11 @@ export class DurableAgentRunner extends AgentRunner {
           }
           if (active.leaseOwner === this.instanceId && this.live.has(threadId)) continue;
           if (this.isOrphan(active)) {
-            await this.recover(active, true).catch((error: unknown) => logger.error(`closing an abandoned run on thread ${threadId} failed`, error));
+            await this.recover(active, true).catch((error: unknown) => logger.error({ err: error, threadId }, `closing an abandoned run on thread ${threadId} failed`));
             continue;
           }
           if (active.leaseExpiresAt < this.clock()) {
-            await this.recover(active).catch((error: unknown) => logger.error(`recovering thread ${threadId} failed`, error));
+            await this.recover(active).catch((error: unknown) => logger.error({ err: error, threadId }, `recovering thread ${threadId} failed`));
             continue;
           }
           // Another process is streaming this run: follow it through this instance's one feed of
@@ -524,7 +524,7 @@ export class DurableAgentRunner extends AgentRunner {
       runId: active.runId,
       firstSeq: active.firstSeq,
       clock: this.clock,
-      onExpired: (ref) => this.recover(ref).catch((error: unknown) => logger.error(`recovering thread ${ref.threadId} failed`, error)),
+      onExpired: (ref) => this.recover(ref).catch((error: unknown) => logger.error({ err: error, threadId: ref.threadId }, `recovering thread ${ref.threadId} failed`)),
       onClosed: (closed) => {
         if (this.remote.get(closed.key) === closed) this.remote.delete(closed.key);
       },
@@ -551,7 +551,7 @@ export class DurableAgentRunner extends AgentRunner {
       const progress = await this.store.runsProgress(feeds.map((feed) => feed.ref));
       for (let i = 0; i < feeds.length; i++) feeds[i].check(progress[i]);
     } catch (error) {
-      logger.warn("looking for news of followed runs failed; retrying", error);
+      logger.warn({ err: error }, "looking for news of followed runs failed; retrying");
     } finally {
       this.checkingFeeds = false;
     }
@@ -644,9 +644,10 @@ export class DurableAgentRunner extends AgentRunner {
     const stored = await closeRun(this.store, request, now + this.leaseMs, `recovering run ${row.runId} on thread ${row.threadId}`);
     if (stored) this.bus?.publish({ kind: "ended", threadId: row.threadId, seq: request.lastSeq });
     if (stored && orphan) {
-      logger.warn(`run ${row.runId} on thread ${row.threadId}, abandoned by this process after a failed write, is closed (last stored event #${lastStored})`);
+      logger.warn({ threadId: row.threadId, runId: row.runId, lastStoredEvent: lastStored }, `run ${row.runId} on thread ${row.threadId}, abandoned by this process after a failed write, is closed (last stored event #${lastStored})`);
     } else if (stored) {
       logger.warn(
+        { threadId: row.threadId, runId: row.runId, lastStoredEvent: lastStored },
         `run ${row.runId} on thread ${row.threadId} was left running by a process that stopped; ` +
           `closed as INTERRUPTED after its last stored event (#${lastStored})`,
       );
@@ -661,7 +662,7 @@ export class DurableAgentRunner extends AgentRunner {
       await this.heartbeat();
       await this.maintain(false);
     } catch (error) {
-      logger.error("durable runner maintenance failed; retrying on the next tick", error);
+      logger.error({ err: error }, "durable runner maintenance failed; retrying on the next tick");
     } finally {
       this.ticking = false;
     }
@@ -696,7 +697,7 @@ export class DurableAgentRunner extends AgentRunner {
       this.lastSweep = now;
       for (const run of await this.store.expiredRuns(now)) {
         if (this.live.has(run.threadId)) continue;
-        await this.recover(run).catch((error: unknown) => logger.error(`recovering thread ${run.threadId} failed`, error));
+        await this.recover(run).catch((error: unknown) => logger.error({ err: error, threadId: run.threadId }, `recovering thread ${run.threadId} failed`));
       }
     }
     const retention = this.retention;
@@ -707,7 +708,7 @@ export class DurableAgentRunner extends AgentRunner {
         olderThan: retention.maxAgeMs === undefined ? undefined : now - retention.maxAgeMs,
         maxThreadsPerOwner: retention.maxThreadsPerUser,
       });
-      if (deleted > 0) logger.info(`retention: deleted ${deleted} thread(s) past the configured limits`);
+      if (deleted > 0) logger.info({ deleted }, `retention: deleted ${deleted} thread(s) past the configured limits`);
     }
   }
 

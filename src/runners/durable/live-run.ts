@@ -151,7 +151,7 @@ export class LiveRun {
     );
     if (deleted) return this.threadDeleted();
     if (this.closed) return;
-    logger.error(`run ${this.options.runId} on thread ${this.options.threadId}: ${LEASE_LOST}: its lease expired and another process closed it`);
+    logger.error({ threadId: this.options.threadId, runId: this.options.runId, code: LEASE_LOST }, `run ${this.options.runId} on thread ${this.options.threadId}: ${LEASE_LOST}: its lease expired and another process closed it`);
     this.publishClosing(this.abort(LEASE_LOST, RUN_ERRORS.leaseLost.message));
     this.complete();
   }
@@ -159,7 +159,7 @@ export class LiveRun {
   /** The thread was deleted (every row of it is gone, and our writes are fenced): stop, and say so. */
   threadDeleted(): void {
     if (this.closed) return;
-    logger.info(`run ${this.options.runId} on thread ${this.options.threadId} stopped: the thread was deleted`);
+    logger.info({ threadId: this.options.threadId, runId: this.options.runId }, `run ${this.options.runId} on thread ${this.options.threadId} stopped: the thread was deleted`);
     this.publishClosing(this.abort(RUN_ERRORS.threadDeleted.code, RUN_ERRORS.threadDeleted.message));
     this.complete();
   }
@@ -239,7 +239,7 @@ export class LiveRun {
   private async failPersistence(error: unknown): Promise<void> {
     if (this.closed) return;
     const { runId, threadId } = this.options;
-    logger.error(`run ${runId} on thread ${threadId}: ${PERSISTENCE_FAILED}: its events could not be stored`, error);
+    logger.error({ err: error, threadId, runId, code: PERSISTENCE_FAILED }, `run ${runId} on thread ${threadId}: ${PERSISTENCE_FAILED}: its events could not be stored`);
     const closing = this.abort(PERSISTENCE_FAILED, RUN_ERRORS.persistenceFailed.message);
     let seq = this.options.firstSeq + this.published.length - 1;
     const tail = closing.map((event) => ({ seq: ++seq, event }));
@@ -260,7 +260,7 @@ export class LiveRun {
         return this.complete();
       }
     } catch (closeError) {
-      logger.error(`run ${runId} on thread ${threadId}: could not close it after the failed write; it is closed later`, closeError);
+      logger.error({ err: closeError, threadId, runId }, `run ${runId} on thread ${threadId}: could not close it after the failed write; it is closed later`);
     }
     this.publishClosing(closing);
     this.complete();

@@ -113,7 +113,7 @@ export class RemoteRun {
       } while (this.readAgain && !this.done);
     } catch (error) {
       // The next wake-up or poll reads again; followers keep waiting meanwhile.
-      logger.warn(`following run ${this.options.runId} on thread ${this.options.threadId}: reading the store failed; retrying`, error);
+      logger.warn({ err: error, threadId: this.options.threadId, runId: this.options.runId }, `following run ${this.options.runId} on thread ${this.options.threadId}: reading the store failed; retrying`);
     } finally {
       this.reading = false;
     }

@@ -44,7 +44,7 @@ export async function retryTransient<T>(operation: () => Promise<T>, options: Re
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
       if (clock() + delay >= options.deadline) throw error;
-      logger.warn(`${options.what} failed (attempt ${attempt} of ${policy.attempts}); retrying in ${Math.round(delay)} ms`, error);
+      logger.warn({ err: error, attempt, attempts: policy.attempts, delayMs: Math.round(delay) }, `${options.what} failed (attempt ${attempt} of ${policy.attempts}); retrying in ${Math.round(delay)} ms`);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

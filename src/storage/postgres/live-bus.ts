@@ -112,7 +112,7 @@ export class PostgresLiveBus implements LiveBus {
     if (this.client === client) this.client = undefined;
     else if (this.client !== undefined) return; // a late event of an old connection
     if (this.retryTimer !== undefined) return;
-    if (error !== undefined) logger.warn(`the PostgreSQL LISTEN connection failed; reconnecting in ${this.retryMs} ms`, error);
+    if (error !== undefined) logger.warn({ err: error }, `the PostgreSQL LISTEN connection failed; reconnecting in ${this.retryMs} ms`);
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, 5_000);
     this.retryTimer = setTimeout(() => {
@@ -131,7 +131,7 @@ export class PostgresLiveBus implements LiveBus {
       try {
         listener(signal);
       } catch (error) {
-        logger.error(`a live-bus listener of thread ${threadId} failed`, error);
+        logger.error({ err: error, threadId }, `a live-bus listener of thread ${threadId} failed`);
       }
     }
   }

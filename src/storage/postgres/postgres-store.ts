@@ -111,7 +111,7 @@ export class PostgresStore implements DurableStore {
     }
     this.pool = options.pool ?? new Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
     // An idle connection dropped by the server must not crash the process; the next query reconnects.
-    if (this.ownsPool) this.pool.on("error", (error) => logger.warn("a PostgreSQL connection failed while idle", error));
+    if (this.ownsPool) this.pool.on("error", (error) => logger.warn({ err: error }, "a PostgreSQL connection failed while idle"));
   }
 
   async migrate(): Promise<void> {

@@ -90,9 +90,18 @@ describe("BuiltInAgent behind the runtime", () => {
     for await (const event of sseEvents(response)) events.push(event);
     expect(events.at(-1)).toMatchObject({ type: "RUN_ERROR", code: "provider_error", message: "The model provider failed (HTTP 500)." });
     expect(JSON.stringify(events)).not.toContain("10.1.2.3");
-    // one line in the whole runtime (runner and HTTP layer included)
-    expect(logs.map((line) => line.message)).toEqual(["BuiltInAgent run failed: provider_error"]);
-    expect(logs[0]).toMatchObject({ level: "error", details: { agent: "default", threadId: "rt-err", runId: "rr-err", status: 500 } });
-    expect(logs[0].details.providerMessage).toBe("upstream 10.1.2.3 exploded, key [redacted]");
+    // one warning or error line in the whole runtime (runner and HTTP layer included); the rest
+    // are the info lines every run and request gets, which carry no provider text
+    const problems = logs.filter((line) => line.level !== "info");
+    expect(problems.map((line) => line.message)).toEqual(["BuiltInAgent run failed: provider_error"]);
+    expect(problems[0]).toMatchObject({ level: "error", details: { agent: "default", threadId: "rt-err", runId: "rr-err", status: 500 } });
+    expect(problems[0].details.providerMessage).toBe("upstream 10.1.2.3 exploded, key [redacted]");
+    const info = logs.filter((line) => line.level === "info");
+    expect(info.map((line) => line.message).sort()).toEqual(["request", "run ended", "run started"]);
+    expect(info.find((line) => line.message === "run ended")?.details).toMatchObject({ outcome: "error", code: "provider_error" });
+    expect(info.some((line) => line.text.includes("10.1.2.3"))).toBe(false);
+    // the failure line carries the request's id, like every other line about the request
+    expect(new Set(logs.map((line) => line.details.requestId)).size).toBe(1);
+    expect(problems[0].details.requestId).toEqual(expect.any(String));
   });
 });

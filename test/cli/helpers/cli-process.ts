@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { formatPretty } from "../../../src/cli/log-output.js";
 
 export const CLI = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
 
@@ -37,8 +38,29 @@ export interface RunningCli {
   child: ChildProcess;
   /** The runtime URL from the listening line, e.g. `http://127.0.0.1:4123/api/copilotkit`. */
   url: string;
-  /** Everything printed so far, stdout and stderr. */
+  /**
+   * Everything printed so far, stdout and stderr, as a person reads it: stdout's JSON log lines
+   * rendered as `--log-format pretty` would print them (message, fields, error stack).
+   */
   output: () => string;
+  /** Everything printed so far, exactly as written (stdout's JSON lines as they are). */
+  rawOutput: () => string;
+}
+
+/** Text with each JSON log line (an object with `level` and `msg`) rendered as a pretty line. */
+export function readable(text: string): string {
+  return text
+    .split("\n")
+    .map((line) => {
+      if (!line.startsWith("{")) return line;
+      try {
+        const record = JSON.parse(line) as Record<string, unknown>;
+        return typeof record.level === "number" && "msg" in record ? formatPretty(record) : line;
+      } catch {
+        return line;
+      }
+    })
+    .join("\n");
 }
 
 const running: ChildProcess[] = [];
@@ -57,7 +79,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ child, url: match[1], output: () => output });
+      if (match) resolve({ child, url: match[1], output: () => readable(output), rawOutput: () => output });
     });
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.on("exit", (code) => reject(new Error(`CLI exited with ${code} before listening:\n${output}`)));

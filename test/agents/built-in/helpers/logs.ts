@@ -13,8 +13,9 @@ export interface LogLine {
 /** Captures the runtime logger's lines during each test of the file (restored after each). */
 export function useLogCapture(): LogLine[] {
   const lines: LogLine[] = [];
-  const record = (level: LogLine["level"]) => (message: string, ...details: unknown[]) => {
-    lines.push({ level, message, details: (details[0] ?? {}) as Record<string, any>, text: JSON.stringify([message, ...details]) });
+  // pino's shape: (fields, message)
+  const record = (level: LogLine["level"]) => (fields: Record<string, unknown>, message: string, ...rest: unknown[]) => {
+    lines.push({ level, message, details: fields as Record<string, any>, text: JSON.stringify([message, fields, ...rest]) });
   };
   beforeEach(() => {
     lines.length = 0;
