@@ -98,7 +98,15 @@ const decoder = new TextDecoder();
  * reading, a chunked body is counted as it arrives and refused the moment it passes.
  */
 export class NodeSseHost implements NativeSseHost {
-  constructor(readonly incoming: IncomingMessage) {}
+  constructor(
+    readonly incoming: IncomingMessage,
+    private readonly outgoing?: ServerResponse,
+  ) {}
+
+  setResponseHeader(name: string, value: string): void {
+    // Merged by Node with the header block the response is written with (writeHead).
+    if (this.outgoing !== undefined && !this.outgoing.headersSent) this.outgoing.setHeader(name, value);
+  }
 
   requestHeaders(): RawHeaders {
     return new RawHeaders(this.incoming.rawHeaders);

@@ -56,7 +56,7 @@ export function createCopilotNodeHandler(
       // Offer the handler native streaming: an event stream comes back as a body-less Response
       // that is written here straight to the socket (see NodeSseSink), and JSON bodies are read
       // from the IncomingMessage without a web Request behind them.
-      (request as { [NATIVE_SSE_HOST]?: NodeSseHost })[NATIVE_SSE_HOST] = new NodeSseHost(incoming);
+      (request as { [NATIVE_SSE_HOST]?: NodeSseHost })[NATIVE_SSE_HOST] = new NodeSseHost(incoming, outgoing);
       const response = handler(request);
       return isPromise(response) ? response.then((r) => sendNative(r, outgoing, request)) : sendNative(response, outgoing, request);
     },

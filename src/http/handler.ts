@@ -187,7 +187,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     if (preflight !== undefined) {
       metrics?.recordRequest("preflight", incoming.method, preflight.status, errorCodeOf(preflight));
       logAccess(log, incoming, "preflight", preflight.status, startedAt);
-      return withHeaders(preflight, [["x-request-id", requestId]]);
+      return withRequestId(incoming, preflight, requestId);
     }
 
     let request = incoming;
@@ -206,7 +206,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     // Route names only (`unknown` when the request middleware answered): never the raw path.
     const routeName = ctx?.route ?? label ?? "unknown";
     metrics?.recordRequest(routeName, incoming.method, response.status, errorCodeOf(response));
-    response = withHeaders(response, [["x-request-id", requestId]]);
+    response = withRequestId(incoming, response, requestId);
     if (cors !== undefined) response = cors.apply(incoming, response);
     if (incoming.method === "HEAD") response = await withoutBody(response);
     // A stream's line comes when it ends, with its events; any other answer's now.
@@ -226,6 +226,19 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     }
     return response;
   };
+}
+
+/**
+ * The response with `X-Request-Id`. A host that writes the response itself (the Node adapter)
+ * takes the header directly, which keeps a lightweight `Response` lightweight.
+ */
+function withRequestId(request: Request, response: Response, requestId: string): Response {
+  const host = nativeSseHost(request);
+  if (host?.setResponseHeader !== undefined) {
+    host.setResponseHeader("x-request-id", requestId);
+    return response;
+  }
+  return withHeaders(response, [["x-request-id", requestId]]);
 }
 
 function resolveMetrics(option: CopilotRuntimeHandlerOptions["metrics"]): MetricsRegistry | undefined {

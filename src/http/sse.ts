@@ -479,6 +479,11 @@ export interface NativeSseHost {
   requestHeaders?(): { forEach(callback: (value: string, name: string) => void): void };
   /** One request header (lower-case name), without building a `Headers`. */
   header?(name: string): string | undefined;
+  /**
+   * Sets a header on whatever response the host sends for this request (the Node adapter: the
+   * `ServerResponse` itself), so adding one does not turn a lightweight `Response` into a full one.
+   */
+  setResponseHeader?(name: string, value: string): void;
 }
 
 /** The source and options of a stream the host will write itself. */

@@ -296,4 +296,21 @@ describe("request ids on the Node adapter's native streams", () => {
       ]),
     );
   });
+
+  it("sends X-Request-Id on JSON answers and errors too, set on the response the adapter writes", async () => {
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent() } });
+    server = createServer(createCopilotNodeListener({ runtime, basePath: "/api/copilotkit", cors: true }));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const base = `http://127.0.0.1:${port}/api/copilotkit`;
+    const info = await fetch(`${base}/info`, { headers: { "x-request-id": "info-1" } });
+    expect(info.headers.get("x-request-id")).toBe("info-1");
+    expect((await info.json()).agents.default).toBeDefined();
+    const missing = await fetch(`${base}/agent/nobody/run`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(missing.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(missing.status).toBe(404);
+    await missing.text();
+    const preflight = await fetch(`${base}/info`, { method: "OPTIONS", headers: { origin: "http://app.example", "access-control-request-method": "GET" } });
+    expect(preflight.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
 });
