@@ -7,6 +7,7 @@
 export { BuiltInAgent, BuiltInAgentError, defineTool } from "./agents/built-in/index.js";
 export type {
   BuiltInAgentConfig,
+  BuiltInAgentTelemetry,
   BuiltInAgentErrorCode,
   MCPServerConfig,
   ModelSpecifier,

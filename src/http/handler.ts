@@ -27,6 +27,7 @@ import { messagesFromEvents } from "../events/messages.js";
 import { identifierProblem, resolveInputLimits, type InputLimits } from "../events/input-limits.js";
 import { createHealthHandler, type HealthHandler } from "../observability/health.js";
 import { createMetricsHandler, defaultMetricsRegistry, MetricsRegistry } from "../observability/metrics.js";
+import { endRequestSpan, recordActiveError, startRequestSpan, withSpan } from "../observability/tracing.js";
 
 export interface CopilotRuntimeHandlerOptions {
   runtime: CopilotRuntime;
@@ -194,25 +195,37 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     let ctx: RequestContext | undefined;
     let response: Response;
     let label: string | undefined;
+    // The request's span is the active one while routing, so the run it starts is its child.
+    const span = startRequestSpan(incoming.method, requestId);
     try {
-      request = await runBeforeMiddleware(runtime, incoming);
-      const result = await dispatch(request, log);
+      const result = await withSpan(span, async () => {
+        request = await runBeforeMiddleware(runtime, incoming);
+        return dispatch(request, log);
+      });
       ctx = result.ctx;
       response = result.response;
       label = result.label;
     } catch (error) {
-      response = errorResponse(error, log);
+      response = withSpan(span, () => errorResponse(error, log));
     }
     // Route names only (`unknown` when the request middleware answered): never the raw path.
     const routeName = ctx?.route ?? label ?? "unknown";
-    metrics?.recordRequest(routeName, incoming.method, response.status, errorCodeOf(response));
+    const errorCode = errorCodeOf(response);
+    metrics?.recordRequest(routeName, incoming.method, response.status, errorCode);
     response = withRequestId(incoming, response, requestId);
     if (cors !== undefined) response = cors.apply(incoming, response);
     if (incoming.method === "HEAD") response = await withoutBody(response);
     // A stream's line comes when it ends, with its events; any other answer's now.
     const status = response.status;
-    if (ctx?.streamed) ctx.onStreamClosed((events) => logAccess(log, incoming, routeName, status, startedAt, events));
-    else logAccess(log, incoming, routeName, status, startedAt);
+    if (ctx?.streamed) {
+      ctx.onStreamClosed((events) => {
+        endRequestSpan(span, routeName, status, errorCode);
+        logAccess(log, incoming, routeName, status, startedAt, events);
+      });
+    } else {
+      endRequestSpan(span, routeName, status, errorCode);
+      logAccess(log, incoming, routeName, status, startedAt);
+    }
 
     if (runtime.afterRequestMiddleware !== undefined) {
       const path = new URL(request.url).pathname;
@@ -342,6 +355,7 @@ function errorResponse(error: unknown, log: Logger): Response {
   if (error instanceof Response) return error;
   if (error instanceof HttpError) return error.toResponse();
   log.error({ err: error }, "request failed");
+  recordActiveError(error, HTTP_ERRORS.internalError.code);
   return catalogueResponse(HTTP_ERRORS.internalError, "The server failed to handle this request. See the server logs for details.");
 }
 

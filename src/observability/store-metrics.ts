@@ -8,8 +8,8 @@ import { Histogram } from "./prometheus.js";
 
 export type StoreWriteOperation = "start_run" | "append_events" | "finish_run" | "renew_leases";
 
-/** Called once per store write with its duration in seconds (failed writes included). */
-export type StoreWriteObserver = (operation: StoreWriteOperation, seconds: number) => void;
+/** Called once per store write with its duration in seconds (failed writes included, with their error). */
+export type StoreWriteObserver = (operation: StoreWriteOperation, seconds: number, error?: unknown) => void;
 
 const WRITES = {
   tryStartRun: "start_run",
@@ -51,9 +51,9 @@ export function timeStoreWrites(store: DurableStore, observer: StoreWriteObserve
   }
   const observers = [observer];
   observed.set(store, observers);
-  const report = (operation: StoreWriteOperation, startedAt: number) => {
+  const report = (operation: StoreWriteOperation, startedAt: number, error?: unknown) => {
     const seconds = (performance.now() - startedAt) / 1000;
-    for (const notify of observers) notify(operation, seconds);
+    for (const notify of observers) notify(operation, seconds, error);
   };
   for (const [method, operation] of Object.entries(WRITES) as Array<[keyof typeof WRITES, StoreWriteOperation]>) {
     const original = (store[method] as (...args: unknown[]) => Promise<unknown>).bind(store);
@@ -62,7 +62,7 @@ export function timeStoreWrites(store: DurableStore, observer: StoreWriteObserve
       return original(...args).then(
         (result) => (report(operation, startedAt), result),
         (error: unknown) => {
-          report(operation, startedAt);
+          report(operation, startedAt, error);
           throw error;
         },
       );

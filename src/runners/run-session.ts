@@ -4,6 +4,8 @@ import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
 import { type Logger, isLevelEnabled, loggerForAgent } from "../logger.js";
 import { recordRunEnd, recordRunStart } from "../observability/run-metrics.js";
+import { endRunSpan, recordError, startRunSpans, type RunSpans } from "../observability/tracing.js";
+import { context } from "@opentelemetry/api";
 
 /** The session calls these as methods of the options object, so a class can implement them. */
 export interface RunSessionOptions {
@@ -35,6 +37,8 @@ export class RunSession {
   private events = 0;
   /** The request's logger when the HTTP layer started the run, else the process-wide one. */
   private readonly log: Logger;
+  /** The run's trace spans (no-op ones without an OpenTelemetry SDK). */
+  private spans: RunSpans | undefined;
 
   constructor(private readonly options: RunSessionOptions) {
     this.state = new StreamState(options.input.threadId, options.input.runId);
@@ -54,6 +58,14 @@ export class RunSession {
   start(): void {
     this.startedAt = recordRunStart();
     if (isLevelEnabled(this.log, "info")) this.log.info(this.ids(), "run started");
+    const { agent, input } = this.options;
+    this.spans = startRunSpans(typeof agent.agentId === "string" ? agent.agentId : undefined, input.threadId, input.runId);
+    // The agent runs in the agent span's context: its own spans, and the store writes its events
+    // cause, nest under the run.
+    context.with(this.spans.context, () => this.open());
+  }
+
+  private open(): void {
     let source: EventSubscribable;
     try {
       source = this.openSource();
@@ -133,12 +145,14 @@ export class RunSession {
   private fail(error: unknown): void {
     if (this.ended) return;
     this.log.error({ ...this.ids(), err: error }, `agent run ${this.options.input.runId} on thread ${this.options.input.threadId} failed`);
+    if (this.spans !== undefined) recordError(this.spans.agent, error, RUN_ERRORS.agentError.message);
     this.end("error");
   }
 
   private end(kind: "stopped" | "incomplete" | "error" | "finished"): void {
     if (this.ended) return;
     this.ended = true;
+    this.spans?.agent.end();
     const closing =
       kind === "finished"
         ? []
@@ -166,6 +180,7 @@ export class RunSession {
       }
       recordRunEnd(this.startedAt, outcome, this.errorCode);
     }
+    if (this.spans !== undefined) endRunSpan(this.spans.run, outcome, this.events, this.errorCode);
     this.options.onEnd(kind === "stopped" ? "stopped" : kind === "finished" ? "finished" : "failed");
   }
 }

@@ -47,8 +47,16 @@ const storeOf = (runner: DurableAgentRunner) => (runner as unknown as { store: D
 type Method = (...args: any[]) => Promise<any>;
 /** The store with some methods replaced; each replacement gets the original as its first argument. */
 export function faulty(store: DurableStore, overrides: { [K in keyof DurableStore]?: (original: Method, ...args: any[]) => Promise<any> }): DurableStore {
+  // A method replaced on the proxy (the runner times and traces its store's writes in place) is
+  // kept here: the replacement already calls the faulty method, and must not be wrapped again.
+  const replaced = new Map<PropertyKey, unknown>();
   return new Proxy(store, {
+    set(_target, key, value) {
+      replaced.set(key, value);
+      return true;
+    },
     get(target, key) {
+      if (replaced.has(key)) return replaced.get(key);
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
       const original = value.bind(target) as Method;

@@ -13,6 +13,7 @@ export { BuiltInAgentError, type BuiltInAgentErrorCode } from "./errors.js";
 export { resolveModel, parseModelId, type KnownProvider } from "./resolve-model.js";
 export type {
   BuiltInAgentConfig,
+  BuiltInAgentTelemetry,
   InferSchemaOutput,
   LanguageModelObject,
   MCPServerConfig,

@@ -1,6 +1,6 @@
 import type { BaseEvent, RunAgentInput } from "@ag-ui/core";
 import type { Logger } from "../../logger.js";
-import type { ToolChoice, ToolSet } from "ai";
+import type { TelemetrySettings, ToolChoice, ToolSet } from "ai";
 import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
@@ -158,6 +158,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       timeout: config.timeout,
       abortSignal: signal,
       onError: () => {}, // errors also arrive as `error` parts, handled below; the default logs them
+      experimental_telemetry: telemetrySettings(config.telemetry, identity),
     });
     let finished: RunFinishedDetails = {};
     for await (const part of result.fullStream) {
@@ -192,4 +193,13 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
   } finally {
     await mcp?.close();
   }
+}
+
+/** The AI SDK's `experimental_telemetry` for the `telemetry` option: undefined (off) unless asked for. */
+function telemetrySettings(option: BuiltInAgentConfig["telemetry"], identity: RunIdentity): TelemetrySettings | undefined {
+  if (option === undefined || option === false) return undefined;
+  const given = option === true ? {} : option;
+  const metadata: NonNullable<TelemetrySettings["metadata"]> = { ...given.metadata, "ag_ui.thread_id": identity.threadId, "ag_ui.run_id": identity.runId };
+  if (identity.agent !== undefined) metadata["copilot_runtime.agent_id"] = identity.agent;
+  return { isEnabled: true, functionId: given.functionId, metadata, recordInputs: given.recordInputs, recordOutputs: given.recordOutputs };
 }

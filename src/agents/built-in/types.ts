@@ -211,7 +211,32 @@ export interface BuiltInAgentConfig {
    * message and a code; use this to log the full cause.
    */
   onRunError?: (error: unknown, context: { threadId: string; runId: string; code: string }) => void;
+  /**
+   * The AI SDK's OpenTelemetry spans for each model call (`experimental_telemetry`), off by default.
+   * `true` turns them on; an object also names the call (`functionId`), adds attributes (`metadata`)
+   * and can keep prompts and answers out of the spans (`recordInputs` / `recordOutputs: false`).
+   * The thread, run and agent ids are always added to the metadata. The spans nest under the
+   * runtime's `copilot_runtime.agent` span; they go nowhere unless the app installs an OpenTelemetry SDK.
+   *
+   * @example
+   * ```ts
+   * new BuiltInAgent({ model: "openai/gpt-4o", telemetry: { functionId: "support-chat", recordInputs: false } });
+   * ```
+   */
+  telemetry?: boolean | BuiltInAgentTelemetry;
   /** Shown by the runtime's `/info`. */
   description?: string;
   agentId?: string;
+}
+
+/** The `telemetry` option of BuiltInAgent as an object (see `BuiltInAgentConfig.telemetry`). */
+export interface BuiltInAgentTelemetry {
+  /** Groups the AI SDK's spans by function (`ai.telemetry.functionId`). */
+  functionId?: string;
+  /** Extra attributes on the AI SDK's spans (`ai.telemetry.metadata.<key>`). */
+  metadata?: Record<string, string | number | boolean | Array<string> | Array<number> | Array<boolean>>;
+  /** Record prompts in the spans. Default true (the AI SDK's default). */
+  recordInputs?: boolean;
+  /** Record the model's answers in the spans. Default true (the AI SDK's default). */
+  recordOutputs?: boolean;
 }

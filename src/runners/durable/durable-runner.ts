@@ -37,6 +37,7 @@ import { compactForReplay } from "../../events/replay-compaction.js";
 import { interruptionEvents, parseCompacted, runFacts } from "./run-facts.js";
 import type { ActiveRunRow, DurableStore, RunRef, SeqEvent, StartRunRequest, StartRunResult, ThreadRow } from "./store.js";
 import { timeStoreWrites, type StoreWriteObserver } from "../../observability/store-metrics.js";
+import { traceStoreWrite } from "../../observability/tracing.js";
 
 /** Options every durable runner (SQLite, PostgreSQL) shares. */
 export interface DurableRunnerOptions {
@@ -139,6 +140,8 @@ export class DurableAgentRunner extends AgentRunner {
   constructor(store: DurableStore, options: DurableRunnerOptions = {}) {
     super();
     this.store = store;
+    // A span per write, under the run that made it (no-op without an OpenTelemetry SDK).
+    timeStoreWrites(store, traceStoreWrite);
     this.busyThread = options.busyThread ?? "reject";
     this.leaseMs = positive(options.leaseMs, 15_000, "leaseMs");
     this.heartbeatMs = positive(options.heartbeatMs, Math.min(1_000, Math.floor(this.leaseMs / 3)), "heartbeatMs");
