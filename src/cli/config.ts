@@ -150,11 +150,13 @@ async function importConfigModule(
   }).outputText;
   // Written beside the original so its relative and package imports resolve the same way.
   const temporary = writeTemporary(dirname(path), output);
+  // The inline source map then turns a throw's place in the temporary file into file:line in the .ts.
+  process.setSourceMapsEnabled(true);
   try {
     return { module: await importModule(pathToFileURL(temporary).href), loadedWith: "typescript" };
   } catch (error) {
     throw new CliStartupError(
-      `Could not load config ${path} (transpiled with typescript):\n${errorText(error)}\n` +
+      `Could not load config ${path} (transpiled with typescript):\n${error instanceof SyntaxError ? errorText(error) : describeLoadError(error, path)}\n` +
         `If it imports other TypeScript files, start the CLI with a TypeScript loader (npx tsx ...) or write the config as .mjs.`,
       { cause: error },
     );

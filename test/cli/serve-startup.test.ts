@@ -73,6 +73,17 @@ describe("config errors name the file, line and column", () => {
   });
 });
 
+describe("config errors in a TypeScript config", () => {
+  it("a throw in a .ts config transpiled with typescript points into the .ts file", async () => {
+    const dir = projectDir({ "x.config.ts": "const a: number = 1;\n\nif (a) throw new Error('no SECRET');\nexport default {};\n" });
+    const path = join(dir, "x.config.ts");
+    const result = await runCliToExit(["--config", "x.config.ts", "--memory"], { cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Could not load config ${path} (transpiled with typescript):\nError: no SECRET\n    at ${path}:3:14`);
+    expect(readdirSync(dir)).toEqual(["x.config.ts"]); // the transpiled copy is gone too
+  });
+});
+
 describe("every configured agent is checked at start-up", () => {
   it("a BuiltInAgent in the config file without its provider's key stops the start with exit 2, naming the agent and the variable", async () => {
     const dir = projectDir({
