@@ -2,7 +2,7 @@
  * Which agent `copilot-runtime serve` runs when no config file registers agents: a BuiltInAgent on the
  * model of the provider whose API key is in the environment, or the demo agent when there is none.
  */
-import { parseModelId, type KnownProvider } from "../agents/built-in/resolve-model.js";
+import { parseModelId, providerOf, type KnownProvider } from "../agents/built-in/resolve-model.js";
 import { DemoAgent } from "../agents/demo.js";
 import type { AgentLike } from "../events/agent-contract.js";
 import { OpenAITranscriptionService } from "../transcription/openai.js";
@@ -82,6 +82,35 @@ export function selectModel(env: Env): ModelSelection {
     if (keyVariable) return { kind: "built-in", model: entry.model, provider: entry.provider, keyVariable, source: "default" };
   }
   return { kind: "demo", reason: "no-key" };
+}
+
+/**
+ * For a BuiltInAgent on a `"provider/model"` string with neither its own `apiKey` nor the provider's key
+ * in `env`: the provider and the variables that would do. Such an agent would start and then fail every
+ * run, so `serve` refuses to start instead. Anything else (other agents, model objects): undefined.
+ *
+ * @example
+ * ```ts
+ * missingApiKey(new BuiltInAgent({ model: "anthropic/claude-sonnet-4-5" }), {}); // { provider: "anthropic", keys: ["ANTHROPIC_API_KEY"] }
+ * ```
+ */
+export function missingApiKey(agent: AgentLike, env: Env): { provider: KnownProvider; model: string; keys: readonly string[] } | undefined {
+  if (!isBuiltInAgent(agent)) return undefined;
+  const { model, apiKey } = (agent as { configuration?: { model?: unknown; apiKey?: unknown } }).configuration ?? {};
+  if (typeof model !== "string") return undefined;
+  const provider = providerOf(model);
+  if (provider === undefined) return undefined;
+  if (typeof apiKey === "string" && apiKey.trim()) return undefined;
+  const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === provider)!;
+  return firstKey(env, entry.keys) ? undefined : { provider, model, keys: entry.keys };
+}
+
+/** By class name along the prototype chain: the config file may import BuiltInAgent from another copy of this package. */
+function isBuiltInAgent(agent: object): boolean {
+  for (let prototype = Object.getPrototypeOf(agent); prototype !== null; prototype = Object.getPrototypeOf(prototype)) {
+    if (prototype.constructor?.name === "BuiltInAgent") return true;
+  }
+  return false;
 }
 
 /** The agent for a selection, and a line saying which it is (never a key). */

@@ -1,3 +1,4 @@
+import { parseArgs as parseArgsTokens, type ParseArgsConfig } from "node:util";
 import { parseStorageFlag, STORAGE_HELP, type StorageArgs } from "../runners/select-runner.js";
 import { type CliLogLevel, type LogFormat, LOG_FORMATS, LOG_LEVELS } from "./log-output.js";
 
@@ -55,20 +56,19 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
     if (command === "serve" || command === "help" || command === "version") args.command = command;
     else throw new Error(`Unknown command '${command}'. Try: copilot-runtime serve --port 3001`);
   }
-  while (rest.length > 0) {
-    const token = rest.shift()!;
-    const [flag, inline] = token.includes("=") ? [token.slice(0, token.indexOf("=")), token.slice(token.indexOf("=") + 1)] : [token, undefined];
+  for (const token of optionTokens(rest)) {
+    const { flag } = token;
+    if (token.error !== undefined) throw new Error(token.error);
     let used = false;
     const value = () => {
       used = true;
-      if (inline !== undefined) {
-        if (inline === "") throw new Error(`${flag} needs a value: ${flag}=<value> or ${flag} <value>`);
-        return inline;
+      if (token.inline) {
+        if (token.value === "") throw new Error(`${flag} needs a value: ${flag}=<value> or ${flag} <value>`);
+        return token.value!;
       }
-      const next = rest[0];
       // `--port --host x` is a missing value, not the port "--host".
-      if (next === undefined || next.startsWith("--")) throw new Error(`${flag} needs a value`);
-      return rest.shift()!;
+      if (token.value === undefined || token.value.startsWith("--")) throw new Error(`${flag} needs a value`);
+      return token.value;
     };
     switch (flag) {
       case "--port":
@@ -136,9 +136,79 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
         if (parseStorageFlag(flag, value, args.storage)) break;
         throw new Error(`Unknown option '${flag}'. Try: copilot-runtime --help`);
     }
-    if (inline !== undefined && !used) throw new Error(`${flag} takes no value, got '${token}'`);
+    if (token.inline && !used) throw new Error(`${flag} takes no value, got '${token.raw}'`);
   }
   return args;
+}
+
+/** Every flag and whether it takes a value (`string`) or not (`boolean`), as `node:util` parseArgs wants them. */
+const OPTIONS = {
+  port: { type: "string", short: "p" },
+  host: { type: "string" },
+  "base-path": { type: "string" },
+  config: { type: "string", short: "c" },
+  "shutdown-timeout": { type: "string" },
+  "headers-timeout": { type: "string" },
+  "request-timeout": { type: "string" },
+  "keep-alive-timeout": { type: "string" },
+  backlog: { type: "string" },
+  "max-streams": { type: "string" },
+  "max-streams-per-user": { type: "string" },
+  "metrics-port": { type: "string" },
+  "no-metrics": { type: "boolean" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+  // The storage flags (their values are checked by parseStorageFlag).
+  db: { type: "string" },
+  memory: { type: "boolean" },
+  "retention-days": { type: "string" },
+  "max-threads-per-user": { type: "string" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+interface OptionToken {
+  /** As the user wrote it (`--port`, `-p`), for messages. */
+  flag: string;
+  /** The whole argument, e.g. `--memory=yes`. */
+  raw: string;
+  value?: string;
+  /** `--flag=value` rather than `--flag value`. */
+  inline: boolean;
+  /** Set for an unknown flag or a stray argument; thrown when its turn comes, so earlier mistakes are reported first. */
+  error?: string;
+}
+
+/**
+ * The options in order, split by `node:util` parseArgs. Its own strict mode is not used: it rejects
+ * `--headers-timeout -1` as ambiguous and words its errors for programmers, while this CLI's contract is
+ * a message naming the flag and what it wants. So the same strictness is applied here over its tokens:
+ * an unknown flag, a stray argument, a missing value or a value for a flag that takes none is an error,
+ * the first one in the order given.
+ */
+function optionTokens(argv: string[]): OptionToken[] {
+  const { tokens } = parseArgsTokens({ args: argv, options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const options: OptionToken[] = [];
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      options.push({ flag: token.value, raw: token.value, inline: false, error: `Unexpected argument '${token.value}'. Try: copilot-runtime --help` });
+      continue;
+    }
+    if (token.kind === "option-terminator") {
+      options.push({ flag: "--", raw: "--", inline: false, error: "Unknown option '--'. Try: copilot-runtime --help" });
+      continue;
+    }
+    const flag = token.rawName;
+    if (!Object.hasOwn(OPTIONS, token.name)) {
+      options.push({ flag, raw: flag, inline: false, error: `Unknown option '${flag}'. Try: copilot-runtime --help` });
+      continue;
+    }
+    const raw = argv[token.index];
+    // `-p=4000`, as before: parseArgs alone would read the value as "=4000".
+    const value = !flag.startsWith("--") && token.inlineValue && raw.startsWith(`${flag}=`) ? raw.slice(flag.length + 1) : token.value;
+    options.push({ flag, raw, value, inline: token.inlineValue === true });
+  }
+  return options;
 }
 
 function parsePort(raw: string, name: string): number {

@@ -12,6 +12,7 @@ import { LOG_FORMATS, LOG_LEVELS } from "./log-output.js";
 import type { AgentLike } from "../events/agent-contract.js";
 import type { AgentRecord, AgentsOption } from "../runtime.js";
 import type { CopilotRuntimeConfig } from "./define-config.js";
+import { describeLoadError } from "./error-location.js";
 import { CliStartupError } from "./errors.js";
 
 /** The names looked for in the working directory, in this order. */
@@ -112,7 +113,7 @@ export async function loadConfig(
     try {
       config = await (exported as (context: { env: typeof env }) => unknown)({ env });
     } catch (error) {
-      throw new CliStartupError(`Config ${path}: its default export (a function) threw: ${errorText(error)}`, { cause: error });
+      throw new CliStartupError(`Config ${path}: its default export (a function) threw: ${describeLoadError(error, path)}`, { cause: error });
     }
   }
   return { ...(await checkConfig(config, path)), path, loadedWith };
@@ -129,7 +130,7 @@ async function importConfigModule(
     const code = (error as { code?: unknown }).code;
     const isTypeScript = TYPESCRIPT_EXTENSIONS.has(extname(path));
     if (!isTypeScript || (code !== "ERR_UNKNOWN_FILE_EXTENSION" && code !== "ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING")) {
-      throw new CliStartupError(`Could not load config ${path}:\n${errorText(error)}`, { cause: error });
+      throw new CliStartupError(`Could not load config ${path}:\n${describeLoadError(error, path)}`, { cause: error });
     }
   }
   // This Node cannot run TypeScript by itself: transpile with the `typescript` package
@@ -149,11 +150,13 @@ async function importConfigModule(
   }).outputText;
   // Written beside the original so its relative and package imports resolve the same way.
   const temporary = writeTemporary(dirname(path), output);
+  // The inline source map then turns a throw's place in the temporary file into file:line in the .ts.
+  process.setSourceMapsEnabled(true);
   try {
     return { module: await importModule(pathToFileURL(temporary).href), loadedWith: "typescript" };
   } catch (error) {
     throw new CliStartupError(
-      `Could not load config ${path} (transpiled with typescript):\n${errorText(error)}\n` +
+      `Could not load config ${path} (transpiled with typescript):\n${error instanceof SyntaxError ? errorText(error) : describeLoadError(error, path)}\n` +
         `If it imports other TypeScript files, start the CLI with a TypeScript loader (npx tsx ...) or write the config as .mjs.`,
       { cause: error },
     );

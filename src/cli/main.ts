@@ -10,10 +10,10 @@ import { setLogger, type Logger } from "../logger.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
-import { selectRunner, type SelectedRunner } from "../runners/select-runner.js";
+import { removeFiles, selectRunner, type SelectedRunner } from "../runners/select-runner.js";
 import { CliStartupError } from "./errors.js";
 import { createCliLogger } from "./log-output.js";
-import { prepareServe, type ServeSetup } from "./startup.js";
+import { nextStepsLine, prepareServe, type ServeSetup } from "./startup.js";
 
 async function main(): Promise<void> {
   let args;
@@ -83,11 +83,16 @@ async function main(): Promise<void> {
   // Timeouts for receiving requests, JSON answers for what Node refuses itself, and a backlog
   // that takes a burst of new connections.
   const server = applyServerLimits(createServer(refuseWhileDraining(listener, health)), setup.server);
-  const metricsServer = registry !== undefined && metricsPort !== undefined ? startMetricsServer(registry, health, metricsPort, args.host, log) : undefined;
-  server.on("error", (error) => {
-    console.error(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`);
+  // A start that fails from here on leaves no database behind that it created itself.
+  const failStart = async (message: string): Promise<never> => {
+    console.error(message);
+    await storage?.close().catch(() => {});
+    removeFiles(storage?.createdFiles ?? []);
     process.exit(1);
-  });
+  };
+    const metricsServer =
+    registry !== undefined && metricsPort !== undefined ? startMetricsServer(registry, health, metricsPort, args.host, log, failStart) : undefined;
+server.on("error", (error) => void failStart(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`));
   server.listen({ port: args.port, host: args.host, backlog: setup.server.backlog }, () => {
     const info = server.address() as AddressInfo;
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
     const root = `http://${shownHost}:${info.port}`;
     const onMain = registry !== undefined && metricsPort === undefined ? `, metrics ${root}/metrics` : registry === undefined ? " (metrics off)" : "";
     log.info({}, `health: ${root}/healthz, ready: ${root}/readyz${onMain}`);
+    log.info({}, nextStepsLine(url, setup.tryAgentId));
   });
 
   let stopping = false;
@@ -152,7 +158,14 @@ function pathOf(url: string | undefined): string {
 }
 
 /** `--metrics-port`: /metrics, /healthz and /readyz on a port of their own (same host). */
-function startMetricsServer(registry: MetricsRegistry, health: HealthHandler, port: number, host: string, log: Logger): Server {
+function startMetricsServer(
+  registry: MetricsRegistry,
+  health: HealthHandler,
+  port: number,
+  host: string,
+  log: Logger,
+  failStart: (message: string) => Promise<never>,
+): Server {
   const metrics = createMetricsHandler({ metrics: registry });
   const server = createServer(
     createCopilotNodeHandler((request) => {
@@ -161,10 +174,7 @@ function startMetricsServer(registry: MetricsRegistry, health: HealthHandler, po
       return health(request); // /healthz, /readyz; 404 for anything else
     }),
   );
-  server.on("error", (error) => {
-    console.error(`copilot-runtime could not listen for metrics on ${host}:${port}: ${error.message}`);
-    process.exit(1);
-  });
+  server.on("error", (error) => void failStart(`copilot-runtime could not listen for metrics on ${host}:${port}: ${error.message}`));
   server.listen({ port, host }, () => {
     const info = server.address() as AddressInfo;
     const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;

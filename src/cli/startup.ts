@@ -8,7 +8,7 @@ import { type CopilotServerLimits, DEFAULT_LISTEN_BACKLOG, resolveServerLimits }
 import { DEFAULT_STREAM_LIMITS } from "../http/stream-limits.js";
 import type { RequestLimits } from "../http/handler.js";
 import type { CopilotRuntimeOptions } from "../runtime.js";
-import { createSelectedAgent, MODEL_VARIABLE, selectModel, selectTranscription } from "./agents.js";
+import { createSelectedAgent, missingApiKey, MODEL_VARIABLE, selectModel, selectTranscription } from "./agents.js";
 import type { ServeArgs } from "./args.js";
 import { findConfigFile, loadConfig, type LoadedConfig } from "./config.js";
 import { CliStartupError } from "./errors.js";
@@ -32,6 +32,8 @@ export interface ServeSetup {
   lines: string[];
   /** A short form for the listening line, e.g. `agent "default": BuiltInAgent openai/gpt-4.1`. */
   agentSummary: string;
+  /** The agent the start-up curl example runs: "default" when registered, else the first; none for a per-request factory. */
+  tryAgentId?: string;
 }
 
 /** Where `serve` answers `GET /metrics`. */
@@ -65,14 +67,27 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
 
   let agents: CopilotRuntimeOptions["agents"];
   let agentSummary: string;
+  let tryAgentId: string | undefined = "default";
   if (config?.agents !== undefined) {
     agents = config.agents;
     if (typeof config.agents === "function") {
       lines.push("agents: chosen per request by the config's agents function");
       agentSummary = "agents: per request";
+      tryAgentId = undefined;
     } else {
       const entries = Object.entries(config.agents);
-      for (const [id, agent] of entries) lines.push(`agent "${id}": ${describeAgent(agent)}`);
+      tryAgentId = entries.some(([id]) => id === "default") ? "default" : entries[0]?.[0];
+      for (const [id, agent] of entries) {
+        // The same check as for the agent chosen from the environment: a missing key stops the start.
+        const missing = missingApiKey(agent, env);
+        if (missing) {
+          throw new CliStartupError(
+            `Config ${config.path}: agent "${id}" (BuiltInAgent, model ${missing.model}) needs an API key for "${missing.provider}": ` +
+              `set ${missing.keys.join(" or ")}, or pass apiKey to the BuiltInAgent.`,
+          );
+        }
+        lines.push(`agent "${id}": ${describeAgent(agent)}`);
+      }
       agentSummary = entries.length === 1 ? `agent "${entries[0][0]}": ${describeAgent(entries[0][1])}` : `agents: ${entries.map(([id]) => id).join(", ")}`;
     }
     if (env[MODEL_VARIABLE]?.trim()) lines.push(`${MODEL_VARIABLE} ignored: the config file registers the agents`);
@@ -121,7 +136,38 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
     log: { format: args.log?.format ?? config?.log?.format, level: args.log?.level ?? config?.log?.level ?? "info" },
     lines,
     agentSummary,
+    tryAgentId,
   };
+}
+
+/** The smallest valid RunAgentInput: one user message on a new thread. */
+const TRY_INPUT = {
+  threadId: "try-thread",
+  runId: "try-run",
+  state: {},
+  messages: [{ id: "try-message", role: "user", content: "Hello!" }],
+  tools: [],
+  context: [],
+  forwardedProps: {},
+};
+
+/**
+ * The line after "listening": a curl that runs an agent (its events stream back as SSE), and where
+ * the example chat app is.
+ *
+ * @example
+ * ```ts
+ * nextStepsLine("http://localhost:3001/api/copilotkit", "default");
+ * // "next steps: try curl -N -X POST http://localhost:3001/api/copilotkit/agent/default/run -H 'content-type: application/json' -d '{...}'; ..."
+ * ```
+ */
+export function nextStepsLine(url: string, agentId: string | undefined): string {
+  const app = "a chat UI against this server: examples/chat (how to run it: examples/chat/README.md)";
+  if (agentId === undefined) return `next steps: ${app}`;
+  // The body goes between single quotes in a shell: an id with a quote in it gets the shell's '\'' escape.
+  const body = JSON.stringify(TRY_INPUT).replace(/'/g, "'\\''");
+  const endpoint = `${url}/agent/${encodeURIComponent(agentId)}/run`;
+  return `next steps: try curl -N -X POST ${endpoint} -H 'content-type: application/json' -d '${body}'; ${app}`;
 }
 
 /** `--no-metrics` / `--metrics-port`, else the config file's `metrics`, else on at the main port. */

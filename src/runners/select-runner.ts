@@ -3,6 +3,7 @@
  * variables that choose a runner, and the runner they choose. Kept apart from the CLI so the
  * choice is testable without starting a server.
  */
+import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { AgentRunner } from "./agent-runner.js";
 import type { RetentionOptions } from "./durable/durable-runner.js";
@@ -70,6 +71,12 @@ export interface SelectedRunner {
   description: string;
   /** Ends timers and connections; call on shutdown. */
   close(): Promise<void>;
+  /**
+   * The files this call created (a SQLite database that did not exist, with its `-wal`, `-shm` and
+   * `-journal` companions), so a start that fails later can remove them. Empty for a database that
+   * was already there: that one is never deleted.
+   */
+  createdFiles: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -89,7 +96,7 @@ export async function selectRunner(args: StorageArgs, env: Env, cwd: string): Pr
   if (args.memory) {
     const runner = new InMemoryAgentRunner();
     const ignored = retention ? "; retention flags ignored" : "";
-    return { runner, description: `in memory (lost on restart; --db or DATABASE_URL to keep them)${ignored}`, close: async () => {} };
+    return { runner, description: `in memory (lost on restart; --db or DATABASE_URL to keep them)${ignored}`, close: async () => {}, createdFiles: [] };
   }
   const target = args.db ?? (isPostgresUrl(env.DATABASE_URL) ? env.DATABASE_URL : undefined) ?? env.COPILOT_RUNTIME_DB ?? DEFAULT_DB_FILE;
   const retentionNote = retention ? ` (${describeRetention(retention)})` : "";
@@ -98,13 +105,36 @@ export async function selectRunner(args: StorageArgs, env: Env, cwd: string): Pr
     // Loaded only when chosen: pg and better-sqlite3 are optional peer dependencies.
     const { PostgresAgentRunner } = await load(() => import("./postgres.js"), what);
     const runner = await open(() => new PostgresAgentRunner({ connectionString: target, retention }), what);
-    return { runner, description: `PostgreSQL ${redact(target)}${retentionNote}`, close: () => runner.close() };
+    return { runner, description: `PostgreSQL ${redact(target)}${retentionNote}`, close: () => runner.close(), createdFiles: [] };
   }
   const file = target === ":memory:" ? target : path.resolve(cwd, target);
   const what = `SQLite file ${file}`;
   const { SqliteAgentRunner } = await load(() => import("./sqlite.js"), what);
-  const runner = await open(() => new SqliteAgentRunner({ path: file, retention }), what);
-  return { runner, description: `SQLite ${file}${retentionNote}`, close: () => runner.close() };
+  const createdFiles = file === ":memory:" || existsSync(file) ? [] : SQLITE_SUFFIXES.map((suffix) => file + suffix);
+  let runner;
+  try {
+    runner = await open(() => new SqliteAgentRunner({ path: file, retention }), what);
+  } catch (error) {
+    removeFiles(createdFiles);
+    throw error;
+  }
+  return { runner, description: `SQLite ${file}${retentionNote}`, close: () => runner.close(), createdFiles };
+}
+
+/** A SQLite database and the companions it may create beside it. */
+const SQLITE_SUFFIXES = ["", "-wal", "-shm", "-journal"];
+
+/**
+ * Deletes files a failed start created (see {@link SelectedRunner.createdFiles}); missing ones are fine.
+ *
+ * @example
+ * ```ts
+ * await storage.close();
+ * removeFiles(storage.createdFiles);
+ * ```
+ */
+export function removeFiles(files: readonly string[]): void {
+  for (const file of files) rmSync(file, { force: true });
 }
 
 /** Imports a runner's module; a missing driver becomes one message with the way out. */
