@@ -38,9 +38,24 @@ export interface CliLoggerOptions {
  * // {"level":30,"time":1733230000000,"pid":4242,"hostname":"box","port":3001,"msg":"listening"}
  * ```
  */
+/**
+ * Writes lines to stdout until stdout fails (a closed pipe: `serve | head`). Then it stops:
+ * otherwise every failed write would raise an error whose log line fails again, a loop that
+ * starves the event loop (a SIGTERM then never got to exit).
+ */
+function stdoutWriter(): (line: string) => void {
+  let broken = false;
+  process.stdout.on("error", () => {
+    broken = true;
+  });
+  return (line) => {
+    if (!broken && !process.stdout.destroyed) process.stdout.write(line);
+  };
+}
+
 export function createCliLogger(options: CliLoggerOptions): Logger {
   const threshold = LEVEL_VALUES[options.level];
-  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const write = options.write ?? stdoutWriter();
   const now = options.now ?? Date.now;
   const base = { pid: process.pid, hostname: hostname() };
 
