@@ -6,6 +6,7 @@
 // counted as a failure, never hidden. Exits non-zero on any failure.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const CI = process.env.CI === "true";
 
@@ -17,7 +18,7 @@ function setUp(why, command, args, options = {}) {
 }
 
 // 1. The example app the browser tests build (its own lock file, its own Vite).
-if (!existsSync("examples/chat/node_modules/vite/bin/vite.js")) {
+if (process.env.SKIP_E2E !== "1" && !existsSync("examples/chat/node_modules/vite/bin/vite.js")) {
   const ok = setUp("the browser tests build examples/chat; installing its dependencies", "npm", ["ci", "--prefix", "examples/chat", "--no-audit", "--no-fund"]);
   if (!ok) {
     console.error("\nCould not install examples/chat's dependencies (see above).");
@@ -28,7 +29,7 @@ if (!existsSync("examples/chat/node_modules/vite/bin/vite.js")) {
 
 // 2. Chromium for the browser tests: Debian's package (no test tool can download a browser here).
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-if (!existsSync(chromium)) {
+if (process.env.SKIP_E2E !== "1" && !existsSync(chromium)) {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const hasApt = existsSync("/usr/bin/apt-get");
   if (isRoot && hasApt) {
@@ -50,7 +51,7 @@ const report = "test-results/vitest.json";
 mkdirSync("test-results", { recursive: true });
 const result = spawnSync(
   process.execPath,
-  ["node_modules/vitest/vitest.mjs", "run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...process.argv.slice(2)],
+  [fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url)), "run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...process.argv.slice(2)],
   { stdio: "inherit" },
 );
 let code = result.status ?? 1;
