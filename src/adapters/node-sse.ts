@@ -1,6 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
-import { HTTP_ERRORS, httpError } from "../errors.js";
-import { HttpError } from "../http/errors.js";
+import { HTTP_BODY_ERRORS } from "../http/body.js";
 import { type NativeSseHost, type NativeSseStream, type SseSink, SseWriter } from "../http/sse.js";
 
 const SINK = Symbol("copilot-runtime.nodeSseSink");
@@ -163,7 +162,7 @@ class BodyRead {
   private total = 0;
   private readonly onData = (chunk: Buffer) => this.data(chunk);
   private readonly onEnd = () => this.settle(undefined);
-  private readonly onError = () => this.settle(unreadable());
+  private readonly onError = () => this.settle(unreadable(undefined));
 
   constructor(
     private readonly incoming: IncomingMessage,
@@ -176,7 +175,7 @@ class BodyRead {
     const incoming = this.incoming;
     if (incoming.readableEnded || incoming.destroyed) {
       // Already consumed (or the client left): nothing more will arrive.
-      this.settle(incoming.readableEnded ? undefined : unreadable());
+      this.settle(incoming.readableEnded ? undefined : unreadable(undefined));
       return;
     }
     incoming.on("data", this.onData);
@@ -214,10 +213,4 @@ class BodyRead {
   }
 }
 
-function tooLarge(maxBytes: number): HttpError {
-  return httpError(HTTP_ERRORS.payloadTooLarge, `The request body exceeds the limit of ${maxBytes} bytes.`, { limit: maxBytes });
-}
-
-function unreadable(): HttpError {
-  return httpError(HTTP_ERRORS.bodyReadFailed, "The request body could not be read (the client may have gone away).");
-}
+const { tooLarge, unreadable } = HTTP_BODY_ERRORS;

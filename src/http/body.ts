@@ -21,7 +21,8 @@ export interface BodyReadErrors {
   unreadable: (cause: unknown) => Error;
 }
 
-const HTTP_BODY_ERRORS: BodyReadErrors = {
+/** The HTTP core's wording of a body read's failures (the Node adapter's native reader uses it too). */
+export const HTTP_BODY_ERRORS: BodyReadErrors = {
   tooLarge: (maxBytes) => tooLarge(maxBytes),
   unreadable: () => httpError(HTTP_ERRORS.bodyReadFailed, "The request body could not be read (the client may have gone away)."),
 };

@@ -46,7 +46,7 @@ export class RunSession {
   }
 
   /** Who the run's lines are about. */
-  private ids(): Record<string, unknown> {
+  private ids(): { agentId: string | undefined; threadId: string; runId: string } {
     const { agent, input } = this.options;
     return { agentId: typeof agent.agentId === "string" ? agent.agentId : undefined, threadId: input.threadId, runId: input.runId };
   }
@@ -58,8 +58,8 @@ export class RunSession {
   start(): void {
     this.startedAt = recordRunStart();
     if (isLevelEnabled(this.log, "info")) this.log.info(this.ids(), "run started");
-    const { agent, input } = this.options;
-    this.spans = startRunSpans(typeof agent.agentId === "string" ? agent.agentId : undefined, input.threadId, input.runId);
+    const { agentId, threadId, runId } = this.ids();
+    this.spans = startRunSpans(agentId, threadId, runId);
     // The agent runs in the agent span's context: its own spans, and the store writes its events
     // cause, nest under the run.
     context.with(this.spans.context, () => this.open());
@@ -110,10 +110,15 @@ export class RunSession {
     for (let i = 0; i < events.length; i++) {
       let event = events[i];
       if (event.type === T.RUN_STARTED && event.input === undefined) event = this.enrichRunStarted(event);
-      else if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
-      this.events++;
-      this.options.onEvent(event);
+      this.emit(event);
     }
+  }
+
+  /** Hands an event on, counting it (and its `RUN_ERROR` code) for the run's closing line and metrics. */
+  private emit(event: AgentEvent): void {
+    if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
+    this.events++;
+    this.options.onEvent(event);
   }
 
   /**
@@ -161,11 +166,7 @@ export class RunSession {
               ? { kind: "error", message: RUN_ERRORS.agentError.message, code: RUN_ERRORS.agentError.code }
               : { kind },
           );
-    for (const event of closing) {
-      if (event.type === T.RUN_ERROR) this.errorCode = typeof event.code === "string" ? event.code : "";
-      this.events++;
-      this.options.onEvent(event);
-    }
+    for (const event of closing) this.emit(event);
     const outcome = kind === "stopped" ? "stopped" : this.errorCode !== undefined ? "error" : "finished";
     if (this.startedAt !== undefined) {
       if (isLevelEnabled(this.log, "info")) {
