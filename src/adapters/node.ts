@@ -74,6 +74,17 @@ export function createCopilotNodeHandler(
   return (req, res) => listener(req, res);
 }
 
+/**
+ * The same function as {@link createCopilotNodeHandler}, under its older name.
+ *
+ * @deprecated Use `createCopilotNodeHandler` (CopilotKit deprecated this name too).
+ * @example
+ * ```ts
+ * createServer(createNodeFetchHandler(createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit" }))).listen(3001);
+ * ```
+ */
+export const createNodeFetchHandler: typeof createCopilotNodeHandler = createCopilotNodeHandler;
+
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === "function";
 }
