@@ -115,6 +115,27 @@ export class CopilotRuntime {
   }
 }
 
+/** CopilotKit's name for {@link RuntimeUser}: who is calling, as `identifyUser` reports it. */
+export type CopilotRuntimeUser = RuntimeUser;
+/** CopilotKit's name for the `identifyUser` option's type. */
+export type IdentifyUserCallback = (request: Request) => RuntimeUser | Promise<RuntimeUser>;
+/** CopilotKit's name for {@link AgentsOption}: a record, a promise of one, or a per-request factory. */
+export type AgentsConfig = AgentsOption;
+/** What a per-request agents factory is given. */
+export interface AgentFactoryContext {
+  request: Request;
+}
+/** A per-request agents factory (multi-tenant setups). */
+export type AgentsFactory = (context: AgentFactoryContext) => AgentRecord | Promise<AgentRecord>;
+/** CopilotKit's name for the options of the runtime without Intelligence: the same as {@link CopilotRuntimeOptions}. */
+export type CopilotSseRuntimeOptions = CopilotRuntimeOptions;
+/** CopilotKit's name for "a runtime" where one is taken (handlers, endpoints). */
+export type CopilotRuntimeLike = CopilotRuntime;
+/** CopilotKit's name for a runtime in SSE mode, which every runtime here is. */
+export type CopilotSseRuntimeLike = CopilotRuntime;
+/** The `CopilotRuntime` class's constructor type. */
+export type CopilotRuntimeConstructor = typeof CopilotRuntime;
+
 /** `"sse"`: runs served over HTTP by this process. `"intelligence"` is CopilotKit's hosted mode, not implemented here. */
 export type RuntimeMode = "sse" | "intelligence";
 

@@ -9,6 +9,9 @@ import { createMountedHandlers } from "./mount.js";
 
 export { toFetchCorsConfig, type CopilotEndpointCorsConfig };
 
+/** CopilotKit's name for what `createCopilotHonoHandler` returns: a Hono app. */
+export type CopilotHonoApp = Hono;
+
 export interface CopilotEndpointOptions extends Omit<CopilotRuntimeHandlerOptions, "cors" | "mode" | "basePath"> {
   runtime: CopilotRuntime;
   /** The full path the endpoint answers under, e.g. `/api/copilotkit`. */

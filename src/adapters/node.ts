@@ -17,6 +17,10 @@ export {
 
 /** A `node:http` request listener: `createServer(listener)`. */
 export type CopilotNodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** CopilotKit's name for what `createCopilotNodeHandler` returns. */
+export type NodeFetchHandler = CopilotNodeListener;
+/** CopilotKit's name for what `createCopilotNodeListener` returns. */
+export type NodeCopilotListener = CopilotNodeListener;
 
 export interface CopilotNodeHandlerOptions {
   /**

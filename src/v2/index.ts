@@ -19,4 +19,9 @@ export {
   createCopilotEndpointSingleRouteExpress,
   createCopilotExpressHandler,
 } from "../adapters/express.js";
-export type { CopilotExpressEndpointOptions, CopilotExpressMiddleware } from "../adapters/express.js";
+export type {
+  CopilotExpressEndpointOptions,
+  CopilotExpressEndpointParams,
+  CopilotExpressMiddleware,
+  CopilotExpressRouter,
+} from "../adapters/express.js";
