@@ -93,6 +93,32 @@ try { await import(${JSON.stringify(specifier)}); } catch (e) { console.log(e in
     });
   });
 
+  it.each([
+    ["a2ui: {}", "@ag-ui/a2ui-middleware", "CopilotRuntime's `a2ui` option needs @ag-ui/a2ui-middleware, which is not installed: npm install @ag-ui/a2ui-middleware@0.0.10"],
+    ["openGenerativeUI: true", "@copilotkit/shared", "CopilotRuntime's `openGenerativeUI` option needs @copilotkit/shared, which is not installed: npm install @copilotkit/shared@1"],
+    [
+      'mcpApps: { servers: [{ type: "http", url: "http://127.0.0.1:1/mcp" }] }',
+      "@ag-ui/mcp-apps-middleware",
+      "CopilotRuntime's `mcpApps` option needs @ag-ui/mcp-apps-middleware, which is not installed: npm install @ag-ui/mcp-apps-middleware@0.1",
+    ],
+  ])("a runtime with %s and no %s starts, and a run answers 500 missing_dependency with the install command", (option, missing, message) => {
+    const app = appWithout(missing);
+    const script = `const m = await import("copilot-runtime");
+const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() }, ${option} });
+const handler = m.createCopilotRuntimeHandler({ runtime, basePath: "/api" });
+const body = JSON.stringify({ threadId: "t", runId: "r", messages: [], tools: [], context: [], state: {}, forwardedProps: {} });
+const run = await handler(new Request("http://app/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body }));
+const info = await handler(new Request("http://app/api/info"));
+console.log(JSON.stringify({ status: run.status, body: await run.json(), info: info.status }));`;
+    const { status, stdout, stderr } = runNode(app, ["--input-type=module", "-e", script]);
+    expect(status, stderr).toBe(0);
+    const result = JSON.parse(stdout.trim().split("\n").pop()!);
+    expect(result.info).toBe(200);
+    expect(result.status).toBe(500);
+    expect(result.body).toMatchObject({ error: "missing_dependency", packageName: missing });
+    expect(result.body.message).toContain(message);
+  });
+
   it("rethrows other load failures as they are (only a missing package gets the install hint)", () => {
     // An app whose better-sqlite3 is a directory without the package: its main cannot load.
     const app = makeApp(tarball, ["better-sqlite3"]);
