@@ -7,6 +7,7 @@
 import type { AgentLike } from "../events/agent-contract.js";
 import type { RunInput } from "../events/types.js";
 import type { Logger } from "../logger.js";
+import { MissingDependencyError } from "../missing-dependency-error.js";
 import { A2UI_MIDDLEWARE, MCP_APPS_MIDDLEWARE, OPEN_GENERATIVE_UI_MIDDLEWARE, loadMiddlewareClass, type MiddlewareLike } from "./load-middleware.js";
 import { isA2UIEnabled, targetsAgent, type A2UIOptions, type McpAppsConfig, type McpAppsServerConfig, type OpenGenerativeUIConfig } from "./options.js";
 
@@ -42,20 +43,42 @@ export async function applyGenerativeUi(
     log.warn({ agentId }, `agent '${agentId}' has no use() method, so ${planned.map((p) => p.name).join(", ")} cannot be applied to it`);
     return;
   }
-  const middlewares = await Promise.all(planned.map((p) => p.create()));
-  for (const middleware of middlewares) agent.use(middleware);
+  const middlewares = await Promise.all(planned.map((p) => createOrSkip(p, agentId, log)));
+  for (const middleware of middlewares) if (middleware !== undefined) agent.use(middleware);
 }
 
 interface PlannedMiddleware {
   name: string;
   create(): Promise<MiddlewareLike>;
+  /** Asked for by the client alone (not by the runtime's options): skipped when its package is missing. */
+  clientRequested?: boolean;
+}
+
+/**
+ * A middleware the runtime's options ask for must load (a missing package fails the run, with the
+ * install command). One only the client asked for (A2UI through `a2uiCatalogAvailable`) must not
+ * make a server that never opted in fail every run of that client: without its package, the run
+ * goes on without it.
+ */
+async function createOrSkip(planned: PlannedMiddleware, agentId: string, log: Logger): Promise<MiddlewareLike | undefined> {
+  try {
+    return await planned.create();
+  } catch (error) {
+    if (!planned.clientRequested || !(error instanceof MissingDependencyError)) throw error;
+    log.warn({ agentId, packageName: error.packageName }, `the client asked for A2UI, but ${error.packageName} is not installed; the run goes on without it`);
+    return undefined;
+  }
 }
 
 function plannedMiddlewares(settings: GenerativeUiSettings, agentId: string, input: RunInput): PlannedMiddleware[] {
   const planned: PlannedMiddleware[] = [];
   const a2ui = a2uiConfigFor(settings.a2ui, agentId, input);
   if (a2ui !== undefined) {
-    planned.push({ name: "A2UIMiddleware", create: async () => new (await loadMiddlewareClass(A2UI_MIDDLEWARE, "A2UIMiddleware"))(a2ui) });
+    planned.push({
+      name: "A2UIMiddleware",
+      create: async () => new (await loadMiddlewareClass(A2UI_MIDDLEWARE, "A2UIMiddleware"))(a2ui),
+      clientRequested: !isA2UIEnabled(settings.a2ui),
+    });
   }
   const mcpServers = mcpAppsServersFor(settings.mcpApps, agentId);
   if (mcpServers.length > 0) {

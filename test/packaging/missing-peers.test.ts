@@ -119,6 +119,20 @@ console.log(JSON.stringify({ status: run.status, body: await run.json(), info: i
     expect(result.body.message).toContain(message);
   });
 
+  it("a client with its own A2UI catalog still runs on a server without a2ui and without @ag-ui/a2ui-middleware", () => {
+    const app = appWithout("@ag-ui/a2ui-middleware");
+    const script = `const m = await import("copilot-runtime");
+const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() } });
+const handler = m.createCopilotRuntimeHandler({ runtime, basePath: "/api" });
+const body = JSON.stringify({ threadId: "t", runId: "r", messages: [{ id: "u1", role: "user", content: "hi" }], tools: [], context: [], state: {}, forwardedProps: { a2uiCatalogAvailable: true } });
+const run = await handler(new Request("http://app/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body }));
+const text = await run.text();
+console.log(JSON.stringify({ status: run.status, finished: text.includes('"RUN_FINISHED"') }));`;
+    const { status, stdout, stderr } = runNode(app, ["--input-type=module", "-e", script]);
+    expect(status, stderr).toBe(0);
+    expect(JSON.parse(stdout.trim().split("\n").pop()!)).toEqual({ status: 200, finished: true });
+  });
+
   it("rethrows other load failures as they are (only a missing package gets the install hint)", () => {
     // An app whose better-sqlite3 is a directory without the package: its main cannot load.
     const app = makeApp(tarball, ["better-sqlite3"]);
