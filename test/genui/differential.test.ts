@@ -5,7 +5,7 @@
  * (synthetic tool results, MCP Apps activities) are replaced by their order of appearance.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCopilotEndpoint } from "../../src/adapters/hono.js";
+import { createCopilotEndpoint, createCopilotEndpointSingleRoute } from "../../src/adapters/hono.js";
 import { CopilotRuntime, type CopilotRuntimeOptions } from "../../src/runtime.js";
 import { isA2UIEnabled } from "../../src/index.js";
 import { AgentRecorder, ScriptedAgent, type Script } from "../helpers/agents.js";
@@ -36,16 +36,28 @@ interface Side {
   recorder: AgentRecorder;
 }
 
+/** An agent that reports capabilities, which `/info` lists per agent. */
+class CapableAgent extends ScriptedAgent {
+  override async getCapabilities() {
+    return { tools: { supported: true }, state: { snapshots: true } };
+  }
+  override clone(): CapableAgent {
+    return Object.assign(Object.create(CapableAgent.prototype), super.clone());
+  }
+}
+
 /** Both runtimes, each with its own agents `default` and `other` running `script`. */
-function both(options: GenUiOptions, script: Script): { ours: Side; theirs: Side } {
+function both(options: GenUiOptions, script: Script, singleRoute = false): { ours: Side; theirs: Side } {
   const agents = (recorder: AgentRecorder) => ({
     default: new ScriptedAgent({ script, recorder, description: "default agent" }),
-    other: new ScriptedAgent({ script, recorder, description: "other agent" }),
+    other: new CapableAgent({ script, recorder, description: "other agent" }),
   });
   const oursRecorder = new AgentRecorder();
   const theirsRecorder = new AgentRecorder();
-  const ours = createCopilotEndpoint({ runtime: new CopilotRuntime({ agents: agents(oursRecorder), ...options }), basePath: BASE });
-  const theirs = v2.createCopilotEndpoint({
+  const ourEndpoint = singleRoute ? createCopilotEndpointSingleRoute : createCopilotEndpoint;
+  const theirEndpoint = singleRoute ? v2.createCopilotEndpointSingleRoute : v2.createCopilotEndpoint;
+  const ours = ourEndpoint({ runtime: new CopilotRuntime({ agents: agents(oursRecorder), ...options }), basePath: BASE });
+  const theirs = theirEndpoint({
     runtime: new v2.CopilotRuntime({ agents: agents(theirsRecorder), runner: new v2.InMemoryAgentRunner(), ...options }),
     basePath: BASE,
   });
@@ -109,12 +121,39 @@ describe("/info reports generative UI as 1.75 does", () => {
     const { ours, theirs } = both(options, a2uiSurfaceReply());
     const [mine, reference] = await Promise.all([info(ours), info(theirs)]);
     expect(genuiInfo(mine)).toEqual(genuiInfo(reference));
+    expect(mine.agents.other.capabilities).toEqual({ tools: { supported: true }, state: { snapshots: true } });
   });
 
   it("isA2UIEnabled answers as 1.75's for every shape", () => {
     for (const value of [undefined, {}, { enabled: true }, { enabled: false }, { agents: ["a"] }, { agents: [], enabled: false }]) {
       expect(isA2UIEnabled(value as never)).toBe(v2.isA2UIEnabled(value));
     }
+  });
+});
+
+describe("through the single-route envelope", () => {
+  async function envelope(side: Side, method: string, params?: Record<string, unknown>, body?: unknown): Promise<Response> {
+    return side.fetch(
+      new Request(`http://localhost${BASE}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ method, ...(params ? { params } : {}), ...(body ? { body } : {}) }),
+      }),
+    );
+  }
+
+  it("info and an A2UI run answer as 1.75's do", async () => {
+    const { ours, theirs } = both({ a2ui: { agents: ["default"] } }, a2uiSurfaceReply(), true);
+    const [mine, reference] = await Promise.all([envelope(ours, "info"), envelope(theirs, "info")]);
+    expect(genuiInfo(await mine.json())).toEqual(genuiInfo(await reference.json()));
+    const input = runInput({ threadId: "t-envelope", runId: "r-envelope" });
+    const [myRun, theirRun] = await Promise.all([
+      envelope(ours, "agent/run", { agentId: "default" }, input),
+      envelope(theirs, "agent/run", { agentId: "default" }, input),
+    ]);
+    const events = normalize(parseSse(await myRun.text()));
+    expect(events).toEqual(normalize(parseSse(await theirRun.text())));
+    expect(events.some((e) => e.activityType === "a2ui-surface")).toBe(true);
   });
 });
 

@@ -99,4 +99,22 @@ describe.each(runners)("generative UI on %s", (_name, create) => {
     expect(activities(events).some((e) => e.activityType === "open-generative-ui")).toBe(true);
     expect(events.at(-1)?.type).toBe("RUN_FINISHED");
   });
+
+  it("a stop ends a middleware-applied run cleanly, on the run stream and on replay", async () => {
+    const hold = deferred();
+    const { post } = setup(create, bothUis(hold.promise));
+    const threadId = `t-${Math.random().toString(36).slice(2)}`;
+    const response = await post("/agent/default/run", runInput({ threadId, runId: "r3" }));
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("RUN_STARTED");
+    const stopped = await (await post(`/agent/default/stop/${threadId}`, {})).json();
+    expect(stopped.stopped).toBe(true);
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += new TextDecoder().decode(chunk.value);
+    hold.resolve();
+    const tail = parseSse(rest);
+    expect(tail.at(-1)).toMatchObject({ type: "RUN_FINISHED", threadId, runId: "r3" });
+    const replay = parseSse(await (await post("/agent/default/connect", runInput({ threadId, messages: [] }))).text());
+    expect(replay.map((e) => e.type)).toEqual(["RUN_STARTED", "RUN_FINISHED"]);
+  });
 });
