@@ -225,6 +225,18 @@ describe("a run's events with each middleware match 1.75's", () => {
     expect(mcp.calls.slice(before).map((c) => c.name)).toEqual(["show_weather", "show_weather"]); // once per runtime
   });
 
+  it("MCP Apps: the client's proxied MCP request (how the app's iframe reads its UI resource) is answered as in 1.75", async () => {
+    const mcpApps = { servers: [{ type: "http" as const, url: mcp.url, serverId: "weather" }] };
+    const proxied = { serverHash: "unknown", serverId: "weather", method: "resources/read", params: { uri: WEATHER_UI_URI } };
+    const { events, ours } = await compare({ mcpApps }, callToolIfOffered("show_weather", { city: "Faro" }), {
+      forwardedProps: { __proxiedMCPRequest: proxied },
+    });
+    expect(ours.recorder.runs).toHaveLength(0); // answered by the middleware, the agent never runs
+    const finished = events.at(-1)!;
+    expect(finished.type).toBe("RUN_FINISHED");
+    expect(finished.result.contents[0]).toMatchObject({ uri: WEATHER_UI_URI, text: "<div id=forecast>Sunny</div>" });
+  });
+
   it("MCP Apps: a server bound to another agent is not offered to this one", async () => {
     const mcpApps = { servers: [{ type: "http" as const, url: mcp.url, agentId: "other" }] };
     const { ours } = await compare({ mcpApps }, callToolIfOffered("show_weather", { city: "Porto" }));
