@@ -113,7 +113,7 @@ afterAll(async () => {
 });
 
 describeE2e("generative UI in CopilotKit's React chat (Chromium)", () => {
-  it("draws the agent's A2UI surface, data binding included, and its sandboxed UI", async () => {
+  it("draws the agent's A2UI surface, data binding included, and its sandboxed UI, and again after a reload", async () => {
     const page = await openChat(await startRuntime({ a2ui: { agents: ["flights"] }, openGenerativeUI: { agents: ["flights"] } }));
     // The client answers the two UI tool calls, so the agent runs once more and closes.
     await ask(page, "Show my flight", "Have a good flight.");
@@ -126,6 +126,12 @@ describeE2e("generative UI in CopilotKit's React chat (Chromium)", () => {
     await sandbox.waitFor({ timeout: UI_TIMEOUT });
     mkdirSync(RESULTS_DIR, { recursive: true });
     await page.screenshot({ path: `${RESULTS_DIR}/generative-ui.png`, fullPage: true });
+
+    // A reload restores the conversation from /connect's replay, the surface with it.
+    await page.reload();
+    await page.waitForSelector(`${sel.status}[data-status="connected"]`, { timeout: UI_TIMEOUT });
+    await page.getByText(TITLE, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+    await page.getByText(STATUS, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
     await page.close();
   });
 
