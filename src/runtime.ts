@@ -1,9 +1,10 @@
 import type { AgentLike } from "./events/agent-contract.js";
 import type { A2UIOptions, McpAppsConfig, OpenGenerativeUIConfig } from "./genui/options.js";
 import { normalizeA2UIOption, normalizeMcpAppsOption, normalizeOpenGenerativeUIOption } from "./genui/validate.js";
+import { preloadGenerativeUi } from "./genui/preload.js";
 import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
-import type { Logger } from "./logger.js";
+import { type Logger, logger as processLogger, toLogger } from "./logger.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
@@ -126,6 +127,7 @@ export class CopilotRuntime {
     this.a2ui = normalizeA2UIOption(options.a2ui);
     this.mcpApps = normalizeMcpAppsOption(options.mcpApps);
     this.openGenerativeUI = normalizeOpenGenerativeUIOption(options.openGenerativeUI);
+    preloadGenerativeUi(this, this.logger === undefined ? processLogger : toLogger(this.logger));
   }
 
   /** The agents for this request. */

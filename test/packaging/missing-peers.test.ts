@@ -101,15 +101,20 @@ try { await import(${JSON.stringify(specifier)}); } catch (e) { console.log(e in
       "@ag-ui/mcp-apps-middleware",
       "CopilotRuntime's `mcpApps` option needs @ag-ui/mcp-apps-middleware, which is not installed: npm install @ag-ui/mcp-apps-middleware@0.1",
     ],
-  ])("a runtime with %s and no %s starts, and a run answers 500 missing_dependency with the install command", (option, missing, message) => {
+  ])("a runtime with %s and no %s starts, logs the install command, and a run answers 500 missing_dependency with it", (option, missing, message) => {
     const app = appWithout(missing);
+    // The first line the runtime logs arrives before any request is made: it loads what its options need when built.
     const script = `const m = await import("copilot-runtime");
-const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() }, ${option} });
+let firstError;
+const logged = new Promise((resolve) => (firstError = resolve));
+const logger = { info() {}, warn() {}, debug() {}, error: (_fields, msg) => firstError(msg) };
+const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() }, ${option}, logger });
+const startupLog = await logged;
 const handler = m.createCopilotRuntimeHandler({ runtime, basePath: "/api" });
 const body = JSON.stringify({ threadId: "t", runId: "r", messages: [], tools: [], context: [], state: {}, forwardedProps: {} });
 const run = await handler(new Request("http://app/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body }));
 const info = await handler(new Request("http://app/api/info"));
-console.log(JSON.stringify({ status: run.status, body: await run.json(), info: info.status }));`;
+console.log(JSON.stringify({ startupLog, status: run.status, body: await run.json(), info: info.status }));`;
     const { status, stdout, stderr } = runNode(app, ["--input-type=module", "-e", script]);
     expect(status, stderr).toBe(0);
     const result = JSON.parse(stdout.trim().split("\n").pop()!);
@@ -117,6 +122,7 @@ console.log(JSON.stringify({ status: run.status, body: await run.json(), info: i
     expect(result.status).toBe(500);
     expect(result.body).toMatchObject({ error: "missing_dependency", packageName: missing });
     expect(result.body.message).toContain(message);
+    expect(result.startupLog).toContain(message);
   });
 
   it("a client with its own A2UI catalog still runs on a server without a2ui and without @ag-ui/a2ui-middleware", () => {
