@@ -2,6 +2,8 @@ import type { AgentLike } from "./events/agent-contract.js";
 import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
 import type { Logger } from "./logger.js";
+import { checkOptions, loggerOf } from "./options/check-options.js";
+import { RUNTIME_OPTIONS } from "./options/option-tables.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
@@ -97,6 +99,7 @@ export class CopilotRuntime {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
       throw new TypeError("CopilotRuntime needs `agents`: a record of AG-UI agents, a promise of one, or a factory.");
     }
+    checkOptions(RUNTIME_OPTIONS, options, `new ${new.target.name}()`, loggerOf(options));
     this.agents = options.agents;
     this.runner = options.runner ?? new InMemoryAgentRunner();
     this.transcriptionService = options.transcriptionService;

@@ -9,6 +9,8 @@ import { logger } from "../logger.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { bodyFromParsedRequest, type ParsedRequest } from "./express-body.js";
 import { createMountedHandlers } from "./mount.js";
+import { checkOptions, loggerOf } from "../options/check-options.js";
+import { EXPRESS_ENDPOINT_OPTIONS, EXPRESS_SINGLE_ROUTE_OPTIONS } from "../options/option-tables.js";
 import { installNodeLoadProbe } from "./node-load.js";
 import { toWebRequest } from "./node-request.js";
 import { sendWebResponse } from "./node-response.js";
@@ -54,6 +56,7 @@ export type CopilotExpressRouter = CopilotExpressMiddleware;
  * ```
  */
 export function createCopilotEndpointExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
+  checkOptions(EXPRESS_ENDPOINT_OPTIONS, options, "createCopilotExpressHandler()", loggerOf(options?.runtime));
   return expressMiddleware(options, "multi-route");
 }
 
@@ -66,6 +69,7 @@ export function createCopilotEndpointExpress(options: CopilotExpressEndpointOpti
  * ```
  */
 export function createCopilotEndpointSingleRouteExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
+  checkOptions(EXPRESS_SINGLE_ROUTE_OPTIONS, options, "createCopilotEndpointSingleRouteExpress()", loggerOf(options?.runtime));
   return expressMiddleware(options, "single-route");
 }
 
