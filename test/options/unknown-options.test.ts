@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import ts from "typescript";
 import { fileURLToPath } from "node:url";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CopilotRuntime,
@@ -236,4 +236,23 @@ export type IN_MEMORY_RUNNER_OPTIONS = v2.InMemoryAgentRunnerOptions;
     }
     expect(missing).toEqual([]);
   }, 60_000);
+});
+
+describe("the README's table of options not implemented", () => {
+  it("lists exactly the names the tables mark unsupported", () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("<!-- unsupported-options:start -->"), readme.indexOf("<!-- unsupported-options:end -->"));
+    expect(section.length).toBeGreaterThan(50);
+    const listed = new Set<string>();
+    for (const line of section.split("\n")) {
+      const cells = line.split("|");
+      if (cells.length > 3) for (const match of cells[2].matchAll(/`([^`]+)`/g)) listed.add(match[1]);
+    }
+    const unsupported = new Set<string>();
+    for (const table of Object.values(tables) as Array<Record<string, { status: string }>>) {
+      for (const [name, spec] of Object.entries(table)) if (spec.status !== "supported") unsupported.add(name);
+    }
+    expect([...listed].sort()).toEqual([...unsupported].sort());
+  });
 });
