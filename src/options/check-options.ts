@@ -14,6 +14,8 @@ export interface OptionSpec {
   kinds?: readonly OptionKind[];
   /** For string options with a fixed set of values. */
   values?: readonly string[];
+  /** For object options with options of their own (`cors`): checked the same way, as `cors.<name>`. */
+  fields?: OptionTable;
 }
 
 /** Every option an options type knows, by name. */
@@ -48,17 +50,18 @@ export function markOptionsChecked<T extends object>(options: T): T {
  * checkOptions(HANDLER_OPTIONS, options, "createCopilotRuntimeHandler()", log);
  * ```
  */
-export function checkOptions(table: OptionTable, options: unknown, source: string, log: Logger): void {
+export function checkOptions(table: OptionTable, options: unknown, source: string, log: Logger, prefix = ""): void {
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     throw new TypeError(`${source}: expected an options object, got ${describeValue(options)}.`);
   }
   if (checked.has(options)) return;
-  for (const [name, value] of Object.entries(options)) {
+  for (const [key, value] of Object.entries(options)) {
+    const name = `${prefix}${key}`;
     if (value === undefined) continue;
-    const spec = Object.hasOwn(table, name) ? table[name] : undefined;
+    const spec = Object.hasOwn(table, key) ? table[key] : undefined;
     if (spec === undefined) {
-      const close = closestName(name, Object.keys(table));
-      log.warn({ option: name, source }, `${source}: unknown option "${name}" is ignored${close ? ` (did you mean "${close}"?)` : ""}.`);
+      const close = closestName(key, Object.keys(table));
+      log.warn({ option: name, source }, `${source}: unknown option "${name}" is ignored${close ? ` (did you mean "${prefix}${close}"?)` : ""}.`);
       continue;
     }
     if (spec.status !== "supported") {
@@ -68,6 +71,7 @@ export function checkOptions(table: OptionTable, options: unknown, source: strin
     }
     const problem = kindProblem(spec, value);
     if (problem !== undefined) throw new TypeError(`${source}: option "${name}" must be ${problem}, got ${describeValue(value)}.`);
+    if (spec.fields !== undefined && kindOf(value) === "object") checkOptions(spec.fields, value, source, log, `${name}.`);
   }
 }
 

@@ -51,12 +51,36 @@ export const RUNTIME_OPTIONS: OptionTable = {
   channels: { status: CHANNELS, kinds: ["array"] },
 };
 
+/** The `cors` option's own options (every endpoint). */
+export const CORS_OPTIONS: OptionTable = {
+  origin: { status: "supported", kinds: ["string", "array", "function"] },
+  credentials: BOOLEAN,
+  allowMethods: { status: "supported", kinds: ["array"] },
+  allowHeaders: { status: "supported", kinds: ["array"] },
+  exposeHeaders: { status: "supported", kinds: ["array"] },
+  maxAge: NUMBER,
+};
+
+/**
+ * The Express endpoint's `cors` also takes the names of the `cors` package, which CopilotKit's
+ * Express endpoint hands its object to (translated by the endpoint).
+ */
+export const EXPRESS_CORS_OPTIONS: OptionTable = {
+  ...CORS_OPTIONS,
+  origin: { status: "supported", kinds: ["string", "array", "function", "boolean", "object"] },
+  methods: { status: "supported", kinds: ["string", "array"] },
+  allowedHeaders: { status: "supported", kinds: ["string", "array"] },
+  exposedHeaders: { status: "supported", kinds: ["string", "array"] },
+  preflightContinue: { status: "unsupported: preflights are always answered by the endpoint", kinds: ["boolean"] },
+  optionsSuccessStatus: { status: "unsupported: preflights are answered 204", kinds: ["number"] },
+};
+
 /** `createCopilotRuntimeHandler(options)`, the web-standard core. */
 export const HANDLER_OPTIONS: OptionTable = {
   runtime: OBJECT,
   basePath: { status: "supported", kinds: ["string"] },
   mode: { status: "supported", values: ["multi-route", "single-route"] },
-  cors: { status: "supported", kinds: ["boolean", "object"] },
+  cors: { status: "supported", kinds: ["boolean", "object"], fields: CORS_OPTIONS },
   maxBodyBytes: NUMBER,
   maxAudioBytes: NUMBER,
   heartbeatMs: NUMBER,
@@ -81,6 +105,7 @@ export const HONO_SINGLE_ROUTE_OPTIONS: OptionTable = {
 /** `createCopilotExpressHandler(options)` (and `createCopilotEndpointExpress`). */
 export const EXPRESS_ENDPOINT_OPTIONS: OptionTable = {
   ...HANDLER_OPTIONS,
+  cors: { status: "supported", kinds: ["boolean", "object"], fields: EXPRESS_CORS_OPTIONS },
   // Being added by another branch; flip to "supported" when it is merged.
   mode: { status: "unsupported: `mode` on the Express endpoint is not implemented yet; use createCopilotEndpointSingleRouteExpress", values: ["multi-route", "single-route"] },
 };
@@ -88,6 +113,7 @@ export const EXPRESS_ENDPOINT_OPTIONS: OptionTable = {
 /** `createCopilotEndpointSingleRouteExpress(options)`: always single-route. */
 export const EXPRESS_SINGLE_ROUTE_OPTIONS: OptionTable = {
   ...HANDLER_OPTIONS,
+  cors: { status: "supported", kinds: ["boolean", "object"], fields: EXPRESS_CORS_OPTIONS },
   mode: { status: "unsupported: this endpoint always serves the single-route envelope; use createCopilotExpressHandler for `mode`", values: ["multi-route", "single-route"] },
 };
 
