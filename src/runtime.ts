@@ -4,7 +4,9 @@ import { normalizeA2UIOption, normalizeMcpAppsOption, normalizeOpenGenerativeUIO
 import { preloadGenerativeUi } from "./genui/preload.js";
 import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
-import { type Logger, logger as processLogger, toLogger } from "./logger.js";
+import type { Logger } from "./logger.js";
+import { checkOptions, loggerOf } from "./options/check-options.js";
+import { RUNTIME_OPTIONS } from "./options/option-tables.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
@@ -121,6 +123,7 @@ export class CopilotRuntime {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
       throw new TypeError("CopilotRuntime needs `agents`: a record of AG-UI agents, a promise of one, or a factory.");
     }
+    checkOptions(RUNTIME_OPTIONS, options, `new ${new.target.name}()`, loggerOf(options));
     this.agents = options.agents;
     this.runner = options.runner ?? new InMemoryAgentRunner();
     this.transcriptionService = options.transcriptionService;
@@ -132,7 +135,7 @@ export class CopilotRuntime {
     this.a2ui = normalizeA2UIOption(options.a2ui);
     this.mcpApps = normalizeMcpAppsOption(options.mcpApps);
     this.openGenerativeUI = normalizeOpenGenerativeUIOption(options.openGenerativeUI);
-    preloadGenerativeUi(this, this.logger === undefined ? processLogger : toLogger(this.logger));
+    preloadGenerativeUi(this, loggerOf(this));
   }
 
   /** The agents for this request. */

@@ -9,6 +9,11 @@ import { logger } from "../logger.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { bodyFromParsedRequest, type ParsedRequest } from "./express-body.js";
 import { createMountedHandlers } from "./mount.js";
+import { type ExpressCorsOptions, toHandlerCors } from "./express-cors.js";
+
+export type { ExpressCorsOptions };
+import { checkOptions, loggerOf } from "../options/check-options.js";
+import { EXPRESS_ENDPOINT_OPTIONS, EXPRESS_SINGLE_ROUTE_OPTIONS } from "../options/option-tables.js";
 import { installNodeLoadProbe } from "./node-load.js";
 import { toWebRequest } from "./node-request.js";
 import { sendWebResponse } from "./node-response.js";
@@ -17,8 +22,11 @@ export interface CopilotExpressEndpointOptions extends Omit<CopilotRuntimeHandle
   runtime: CopilotRuntime;
   /** Where the endpoint answers, relative to where the middleware is mounted, e.g. `/api/copilotkit`. */
   basePath: string;
-  /** CORS, permissive (`*`, no credentials) unless set, as in CopilotKit; `false` turns it off. */
-  cors?: boolean | CopilotCorsConfig;
+  /**
+   * CORS, permissive (`*`, no credentials) unless set, as in CopilotKit; `false` turns it off.
+   * Takes the fetch handler's config or the `cors` package's options (as CopilotKit's does).
+   */
+  cors?: boolean | CopilotCorsConfig | ExpressCorsOptions;
 }
 
 /** The request Express hands a middleware (only the fields the endpoint reads). */
@@ -54,6 +62,7 @@ export type CopilotExpressRouter = CopilotExpressMiddleware;
  * ```
  */
 export function createCopilotEndpointExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
+  checkOptions(EXPRESS_ENDPOINT_OPTIONS, options, "createCopilotExpressHandler()", loggerOf(options?.runtime));
   return expressMiddleware(options, "multi-route");
 }
 
@@ -66,6 +75,7 @@ export function createCopilotEndpointExpress(options: CopilotExpressEndpointOpti
  * ```
  */
 export function createCopilotEndpointSingleRouteExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
+  checkOptions(EXPRESS_SINGLE_ROUTE_OPTIONS, options, "createCopilotEndpointSingleRouteExpress()", loggerOf(options?.runtime));
   return expressMiddleware(options, "single-route");
 }
 
@@ -74,7 +84,7 @@ export const createCopilotExpressHandler = createCopilotEndpointExpress;
 
 function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-route" | "single-route"): CopilotExpressMiddleware {
   const basePath = normalizeBasePath(options.basePath);
-  const handlerFor = createMountedHandlers({ ...options, basePath, mode, cors: options.cors ?? true });
+  const handlerFor = createMountedHandlers({ ...options, basePath, mode, cors: toHandlerCors(options.cors) });
   installNodeLoadProbe();
   const maxJsonDepth = resolveInputLimits(options.limits).maxJsonDepth;
 

@@ -6,6 +6,8 @@ import { normalizeBasePath } from "../http/router.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { type CopilotEndpointCorsConfig, toFetchCorsConfig } from "./hono-cors.js";
 import { createMountedHandlers } from "./mount.js";
+import { checkOptions, loggerOf } from "../options/check-options.js";
+import { HONO_ENDPOINT_OPTIONS, HONO_SINGLE_ROUTE_OPTIONS } from "../options/option-tables.js";
 
 export { toFetchCorsConfig, type CopilotEndpointCorsConfig };
 
@@ -44,6 +46,7 @@ export interface CopilotEndpointOptions extends Omit<CopilotRuntimeHandlerOption
  * ```
  */
 export function createCopilotHonoHandler(options: CopilotEndpointOptions): Hono {
+  checkOptions(HONO_ENDPOINT_OPTIONS, options, "createCopilotHonoHandler()", loggerOf(options?.runtime));
   return honoApp(options, options.mode ?? "multi-route");
 }
 
@@ -67,6 +70,7 @@ export const createCopilotEndpoint: (options: CopilotEndpointOptions) => Hono = 
  * ```
  */
 export function createCopilotEndpointSingleRoute(options: CopilotEndpointOptions): Hono {
+  checkOptions(HONO_SINGLE_ROUTE_OPTIONS, options, "createCopilotEndpointSingleRoute()", loggerOf(options?.runtime));
   return honoApp(options, "single-route");
 }
 

@@ -1,5 +1,6 @@
 import { createCopilotRuntimeHandler, type CopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
 import { normalizeBasePath } from "../http/router.js";
+import { markOptionsChecked } from "../options/check-options.js";
 
 /** Distinct mount points remembered before the cache starts over (route params can make many). */
 const MAX_MOUNTS = 256;
@@ -21,12 +22,13 @@ export function createMountedHandlers(options: CopilotRuntimeHandlerOptions): (m
   const basePath = normalizeBasePath(options.basePath);
   const handlers = new Map<string, CopilotRuntimeHandler>();
   // Built now, so invalid options (e.g. credentials with a `*` origin) fail at start-up.
-  handlers.set("", createCopilotRuntimeHandler({ ...options, basePath }));
+  // The adapter checked these options under its own name.
+  handlers.set("", createCopilotRuntimeHandler(markOptionsChecked({ ...options, basePath })));
   return (mountPrefix) => {
     let handler = handlers.get(mountPrefix);
     if (handler === undefined) {
       if (handlers.size >= MAX_MOUNTS) handlers.clear();
-      handler = createCopilotRuntimeHandler({ ...options, basePath: joinPaths(mountPrefix, basePath) });
+      handler = createCopilotRuntimeHandler(markOptionsChecked({ ...options, basePath: joinPaths(mountPrefix, basePath) }));
       handlers.set(mountPrefix, handler);
     }
     return handler;

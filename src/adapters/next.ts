@@ -1,4 +1,6 @@
 import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "../http/handler.js";
+import { checkOptions, loggerOf, markOptionsChecked } from "../options/check-options.js";
+import { NEXT_HANDLER_OPTIONS } from "../options/option-tables.js";
 
 export interface CopilotNextHandlerOptions extends Omit<CopilotRuntimeHandlerOptions, "basePath"> {
   /**
@@ -40,7 +42,8 @@ export interface CopilotNextHandlers {
  * ```
  */
 export function createCopilotNextHandlers(options: CopilotNextHandlerOptions): CopilotNextHandlers {
-  const handler = createCopilotRuntimeHandler(options);
+  checkOptions(NEXT_HANDLER_OPTIONS, options, "createCopilotNextHandlers()", loggerOf(options?.runtime));
+  const handler = createCopilotRuntimeHandler(markOptionsChecked({ ...options }));
   const route: NextRouteHandler = (request) => handler(request);
   return { GET: route, HEAD: route, POST: route, PATCH: route, DELETE: route, OPTIONS: route };
 }

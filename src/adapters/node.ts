@@ -5,6 +5,8 @@ import { createCopilotRuntimeHandler, type CopilotRuntimeHandlerOptions } from "
 import { NATIVE_SSE_HOST, nativeSseStream } from "../http/sse.js";
 import { logger } from "../logger.js";
 import { installNodeLoadProbe } from "./node-load.js";
+import { checkOptions, loggerOf, markOptionsChecked } from "../options/check-options.js";
+import { NODE_HANDLER_OPTIONS, NODE_LISTENER_OPTIONS } from "../options/option-tables.js";
 import { NodeSseHost, NodeSseSink } from "./node-sse.js";
 
 export {
@@ -51,6 +53,8 @@ export function createCopilotNodeHandler(
   handler: (request: Request) => Response | Promise<Response>,
   options: CopilotNodeHandlerOptions = {},
 ): CopilotNodeListener {
+  if (typeof handler !== "function") throw new TypeError("createCopilotNodeHandler(): expected a fetch handler, (request) => Response, as the first argument.");
+  checkOptions(NODE_HANDLER_OPTIONS, options, "createCopilotNodeHandler()", logger);
   installNodeLoadProbe();
   const listener = getRequestListener(
     (request, env) => {
@@ -146,8 +150,9 @@ export interface CopilotNodeListenerOptions extends CopilotRuntimeHandlerOptions
  * ```
  */
 export function createCopilotNodeListener(options: CopilotNodeListenerOptions): CopilotNodeListener {
+  checkOptions(NODE_LISTENER_OPTIONS, options, "createCopilotNodeListener()", loggerOf(options?.runtime));
   const { overrideGlobalObjects, ...handlerOptions } = options;
-  return createCopilotNodeHandler(createCopilotRuntimeHandler(handlerOptions), { overrideGlobalObjects });
+  return createCopilotNodeHandler(createCopilotRuntimeHandler(markOptionsChecked(handlerOptions)), { overrideGlobalObjects });
 }
 
 export { installProcessGuard } from "./process-guard.js";

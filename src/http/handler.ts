@@ -1,4 +1,6 @@
 import { type Logger, isLevelEnabled, logger, toLogger } from "../logger.js";
+import { checkOptions, loggerOf } from "../options/check-options.js";
+import { HANDLER_OPTIONS } from "../options/option-tables.js";
 import { HTTP_ERRORS, errorResponse as catalogueResponse, httpError } from "../errors.js";
 import type { CopilotRuntime } from "../runtime.js";
 import { handleTranscribe } from "../transcription/handle-transcribe.js";
@@ -98,6 +100,7 @@ type RouteHandler = (ctx: RequestContext) => Promise<Response>;
  * ```
  */
 export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOptions): CopilotRuntimeHandler {
+  checkOptions(HANDLER_OPTIONS, options, "createCopilotRuntimeHandler()", loggerOf(options.runtime));
   const { runtime } = options;
   const basePath = normalizeBasePath(options.basePath);
   const mode = options.mode ?? "multi-route";

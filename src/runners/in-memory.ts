@@ -4,6 +4,8 @@ import { parseEventId, setEventId } from "../events/event-ids.js";
 import { messagesFromEvents } from "../events/messages.js";
 import { type AgentEvent, type AgentMessage, type RunInput, EventTypes as T } from "../events/types.js";
 import { logger } from "../logger.js";
+import { checkOptions } from "../options/check-options.js";
+import { IN_MEMORY_RUNNER_OPTIONS } from "../options/option-tables.js";
 import {
   ANONYMOUS_OWNER,
   AgentRunner,
@@ -45,7 +47,11 @@ export interface InMemoryAgentRunnerOptions {
    * lasts, which the ephemeral runner is meant not to pay. The durable runners always number.
    */
   resumable?: boolean;
+  /** CopilotKit's name for `busyThread`: `"throw"` is `"reject"`, `"supersede"` is `"interrupt"`. `busyThread` wins when both are set. */
+  onConcurrentRun?: "throw" | "supersede";
 }
+
+const BUSY_THREAD_FOR = { throw: "reject", supersede: "interrupt" } as const;
 
 /** CopilotKit's name for the in-memory runner's bounds. */
 export type InMemoryLimits = Pick<InMemoryAgentRunnerOptions, "maxThreads" | "maxRunsPerThread" | "maxBytes">;
@@ -178,10 +184,11 @@ export class InMemoryAgentRunner extends AgentRunner {
 
   constructor(options: InMemoryAgentRunnerOptions = {}) {
     super();
+    checkOptions(IN_MEMORY_RUNNER_OPTIONS, options, "new InMemoryAgentRunner()", logger);
     this.maxThreads = options.maxThreads ?? 1000;
     this.maxRunsPerThread = options.maxRunsPerThread ?? 100;
     this.maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
-    this.busyThread = options.busyThread ?? "reject";
+    this.busyThread = options.busyThread ?? BUSY_THREAD_FOR[options.onConcurrentRun ?? "throw"];
     this.resumable = options.resumable ?? false;
   }
 

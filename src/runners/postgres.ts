@@ -2,6 +2,9 @@ import type pg from "pg";
 import { PostgresStore } from "../storage/postgres/postgres-store.js";
 import { PostgresLiveBus, liveChannel } from "../storage/postgres/live-bus.js";
 import { DurableAgentRunner, type DurableRunnerOptions } from "./durable/durable-runner.js";
+import { logger } from "../logger.js";
+import { checkOptions } from "../options/check-options.js";
+import { POSTGRES_RUNNER_OPTIONS } from "../options/option-tables.js";
 
 export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
   /** `postgres://user:password@host:5432/database`. Ignored when `pool` is given. */
@@ -45,6 +48,7 @@ export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
  */
 export class PostgresAgentRunner extends DurableAgentRunner {
   constructor(options: PostgresAgentRunnerOptions) {
+    checkOptions(POSTGRES_RUNNER_OPTIONS, options, "new PostgresAgentRunner()", logger);
     const channel = options.listenNotify === false ? undefined : liveChannel(options.schema, options.tablePrefix ?? "copilot_");
     const store = new PostgresStore({
       connectionString: options.connectionString,

@@ -1,6 +1,9 @@
 import type Database from "better-sqlite3";
 import { SqliteStore } from "../storage/sqlite/sqlite-store.js";
 import { DurableAgentRunner, type DurableRunnerOptions } from "./durable/durable-runner.js";
+import { logger } from "../logger.js";
+import { checkOptions } from "../options/check-options.js";
+import { SQLITE_RUNNER_OPTIONS } from "../options/option-tables.js";
 
 export interface SqliteAgentRunnerOptions extends DurableRunnerOptions {
   /**
@@ -42,6 +45,7 @@ export interface SqliteAgentRunnerOptions extends DurableRunnerOptions {
  */
 export class SqliteAgentRunner extends DurableAgentRunner {
   constructor(options: SqliteAgentRunnerOptions = {}) {
+    checkOptions(SQLITE_RUNNER_OPTIONS, options, "new SqliteAgentRunner()", logger);
     super(
       new SqliteStore({
         path: options.path ?? "copilot-runtime.db",

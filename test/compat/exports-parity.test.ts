@@ -45,7 +45,6 @@ const ABSENT: Record<Entry, Record<string, string>> = {
     convertToolDefinitionsToVercelAITools: "pending: h-bia",
     convertToolsToVercelAITools: "pending: h-bia",
     // Generative UI options and the run-event finalizer.
-    isA2UIEnabled: "pending: h-genui",
     createRunEventFinalizer: "pending: h-drive",
     finalizeRunEvents: "pending: h-drive",
     // Intelligence mode: threads, realtime and learned skills on CopilotKit's platform.
