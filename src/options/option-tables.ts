@@ -27,10 +27,11 @@ export const RUNTIME_OPTIONS: OptionTable = {
   forwardHeaders: OBJECT,
   identifyUser: FUNCTION,
   logger: OBJECT,
-  // Being added by other branches; flip to "supported" when they are merged.
-  a2ui: { status: "supported", kinds: ["object"] },
-  openGenerativeUI: { status: "supported", kinds: ["boolean", "object"] },
-  mcpApps: { status: "supported", kinds: ["object"] },
+  // No kinds: src/genui/validate.ts checks these three field by field (and, as CopilotKit does,
+  // reads a falsy `a2ui` as off and `true` as `{}`).
+  a2ui: { status: "supported" },
+  openGenerativeUI: { status: "supported" },
+  mcpApps: { status: "supported" },
   debug: { status: "unsupported: the debug event feed is not implemented yet", kinds: ["boolean", "object"] },
   // CopilotKit features this package leaves out.
   licenseToken: { status: "unsupported: nothing here is licence-gated", kinds: ["string"] },
