@@ -12,6 +12,11 @@ export interface CopilotEndpointOptions extends Omit<CopilotRuntimeHandlerOption
   basePath: string;
   /** CORS, permissive (`*`, no credentials) unless set; `false` turns it off. */
   cors?: boolean | CopilotCorsConfig;
+  /**
+   * `"multi-route"` (default): every route under `basePath`, and the envelope at `POST basePath`.
+   * `"single-route"`: the envelope only (`createCopilotEndpointSingleRoute` sets it).
+   */
+  mode?: "multi-route" | "single-route";
 }
 
 /**
@@ -27,7 +32,7 @@ export interface CopilotEndpointOptions extends Omit<CopilotRuntimeHandlerOption
  * ```
  */
 export function createCopilotEndpoint(options: CopilotEndpointOptions): Hono {
-  return honoApp(options, "multi-route");
+  return honoApp(options, options.mode ?? "multi-route");
 }
 
 /** A Hono app serving only the single-route envelope at `POST basePath`. */
