@@ -16,6 +16,14 @@ export type {
 } from "./runtime.js";
 export { createCopilotRuntimeHandler } from "./http/handler.js";
 export type { CopilotRuntimeHandler, CopilotRuntimeHandlerOptions, RequestLimits } from "./http/handler.js";
+export type {
+  CopilotRuntimeHooks,
+  ErrorHookContext,
+  HandlerHookContext,
+  HookContext,
+  ResponseHookContext,
+  RouteInfo,
+} from "./http/hooks.js";
 export type { CopilotCorsConfig } from "./http/cors.js";
 export type { ForwardHeadersPolicy } from "./http/forward-headers.js";
 export { createCopilotEndpoint, createCopilotEndpointSingleRoute } from "./adapters/hono.js";
