@@ -6,7 +6,7 @@ import { DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { RequestContext, type HandlerSettings, type StreamReport } from "./context.js";
 import { type CopilotCorsConfig, createCors } from "./cors.js";
 import { HttpError, errorCodeOf } from "./errors.js";
-import { type CopilotRuntimeHooks, type RouteInfo, UNROUTED, replacedRequest, replacedResponse, routeInfoOf } from "./hooks.js";
+import { type CopilotRuntimeHooks, type RouteInfo, UNROUTED, checkHooks, replacedRequest, replacedResponse, routeInfoOf } from "./hooks.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { nativeSseHost, responseHeaders, withHeaders } from "./sse.js";
@@ -117,6 +117,12 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     nativeStreams: options.hooks?.onResponse === undefined,
   };
   const hooks = options.hooks;
+  const unknownHooks = checkHooks(hooks);
+  // Adapters build a handler per mount point from the same options: one warning is enough.
+  if (unknownHooks.length > 0 && !warnedHooks.has(hooks!)) {
+    warnedHooks.add(hooks!);
+    settings.log.warn({ hooks: unknownHooks }, `hooks: ignoring ${unknownHooks.join(", ")} (known: onRequest, onBeforeHandler, onResponse, onError)`);
+  }
   const baseLog = settings.log;
   const metrics = settings.metrics;
   if (metrics !== undefined) metrics.watchRunner(runtime.runner);
@@ -410,6 +416,8 @@ async function withoutBody(response: Response): Promise<Response> {
   else void response.body.cancel().catch(() => {});
   return new Response(null, { status: response.status, statusText: response.statusText, headers });
 }
+
+const warnedHooks = new WeakSet<object>();
 
 /** One request's progress, shared by the stages that may replace its request or resolve its route. */
 interface RequestState {

@@ -139,3 +139,26 @@ export function replacedRequest(result: unknown, current: Request): Request {
 export function replacedResponse(result: unknown, current: Response): Response {
   return result instanceof Response ? result : current;
 }
+
+const HOOK_NAMES = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as const;
+
+/**
+ * Checks the `hooks` option once, when the handler is created: a hook that is not a function
+ * would otherwise fail every request (CopilotKit answers each with a 500), and a misspelt name
+ * would leave an auth gate silently unused. Returns the names it does not know, to be warned about.
+ */
+export function checkHooks(hooks: unknown): string[] {
+  if (hooks === undefined) return [];
+  if (hooks === null || typeof hooks !== "object" || Array.isArray(hooks)) {
+    throw new TypeError(`hooks must be an object of functions (${HOOK_NAMES.join(", ")}), got ${hooks === null ? "null" : typeof hooks}`);
+  }
+  const unknown: string[] = [];
+  for (const [name, value] of Object.entries(hooks)) {
+    if (!(HOOK_NAMES as readonly string[]).includes(name)) {
+      unknown.push(name);
+      continue;
+    }
+    if (value !== undefined && typeof value !== "function") throw new TypeError(`hooks.${name} must be a function, got ${typeof value}`);
+  }
+  return unknown;
+}

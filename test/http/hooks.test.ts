@@ -148,3 +148,23 @@ describe("the Node adapter with hooks", () => {
     }
   });
 });
+
+describe("the hooks option itself", () => {
+  const runtime = () => new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: textReply("hi") }) } });
+
+  it("a hook that is not a function, or hooks that are not an object, fail at creation", () => {
+    expect(() => createCopilotRuntimeHandler({ runtime: runtime(), hooks: { onRequest: "yes" } as never })).toThrow(/hooks\.onRequest must be a function/);
+    expect(() => createCopilotRuntimeHandler({ runtime: runtime(), hooks: [] as never })).toThrow(/hooks must be an object/);
+  });
+
+  it("a misspelt hook is warned about once, by name", () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (fields: unknown, message: string) => warnings.push([fields, message]), info() {}, error() {}, debug() {} };
+    const rt = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: textReply("hi") }) }, logger: logger as never });
+    const hooks = { onRequets: () => {} } as never;
+    createCopilotRuntimeHandler({ runtime: rt, hooks });
+    createCopilotRuntimeHandler({ runtime: rt, hooks, basePath: "/other" });
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0])).toContain("onRequets");
+  });
+});
