@@ -8,12 +8,18 @@ const ENTRIES = {
   index: "src/index.ts",
   sqlite: "src/sqlite.ts",
   postgres: "src/postgres.ts",
-  "built-in": "src/built-in.ts",
+  // The entry asks for the AI SDK at import; `v2` re-exports src/built-in.ts without asking.
+  "built-in": "src/built-in-entry.ts",
   config: "src/config.ts",
   "adapters/express": "src/adapters/express.ts",
   "adapters/hono": "src/adapters/hono.ts",
   "adapters/next": "src/adapters/next.ts",
   "adapters/node": "src/adapters/node.ts",
+  // `@copilotkit/runtime/v2` and its subpaths, name for name (see src/v2/index.ts).
+  "v2/index": "src/v2/index.ts",
+  "v2/express": "src/v2/express.ts",
+  "v2/hono": "src/v2/hono.ts",
+  "v2/node": "src/v2/node.ts",
 };
 
 export default defineConfig({

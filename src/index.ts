@@ -5,17 +5,33 @@
  * `copilot-runtime/sqlite`, `/postgres`, `/built-in` (BuiltInAgent), `/config` (defineConfig), and
  * the adapters `/node`, `/express`, `/hono`, `/next`.
  */
-export { CopilotRuntime } from "./runtime.js";
+export { CopilotRuntime, CopilotSseRuntime, isIntelligenceRuntime, resolveAgents } from "./runtime.js";
 export type {
   AfterRequestContext,
+  AgentFactoryContext,
   AgentRecord,
+  AgentsConfig,
+  AgentsFactory,
   AgentsOption,
   BeforeRequestContext,
+  CopilotRuntimeConstructor,
+  CopilotRuntimeLike,
   CopilotRuntimeOptions,
+  CopilotRuntimeUser,
+  CopilotSseRuntimeLike,
+  CopilotSseRuntimeOptions,
+  IdentifyUserCallback,
+  RuntimeMode,
   RuntimeUser,
 } from "./runtime.js";
 export { createCopilotRuntimeHandler } from "./http/handler.js";
-export type { CopilotRuntimeHandler, CopilotRuntimeHandlerOptions, RequestLimits } from "./http/handler.js";
+export type {
+  CopilotKitRequestHandler,
+  CopilotRuntimeFetchHandler,
+  CopilotRuntimeHandler,
+  CopilotRuntimeHandlerOptions,
+  RequestLimits,
+} from "./http/handler.js";
 export type {
   CopilotRuntimeHooks,
   ErrorHookContext,
@@ -26,8 +42,8 @@ export type {
 } from "./http/hooks.js";
 export type { CopilotCorsConfig } from "./http/cors.js";
 export type { ForwardHeadersPolicy } from "./http/forward-headers.js";
-export { createCopilotEndpoint, createCopilotEndpointSingleRoute } from "./adapters/hono.js";
-export type { CopilotEndpointOptions } from "./adapters/hono.js";
+export { createCopilotEndpoint, createCopilotEndpointSingleRoute, createCopilotHonoHandler, toFetchCorsConfig } from "./adapters/hono.js";
+export type { CopilotEndpointCorsConfig, CopilotEndpointOptions, CopilotHonoApp } from "./adapters/hono.js";
 export {
   AgentRunner,
   InvalidRunInputError,
@@ -46,10 +62,12 @@ export type {
   ThreadSummary,
   UpdateThreadRequest,
 } from "./runners/agent-runner.js";
+export { supportsLocalThreadEndpoints } from "./runners/local-thread-endpoints.js";
+export type { LocalThreadEndpointRunner } from "./runners/local-thread-endpoints.js";
 export { InMemoryAgentRunner } from "./runners/in-memory.js";
-export type { InMemoryAgentRunnerOptions } from "./runners/in-memory.js";
+export type { InMemoryAgentRunnerOptions, InMemoryLimits } from "./runners/in-memory.js";
 export { TranscriptionService, TranscriptionError, OpenAITranscriptionService } from "./transcription/index.js";
-export type { OpenAITranscriptionServiceOptions, TranscriptionErrorCode } from "./transcription/index.js";
+export type { OpenAITranscriptionServiceOptions, TranscribeFileOptions, TranscriptionErrorCode } from "./transcription/index.js";
 export { DemoAgent } from "./agents/demo.js";
 export type { DemoAgentOptions } from "./agents/demo.js";
 export type { AgentLike } from "./events/agent-contract.js";

@@ -79,6 +79,11 @@ export interface CopilotRuntimeOptions {
  * ```
  */
 export class CopilotRuntime {
+  /**
+   * How runs are served: `"sse"`, events streamed over HTTP from this process's runner (the only
+   * mode implemented; CopilotKit's `"intelligence"` mode is not). Read by `isIntelligenceRuntime`.
+   */
+  readonly mode: RuntimeMode = "sse";
   readonly agents: AgentsOption;
   readonly runner: AgentRunner;
   readonly transcriptionService?: TranscriptionService;
@@ -104,8 +109,75 @@ export class CopilotRuntime {
 
   /** The agents for this request. */
   async resolveAgents(request: Request): Promise<AgentRecord> {
-    const agents = typeof this.agents === "function" ? await this.agents({ request }) : await this.agents;
+    const agents = await resolveAgents(this.agents, request);
     if (agents === null || typeof agents !== "object") throw new TypeError("the agents option resolved to a non-object");
     return agents;
   }
+}
+
+/** CopilotKit's name for {@link RuntimeUser}: who is calling, as `identifyUser` reports it. */
+export type CopilotRuntimeUser = RuntimeUser;
+/** CopilotKit's name for the `identifyUser` option's type. */
+export type IdentifyUserCallback = (request: Request) => RuntimeUser | Promise<RuntimeUser>;
+/** CopilotKit's name for {@link AgentsOption}: a record, a promise of one, or a per-request factory. */
+export type AgentsConfig = AgentsOption;
+/** What a per-request agents factory is given. */
+export interface AgentFactoryContext {
+  request: Request;
+}
+/** A per-request agents factory (multi-tenant setups). */
+export type AgentsFactory = (context: AgentFactoryContext) => AgentRecord | Promise<AgentRecord>;
+/** CopilotKit's name for the options of the runtime without Intelligence: the same as {@link CopilotRuntimeOptions}. */
+export type CopilotSseRuntimeOptions = CopilotRuntimeOptions;
+/** CopilotKit's name for "a runtime" where one is taken (handlers, endpoints). */
+export type CopilotRuntimeLike = CopilotRuntime;
+/** CopilotKit's name for a runtime in SSE mode, which every runtime here is. */
+export type CopilotSseRuntimeLike = CopilotRuntime;
+/** The `CopilotRuntime` class's constructor type. */
+export type CopilotRuntimeConstructor = typeof CopilotRuntime;
+
+/** `"sse"`: runs served over HTTP by this process. `"intelligence"` is CopilotKit's hosted mode, not implemented here. */
+export type RuntimeMode = "sse" | "intelligence";
+
+/**
+ * CopilotKit's name for the runtime without Intelligence: the same class as {@link CopilotRuntime}
+ * (whose `mode` is always `"sse"` here), for code that names it.
+ *
+ * @example
+ * ```ts
+ * const runtime = new CopilotSseRuntime({ agents: { default: agent }, runner: new InMemoryAgentRunner() });
+ * runtime.mode; // "sse"
+ * ```
+ */
+export class CopilotSseRuntime extends CopilotRuntime {}
+
+/**
+ * The agents an `agents` option stands for: a factory is called with the request, a record or a
+ * promise of one is awaited. A factory without a request is an error (it has nothing to read).
+ *
+ * @example
+ * ```ts
+ * const agents = await resolveAgents(runtime.agents, request);
+ * ```
+ */
+export async function resolveAgents(agents: AgentsOption, request?: Request): Promise<AgentRecord> {
+  if (typeof agents === "function") {
+    if (request === undefined) throw new Error("resolveAgents: the agents option is a factory, which needs the request; none was given.");
+    return agents({ request });
+  }
+  return agents;
+}
+
+/**
+ * True when a runtime runs in CopilotKit's Intelligence mode (`mode: "intelligence"` with an
+ * `intelligence` client). Never the case for this package's runtimes, which are `"sse"`; kept so
+ * code that branches on it runs unchanged.
+ *
+ * @example
+ * ```ts
+ * if (!isIntelligenceRuntime(runtime)) console.log("threads live in", runtime.runner.constructor.name);
+ * ```
+ */
+export function isIntelligenceRuntime(runtime: { mode?: unknown; intelligence?: unknown }): boolean {
+  return runtime.mode === "intelligence" && Boolean(runtime.intelligence);
 }

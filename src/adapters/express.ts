@@ -33,6 +33,11 @@ export type ExpressLikeRequest = ParsedRequest & { originalUrl?: string; baseUrl
 /** An Express middleware: `app.use(endpoint)` or `app.use("/prefix", endpoint)`. */
 export type CopilotExpressMiddleware = (req: ExpressLikeRequest, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+/** CopilotKit's name for {@link CopilotExpressEndpointOptions}. */
+export type CopilotExpressEndpointParams = CopilotExpressEndpointOptions;
+/** CopilotKit's name for what the Express factories return (here a middleware, usable with `app.use`). */
+export type CopilotExpressRouter = CopilotExpressMiddleware;
+
 /**
  * Express middleware serving every route under `basePath` and the single-route envelope at
  * `POST basePath`; requests outside `basePath` go on to `next()`. It works with or without

@@ -17,6 +17,10 @@ export {
 
 /** A `node:http` request listener: `createServer(listener)`. */
 export type CopilotNodeListener = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+/** CopilotKit's name for what `createCopilotNodeHandler` returns. */
+export type NodeFetchHandler = CopilotNodeListener;
+/** CopilotKit's name for what `createCopilotNodeListener` returns. */
+export type NodeCopilotListener = CopilotNodeListener;
 
 export interface CopilotNodeHandlerOptions {
   /**
@@ -73,6 +77,17 @@ export function createCopilotNodeHandler(
   );
   return (req, res) => listener(req, res);
 }
+
+/**
+ * The same function as {@link createCopilotNodeHandler}, under its older name.
+ *
+ * @deprecated Use `createCopilotNodeHandler` (CopilotKit deprecated this name too).
+ * @example
+ * ```ts
+ * createServer(createNodeFetchHandler(createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit" }))).listen(3001);
+ * ```
+ */
+export const createNodeFetchHandler: typeof createCopilotNodeHandler = createCopilotNodeHandler;
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === "function";

@@ -3,10 +3,9 @@
  * runtime and endpoint options, and the lines that tell the user what was chosen.
  */
 import type { AgentLike } from "../events/agent-contract.js";
-import type { CopilotEndpointOptions } from "../adapters/hono.js";
 import { type CopilotServerLimits, DEFAULT_LISTEN_BACKLOG, resolveServerLimits } from "../adapters/node-server.js";
 import { DEFAULT_STREAM_LIMITS } from "../http/stream-limits.js";
-import type { RequestLimits } from "../http/handler.js";
+import type { CopilotRuntimeHandlerOptions, RequestLimits } from "../http/handler.js";
 import type { CopilotRuntimeOptions } from "../runtime.js";
 import { createSelectedAgent, missingApiKey, MODEL_VARIABLE, selectModel, selectTranscription } from "./agents.js";
 import type { ServeArgs } from "./args.js";
@@ -21,7 +20,7 @@ export interface ServeSetup {
   /** Settings from the config file for what no flag (or PORT/HOST) set; spread over the parsed arguments. */
   args: Partial<Pick<ServeArgs, "port" | "host" | "basePath">>;
   runtimeOptions: CopilotRuntimeOptions;
-  endpointOptions: Pick<CopilotEndpointOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs" | "limits">;
+  endpointOptions: Pick<CopilotRuntimeHandlerOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs" | "limits">;
   /** The HTTP server's timeouts and listen backlog: flags, else the config file's `server`, else the defaults. */
   server: ServeServerSettings;
   /** Prometheus metrics: on (at the main port, or at `port`) or off. */

@@ -82,6 +82,14 @@ export interface CopilotRuntimeHandlerOptions {
 export type RequestLimits = Partial<InputLimits> & StreamLimitOptions;
 
 export type CopilotRuntimeHandler = (request: Request) => Promise<Response>;
+/** CopilotKit's name for {@link CopilotRuntimeHandler}. */
+export type CopilotRuntimeFetchHandler = CopilotRuntimeHandler;
+/**
+ * CopilotKit's older handler shape, which took `{ request }`.
+ *
+ * @deprecated Use `CopilotRuntimeFetchHandler`, which takes the `Request` itself.
+ */
+export type CopilotKitRequestHandler = (params: { request: Request }) => Promise<Response>;
 
 type RouteHandler = (ctx: RequestContext) => Promise<Response>;
 

@@ -47,6 +47,9 @@ export interface InMemoryAgentRunnerOptions {
   resumable?: boolean;
 }
 
+/** CopilotKit's name for the in-memory runner's bounds. */
+export type InMemoryLimits = Pick<InMemoryAgentRunnerOptions, "maxThreads" | "maxRunsPerThread" | "maxBytes">;
+
 interface StoredRun {
   runId: string;
   parentRunId: string | null;

@@ -11,9 +11,9 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 const SUBPATHS: Record<string, string[]> = {
   "copilot-runtime/express": ["createCopilotEndpointExpress", "createCopilotEndpointSingleRouteExpress", "createCopilotExpressHandler"],
-  "copilot-runtime/node": ["createCopilotNodeListener", "createCopilotNodeHandler", "applyServerLimits"],
+  "copilot-runtime/node": ["createCopilotNodeListener", "createCopilotNodeHandler", "createNodeFetchHandler", "applyServerLimits"],
   "copilot-runtime/next": ["createCopilotNextHandlers"],
-  "copilot-runtime/hono": ["createCopilotEndpoint", "createCopilotEndpointSingleRoute"],
+  "copilot-runtime/hono": ["createCopilotEndpoint", "createCopilotEndpointSingleRoute", "createCopilotHonoHandler", "toFetchCorsConfig"],
 };
 
 describe("subpath exports", () => {

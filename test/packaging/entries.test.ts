@@ -14,6 +14,12 @@ const ENTRIES: Record<string, string[]> = {
     "createCopilotRuntimeHandler",
     "createCopilotEndpoint",
     "createCopilotEndpointSingleRoute",
+    "createCopilotHonoHandler",
+    "toFetchCorsConfig",
+    "CopilotSseRuntime",
+    "resolveAgents",
+    "isIntelligenceRuntime",
+    "supportsLocalThreadEndpoints",
     "InMemoryAgentRunner",
     "AgentRunner",
     "ThreadBusyError",
@@ -32,7 +38,12 @@ const ENTRIES: Record<string, string[]> = {
   "copilot-runtime/express": ["createCopilotEndpointExpress"],
   "copilot-runtime/hono": ["createCopilotEndpoint"],
   "copilot-runtime/next": ["createCopilotNextHandlers"],
-  "copilot-runtime/node": ["createCopilotNodeListener", "applyServerLimits", "installProcessGuard"],
+  "copilot-runtime/node": ["createCopilotNodeListener", "applyServerLimits", "installProcessGuard", "createNodeFetchHandler"],
+  // CopilotKit's subpaths, name for name (test/compat/exports-parity.test.ts compares them with 1.75's).
+  "copilot-runtime/v2": ["CopilotRuntime", "CopilotSseRuntime", "createCopilotHonoHandler", "createCopilotExpressHandler", "BuiltInAgent", "defineTool", "resolveAgents"],
+  "copilot-runtime/v2/express": ["createCopilotEndpointExpress", "createCopilotEndpointSingleRouteExpress", "createCopilotExpressHandler"],
+  "copilot-runtime/v2/hono": ["createCopilotEndpoint", "createCopilotEndpointSingleRoute", "createCopilotHonoHandler", "toFetchCorsConfig"],
+  "copilot-runtime/v2/node": ["createCopilotNodeHandler", "createCopilotNodeListener", "createNodeFetchHandler"],
 };
 
 /** What the main entry used to export and now lives elsewhere: gone from it, on purpose. */

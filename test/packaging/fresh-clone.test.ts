@@ -4,7 +4,8 @@
  * The clone holds what is committed; `PORT=0` only keeps it off a port something else may hold.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,9 @@ import { parseSse } from "../http/fixtures.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), "fresh-clone-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// The clone holds a full node_modules: removing it can take longer than the default hook timeout
+// on a loaded machine, and it is only clean-up.
+afterAll(() => rm(dir, { recursive: true, force: true, maxRetries: 3 }), 180_000);
 
 describe("the README's first command on a fresh clone", () => {
   it("npm install && npm start serves the demo agent", async () => {

@@ -41,7 +41,10 @@ describe("the packed package", () => {
     const problems = Object.values(report.problems ?? {}).flat();
     expect(problems.filter((problem) => problem.kind !== "CJSResolvesToESM"), output).toEqual([]);
     expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(
-      [".", "./built-in", "./config", "./express", "./hono", "./next", "./node", "./package.json", "./postgres", "./sqlite"].sort(),
+      [
+        ".", "./built-in", "./config", "./express", "./hono", "./next", "./node", "./package.json", "./postgres", "./sqlite",
+        "./v2", "./v2/express", "./v2/hono", "./v2/node",
+      ].sort(),
     );
     expect(status, output).toBe(0);
   });

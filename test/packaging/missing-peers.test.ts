@@ -41,7 +41,8 @@ function failure(out: string): { code: string; message: string; packageName: str
 describe("an app without the optional peer dependencies", () => {
   it.each(["import", "require"] as const)("loads the main entry and the adapters with none of them installed (%s)", (how) => {
     const app = appWithout(...OPTIONAL_PEERS);
-    for (const specifier of ["copilot-runtime", "copilot-runtime/config", "copilot-runtime/node", "copilot-runtime/hono", "copilot-runtime/next", "copilot-runtime/express"]) {
+    const entries = ["copilot-runtime", "copilot-runtime/config", "copilot-runtime/node", "copilot-runtime/hono", "copilot-runtime/next", "copilot-runtime/express"];
+    for (const specifier of [...entries, "copilot-runtime/v2", "copilot-runtime/v2/express", "copilot-runtime/v2/hono", "copilot-runtime/v2/node"]) {
       const { status, out } = load(app, specifier, how);
       expect(out, specifier).toContain("LOADED");
       expect(status, out).toBe(0);
@@ -91,6 +92,28 @@ try { await import(${JSON.stringify(specifier)}); } catch (e) { console.log(e in
       packageName: "@modelcontextprotocol/sdk",
       message: expect.stringContaining("BuiltInAgent with mcpServers needs @modelcontextprotocol/sdk, which is not installed: npm install @modelcontextprotocol/sdk@1"),
     });
+  });
+
+  it("copilot-runtime/v2 loads without ai and serves; creating a BuiltInAgent there names the package", () => {
+    const app = appWithout("ai");
+    const served = load(
+      app,
+      "copilot-runtime/v2",
+      "import",
+      `const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() } });
+const response = await m.createCopilotHonoHandler({ runtime, basePath: "/api" }).fetch(new Request("http://h/api/info"));
+if (response.status !== 200) throw new Error("info answered " + response.status);`,
+    );
+    expect(served.out).toContain("LOADED");
+    for (const how of ["import", "require"] as const) {
+      const { status, out } = load(app, "copilot-runtime/v2", how, `new m.BuiltInAgent({ model: "openai/gpt-4.1" });`);
+      expect(status, out).toBe(3);
+      expect(failure(out)).toMatchObject({
+        code: "ERR_COPILOT_RUNTIME_MISSING_DEPENDENCY",
+        packageName: "ai",
+        message: expect.stringContaining("BuiltInAgent needs ai, which is not installed: npm install ai@6"),
+      });
+    }
   });
 
   it("rethrows other load failures as they are (only a missing package gets the install hint)", () => {

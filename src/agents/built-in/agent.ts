@@ -2,6 +2,7 @@ import { AbstractAgent } from "@ag-ui/client";
 import type { AgentCapabilities, BaseEvent, RunAgentInput } from "@ag-ui/core";
 import { Observable } from "rxjs";
 import { loggerForAgent } from "../../logger.js";
+import { loadAiSdk } from "./ai-sdk.js";
 import { loadMcpSdk, loadProvider } from "./packages.js";
 import { providerOf } from "./resolve-model.js";
 import { executeRun } from "./run-loop.js";
@@ -56,6 +57,7 @@ export class BuiltInAgent extends AbstractAgent {
     this.config = freezeConfig(config);
     // The optional packages this configuration needs, loaded now so that a missing one is an
     // error naming the package at start-up, not a failed run later.
+    loadAiSdk();
     const provider = providerOf(config.model);
     if (provider) loadProvider(provider);
     if (config.mcpServers?.length) loadMcpSdk();
