@@ -56,6 +56,11 @@ export const HTTP_ERRORS = Object.freeze({
   requestHeaderTooLarge: spec(431, "request_header_too_large", "headers over Node's limit (`applyServerLimits`, `serve`)"),
   agentFactoryFailed: spec(500, "agent_factory_failed", "the agents factory threw (logged)"),
   identifyUserFailed: spec(500, "identify_user_failed", "`identifyUser` threw (logged)"),
+  missingDependency: spec(
+    500,
+    "missing_dependency",
+    "a run needs a middleware package that is not installed (`a2ui`, `mcpApps`, `openGenerativeUI`; `message` gives the install command, `packageName` the package)",
+  ),
   runFailed: spec(500, "Failed to run agent", "the runner refused a run for an unexpected reason (logged)"),
   stopFailed: spec(500, "Failed to stop agent", "the runner failed to stop a run (logged)"),
   internalError: spec(500, "internal_error", "any other server-side failure (logged)"),

@@ -82,3 +82,14 @@ export { MetricsRegistry, createMetricsHandler } from "./observability/metrics.j
 export type { MetricsHandlerOptions } from "./observability/metrics.js";
 export type { StoreWriteObserver, StoreWriteOperation } from "./observability/store-metrics.js";
 export { MissingDependencyError } from "./missing-dependency-error.js";
+export { isA2UIEnabled } from "./genui/options.js";
+export type {
+  A2UIOptions,
+  A2UIInlineCatalogSchema,
+  A2UIComponentSchema,
+  GenerativeUiTargets,
+  McpAppsConfig,
+  McpAppsServerConfig,
+  OpenGenerativeUIConfig,
+  OpenGenerativeUIOptions,
+} from "./genui/options.js";

@@ -1,7 +1,10 @@
 import type { AgentLike } from "./events/agent-contract.js";
+import type { A2UIOptions, McpAppsConfig, OpenGenerativeUIConfig } from "./genui/options.js";
+import { normalizeA2UIOption, normalizeMcpAppsOption, normalizeOpenGenerativeUIOption } from "./genui/validate.js";
+import { preloadGenerativeUi } from "./genui/preload.js";
 import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
-import type { Logger } from "./logger.js";
+import { type Logger, logger as processLogger, toLogger } from "./logger.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
@@ -61,6 +64,24 @@ export interface CopilotRuntimeOptions {
    * `console` is accepted too. Default: the process-wide logger (`setLogger`).
    */
   logger?: Logger | Console;
+  /**
+   * A2UI: runs `A2UIMiddleware` (`@ag-ui/a2ui-middleware`, an optional peer) on the agents'
+   * runs, so A2UI JSON they produce reaches the client as surfaces, and `/info` says
+   * `a2uiEnabled: true`. `{}` for every agent, `{ agents: ["id"] }` for some, `enabled: false`
+   * to turn it off; the other fields (`schema`, `injectA2UITool`, ...) go to the middleware.
+   */
+  a2ui?: A2UIOptions;
+  /**
+   * MCP Apps: runs `MCPAppsMiddleware` (`@ag-ui/mcp-apps-middleware`, an optional peer) with
+   * these MCP servers, so their UI tools reach the agents and their UIs the client. A server
+   * with `agentId` is offered to that agent only.
+   */
+  mcpApps?: McpAppsConfig;
+  /**
+   * Open Generative UI: runs CopilotKit's `OpenGenerativeUIMiddleware` (`@copilotkit/shared`,
+   * an optional peer) on the agents' runs; `true` for every agent, `{ agents: ["id"] }` for some.
+   */
+  openGenerativeUI?: OpenGenerativeUIConfig;
 }
 
 /**
@@ -92,6 +113,9 @@ export class CopilotRuntime {
   readonly forwardHeaders?: ForwardHeadersPolicy;
   readonly identifyUser?: CopilotRuntimeOptions["identifyUser"];
   readonly logger?: Logger | Console;
+  readonly a2ui?: A2UIOptions;
+  readonly mcpApps?: McpAppsConfig;
+  readonly openGenerativeUI?: OpenGenerativeUIConfig;
 
   constructor(options: CopilotRuntimeOptions) {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
@@ -105,6 +129,10 @@ export class CopilotRuntime {
     this.forwardHeaders = options.forwardHeaders;
     this.identifyUser = options.identifyUser;
     this.logger = options.logger;
+    this.a2ui = normalizeA2UIOption(options.a2ui);
+    this.mcpApps = normalizeMcpAppsOption(options.mcpApps);
+    this.openGenerativeUI = normalizeOpenGenerativeUIOption(options.openGenerativeUI);
+    preloadGenerativeUi(this, this.logger === undefined ? processLogger : toLogger(this.logger));
   }
 
   /** The agents for this request. */

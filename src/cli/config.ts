@@ -33,6 +33,9 @@ const RUNTIME_KEYS = [
   "forwardHeaders",
   "identifyUser",
   "logger",
+  "a2ui",
+  "mcpApps",
+  "openGenerativeUI",
 ] as const;
 const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits", "hooks"] as const;
 const HOOK_KEYS = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as const;

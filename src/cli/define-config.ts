@@ -28,7 +28,7 @@ export interface CopilotRuntimeConfig {
    * from the environment, as without a config file.
    */
   agents?: AgentsOption;
-  /** Runtime options: `identifyUser`, `beforeRequestMiddleware`, `afterRequestMiddleware`, `forwardHeaders`, `runner`, `transcriptionService`. */
+  /** Runtime options: `identifyUser`, `beforeRequestMiddleware`, `afterRequestMiddleware`, `forwardHeaders`, `runner`, `transcriptionService`, `a2ui`, `mcpApps`, `openGenerativeUI`. */
   runtime?: CopilotRuntimeConfigRuntimeOptions;
   /** Where the endpoint answers. Default `/api/copilotkit`; `--base-path` wins. */
   basePath?: string;

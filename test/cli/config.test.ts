@@ -55,6 +55,16 @@ describe("checkConfig", () => {
     expect(checked.runtime?.transcriptionService).toBe(false);
   });
 
+  it("passes the generative UI options (a2ui, mcpApps, openGenerativeUI) through to the runtime", async () => {
+    const runtime = {
+      a2ui: { agents: ["default"] },
+      openGenerativeUI: true,
+      mcpApps: { servers: [{ type: "http" as const, url: "http://127.0.0.1:1/mcp" }] },
+    };
+    const checked = await checkConfig({ agents: { default: new DemoAgent() }, runtime }, "inline");
+    expect(checked.runtime).toMatchObject(runtime);
+  });
+
   it("awaits a promise of agents and keeps a per-request factory as it is", async () => {
     const checked = await checkConfig({ agents: Promise.resolve({ default: new DemoAgent() }) }, "inline");
     expect(Object.keys(checked.agents as object)).toEqual(["default"]);

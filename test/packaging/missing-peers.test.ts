@@ -116,6 +116,52 @@ if (response.status !== 200) throw new Error("info answered " + response.status)
     }
   });
 
+  it.each([
+    ["a2ui: {}", "@ag-ui/a2ui-middleware", "CopilotRuntime's `a2ui` option needs @ag-ui/a2ui-middleware, which is not installed: npm install @ag-ui/a2ui-middleware@0.0.10"],
+    ["openGenerativeUI: true", "@copilotkit/shared", "CopilotRuntime's `openGenerativeUI` option needs @copilotkit/shared, which is not installed: npm install @copilotkit/shared@1"],
+    [
+      'mcpApps: { servers: [{ type: "http", url: "http://127.0.0.1:1/mcp" }] }',
+      "@ag-ui/mcp-apps-middleware",
+      "CopilotRuntime's `mcpApps` option needs @ag-ui/mcp-apps-middleware, which is not installed: npm install @ag-ui/mcp-apps-middleware@0.1",
+    ],
+  ])("a runtime with %s and no %s starts, logs the install command, and a run answers 500 missing_dependency with it", (option, missing, message) => {
+    const app = appWithout(missing);
+    // The first line the runtime logs arrives before any request is made: it loads what its options need when built.
+    const script = `const m = await import("copilot-runtime");
+let firstError;
+const logged = new Promise((resolve) => (firstError = resolve));
+const logger = { info() {}, warn() {}, debug() {}, error: (_fields, msg) => firstError(msg) };
+const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() }, ${option}, logger });
+const startupLog = await logged;
+const handler = m.createCopilotRuntimeHandler({ runtime, basePath: "/api" });
+const body = JSON.stringify({ threadId: "t", runId: "r", messages: [], tools: [], context: [], state: {}, forwardedProps: {} });
+const run = await handler(new Request("http://app/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body }));
+const info = await handler(new Request("http://app/api/info"));
+console.log(JSON.stringify({ startupLog, status: run.status, body: await run.json(), info: info.status }));`;
+    const { status, stdout, stderr } = runNode(app, ["--input-type=module", "-e", script]);
+    expect(status, stderr).toBe(0);
+    const result = JSON.parse(stdout.trim().split("\n").pop()!);
+    expect(result.info).toBe(200);
+    expect(result.status).toBe(500);
+    expect(result.body).toMatchObject({ error: "missing_dependency", packageName: missing });
+    expect(result.body.message).toContain(message);
+    expect(result.startupLog).toContain(message);
+  });
+
+  it("a client with its own A2UI catalog still runs on a server without a2ui and without @ag-ui/a2ui-middleware", () => {
+    const app = appWithout("@ag-ui/a2ui-middleware");
+    const script = `const m = await import("copilot-runtime");
+const runtime = new m.CopilotRuntime({ agents: { default: new m.DemoAgent() } });
+const handler = m.createCopilotRuntimeHandler({ runtime, basePath: "/api" });
+const body = JSON.stringify({ threadId: "t", runId: "r", messages: [{ id: "u1", role: "user", content: "hi" }], tools: [], context: [], state: {}, forwardedProps: { a2uiCatalogAvailable: true } });
+const run = await handler(new Request("http://app/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body }));
+const text = await run.text();
+console.log(JSON.stringify({ status: run.status, finished: text.includes('"RUN_FINISHED"') }));`;
+    const { status, stdout, stderr } = runNode(app, ["--input-type=module", "-e", script]);
+    expect(status, stderr).toBe(0);
+    expect(JSON.parse(stdout.trim().split("\n").pop()!)).toEqual({ status: 200, finished: true });
+  });
+
   it("rethrows other load failures as they are (only a missing package gets the install hint)", () => {
     // An app whose better-sqlite3 is a directory without the package: its main cannot load.
     const app = makeApp(tarball, ["better-sqlite3"]);

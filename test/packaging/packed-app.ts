@@ -21,6 +21,9 @@ export const OPTIONAL_PEERS = [
   "@ai-sdk/anthropic",
   "@ai-sdk/google",
   "@modelcontextprotocol/sdk",
+  "@ag-ui/a2ui-middleware",
+  "@ag-ui/mcp-apps-middleware",
+  "@copilotkit/shared",
 ] as const;
 
 const made: string[] = [];

@@ -8,16 +8,20 @@ import type { Settings } from "./settings";
  * CopilotKit's own v2 provider and chat, pointed at a copilot-runtime server. The page offers
  * the agent one frontend tool, `setBackgroundColor`: ask the demo agent to "change the
  * background to teal" and it calls the tool, the page changes colour, and the agent confirms.
+ *
+ * Generative UI needs no code here: when the runtime's `/info` says `a2uiEnabled` (its `a2ui`
+ * option), the provider mounts CopilotKit's A2UI renderer, and the surfaces an agent draws appear
+ * in the chat. `?agent=` picks the agent, e.g. one the runtime's `a2ui.agents` names.
  */
 export function App({ settings }: { settings: Settings }) {
   return (
     <CopilotKitProvider runtimeUrl={settings.runtimeUrl} credentials={settings.credentials} enableInspector={false}>
-      <Page threadId={settings.threadId} />
+      <Page threadId={settings.threadId} agentId={settings.agentId} />
     </CopilotKitProvider>
   );
 }
 
-function Page({ threadId }: { threadId: string }) {
+function Page({ threadId, agentId }: { threadId: string; agentId?: string }) {
   const [background, setBackground] = useState<string | undefined>(undefined);
 
   useFrontendTool({
@@ -38,7 +42,7 @@ function Page({ threadId }: { threadId: string }) {
         <RuntimeStatus />
       </header>
       <section className="chat">
-        <CopilotChat threadId={threadId} labels={{ chatInputPlaceholder: "Ask the demo agent… try “change the background to teal”" }} />
+        <CopilotChat threadId={threadId} agentId={agentId} labels={{ chatInputPlaceholder: "Ask the demo agent… try “change the background to teal”" }} />
       </section>
     </main>
   );

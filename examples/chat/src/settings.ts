@@ -6,6 +6,8 @@ export interface Settings {
   threadId: string;
   /** `?credentials=include` sends cookies cross-origin (the runtime must allow credentials for this origin). */
   credentials?: RequestCredentials;
+  /** `?agent=`: which of the runtime's agents the chat talks to; default `default`. */
+  agentId?: string;
 }
 
 const DEFAULT_RUNTIME_URL = import.meta.env.VITE_RUNTIME_URL ?? "http://localhost:3001/api/copilotkit";
@@ -23,5 +25,6 @@ export function readSettings(): Settings {
     runtimeUrl: url.searchParams.get("runtimeUrl") ?? DEFAULT_RUNTIME_URL,
     threadId,
     credentials: credentials === "include" || credentials === "same-origin" ? credentials : undefined,
+    agentId: url.searchParams.get("agent") || undefined,
   };
 }

@@ -9,6 +9,8 @@ import {
   ThreadNotFoundError,
 } from "../../runners/agent-runner.js";
 import { RunSession } from "../../runners/run-session.js";
+import { applyGenerativeUi } from "../../genui/apply.js";
+import { MissingDependencyError } from "../../missing-dependency-error.js";
 import type { AgentEvent, RunInput } from "../../events/types.js";
 import { closeFailedRunsBeforeNextRun } from "../../events/replay.js";
 import type { RequestContext } from "../context.js";
@@ -53,6 +55,7 @@ export async function handleRun(ctx: RequestContext): Promise<Response> {
   const ownerId = await ctx.ownerId();
   const agent = prepareAgentForRequest(registered, id, input, forwardedHeaders(ctx, registered));
   bindAgentLogger(agent, ctx.log);
+  await addGenerativeUi(ctx, agent, id, input);
   let source;
   try {
     source = await ctx.runtime.runner.run({ threadId: input.threadId, agent, input, agentId: id, ownerId });
@@ -60,6 +63,19 @@ export async function handleRun(ctx: RequestContext): Promise<Response> {
     throw runnerError(error, ctx.log);
   }
   return ctx.stream(source);
+}
+
+/** The runtime's `a2ui`, `mcpApps` and `openGenerativeUI` middlewares, on this run's clone. */
+async function addGenerativeUi(ctx: RequestContext, agent: AgentLike, agentId: string, input: RunInput): Promise<void> {
+  try {
+    await applyGenerativeUi(ctx.runtime, agent, agentId, input, ctx.log);
+  } catch (error) {
+    if (error instanceof MissingDependencyError) {
+      ctx.log.error({ err: error, agentId }, error.message);
+      throw httpError(HTTP_ERRORS.missingDependency, error.message, { packageName: error.packageName });
+    }
+    throw error;
+  }
 }
 
 /** `POST /agent/:agentId/connect`: replays the thread, then follows its live run. */

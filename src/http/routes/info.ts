@@ -1,3 +1,4 @@
+import { isA2UIEnabled } from "../../genui/options.js";
 import { VERSION } from "../../version.js";
 import type { RequestContext } from "../context.js";
 import { jsonResponse } from "../errors.js";
@@ -34,15 +35,18 @@ export async function handleInfo(ctx: RequestContext): Promise<Response> {
     }),
   );
 
+  const a2ui = ctx.runtime.a2ui;
   return jsonResponse({
     version: VERSION,
     agents: Object.fromEntries(entries),
     audioFileTranscriptionEnabled: ctx.runtime.transcriptionService !== undefined,
     mode: "sse",
-    a2uiEnabled: false,
+    a2uiEnabled: isA2UIEnabled(a2ui),
+    // Which agents the client should mount the A2UI renderer for (CopilotKit 1.75's shape).
+    ...(isA2UIEnabled(a2ui) ? { a2ui: { enabled: true, ...(a2ui.agents ? { agents: a2ui.agents } : {}) } } : {}),
     threadEndpoints: { list: listable, inspect: inspectable, mutations: mutable, realtimeMetadata: false },
     suggestions: true,
-    openGenerativeUIEnabled: false,
+    openGenerativeUIEnabled: !!ctx.runtime.openGenerativeUI,
     telemetryDisabled: true,
   });
 }
