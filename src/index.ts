@@ -32,6 +32,14 @@ export type {
   CopilotRuntimeHandlerOptions,
   RequestLimits,
 } from "./http/handler.js";
+export type {
+  CopilotRuntimeHooks,
+  ErrorHookContext,
+  HandlerHookContext,
+  HookContext,
+  ResponseHookContext,
+  RouteInfo,
+} from "./http/hooks.js";
 export type { CopilotCorsConfig } from "./http/cors.js";
 export type { ForwardHeadersPolicy } from "./http/forward-headers.js";
 export { createCopilotEndpoint, createCopilotEndpointSingleRoute, createCopilotHonoHandler, toFetchCorsConfig } from "./adapters/hono.js";

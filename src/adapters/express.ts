@@ -23,6 +23,12 @@ export interface CopilotExpressEndpointOptions extends Omit<CopilotRuntimeHandle
   /** Where the endpoint answers, relative to where the middleware is mounted, e.g. `/api/copilotkit`. */
   basePath: string;
   /**
+   * `"multi-route"` (default): every route under `basePath`, and the envelope at `POST basePath`.
+   * `"single-route"`: only `POST` (and `OPTIONS`) at `basePath` itself, the envelope; every
+   * other request goes on to `next()`, as with CopilotKit's Express router.
+   */
+  mode?: "multi-route" | "single-route";
+  /**
    * CORS, permissive (`*`, no credentials) unless set, as in CopilotKit; `false` turns it off.
    * Takes the fetch handler's config or the `cors` package's options (as CopilotKit's does).
    */
@@ -63,7 +69,7 @@ export type CopilotExpressRouter = CopilotExpressMiddleware;
  */
 export function createCopilotEndpointExpress(options: CopilotExpressEndpointOptions): CopilotExpressMiddleware {
   checkOptions(EXPRESS_ENDPOINT_OPTIONS, options, "createCopilotExpressHandler()", loggerOf(options?.runtime));
-  return expressMiddleware(options, "multi-route");
+  return expressMiddleware(options, options.mode ?? "multi-route");
 }
 
 /**
@@ -79,7 +85,14 @@ export function createCopilotEndpointSingleRouteExpress(options: CopilotExpressE
   return expressMiddleware(options, "single-route");
 }
 
-/** CopilotKit's newer name for the same middleware. */
+/**
+ * CopilotKit's newer name for the same middleware; `mode: "single-route"` serves only the envelope.
+ *
+ * @example
+ * ```ts
+ * app.use(createCopilotExpressHandler({ runtime, basePath: "/api/copilotkit", mode: "single-route" }));
+ * ```
+ */
 export const createCopilotExpressHandler = createCopilotEndpointExpress;
 
 function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-route" | "single-route"): CopilotExpressMiddleware {
@@ -88,9 +101,10 @@ function expressMiddleware(options: CopilotExpressEndpointOptions, mode: "multi-
   installNodeLoadProbe();
   const maxJsonDepth = resolveInputLimits(options.limits).maxJsonDepth;
 
+  const isOurs = mode === "single-route" ? isEnvelopeRequest : isUnder;
   return function copilotExpressEndpoint(req, res, next) {
     // `req.url` is relative to the mount point; the part under our basePath is ours.
-    if (!isUnder(req.url ?? "/", basePath)) {
+    if (!isOurs(req.url ?? "/", basePath, req.method)) {
       next();
       return;
     }
@@ -121,4 +135,15 @@ function isUnder(url: string, basePath: string): boolean {
   if (!url.startsWith(basePath)) return false;
   const next = url.charCodeAt(basePath.length);
   return Number.isNaN(next) || next === 47 /* / */ || next === 63 /* ? */;
+}
+
+/**
+ * Single-route mode: `POST` or `OPTIONS` at `basePath` itself (a trailing slash allowed), the
+ * routes CopilotKit's single-route Express router declares.
+ */
+function isEnvelopeRequest(url: string, basePath: string, method: string | undefined): boolean {
+  if (method !== "POST" && method !== "OPTIONS") return false;
+  const query = url.indexOf("?");
+  const path = (query === -1 ? url : url.slice(0, query)).replace(/\/+$/, "");
+  return path === basePath;
 }

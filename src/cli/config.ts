@@ -37,7 +37,8 @@ const RUNTIME_KEYS = [
   "mcpApps",
   "openGenerativeUI",
 ] as const;
-const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits"] as const;
+const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits", "hooks"] as const;
+const HOOK_KEYS = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as const;
 const ENDPOINT_SIZE_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;
 const LIMIT_KEYS = ["maxStreams", "maxStreamsPerUser", "retryAfterSeconds"] as const;
 const INPUT_LIMIT_KEYS = ["maxJsonDepth", "maxIdLength", "maxNameLength"] as const;
@@ -288,6 +289,15 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     for (const name of ENDPOINT_SIZE_KEYS) {
       const n = endpoint[name];
       if (n !== undefined && !(typeof n === "number" && Number.isFinite(n) && n > 0)) fail(`endpoint.${name} must be a positive number, got ${describe(n)}.`);
+    }
+    if (endpoint.hooks !== undefined) {
+      // A config file is strict: a misspelt hook (an auth gate that never runs) stops the start.
+      if (!isPlainObject(endpoint.hooks)) fail(`endpoint.hooks must be an object ({ onRequest, onBeforeHandler, onResponse, onError }), got ${describe(endpoint.hooks)}.`);
+      const hooks = endpoint.hooks as Record<string, unknown>;
+      checkKeys(hooks, HOOK_KEYS, "endpoint.hooks.", fail);
+      for (const name of HOOK_KEYS) {
+        if (hooks[name] !== undefined && typeof hooks[name] !== "function") fail(`endpoint.hooks.${name} must be a function, got ${describe(hooks[name])}.`);
+      }
     }
     const limits = endpoint.limits;
     if (limits !== undefined) {

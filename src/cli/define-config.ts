@@ -5,6 +5,7 @@
 import type { AgentsOption, CopilotRuntimeOptions } from "../runtime.js";
 import type { CopilotCorsConfig } from "../http/cors.js";
 import type { RequestLimits } from "../http/handler.js";
+import type { CopilotRuntimeHooks } from "../http/hooks.js";
 import type { TranscriptionService } from "../transcription/transcription-service.js";
 
 /**
@@ -53,6 +54,8 @@ export interface CopilotRuntimeConfig {
      * `maxNameLength` (1024).
      */
     limits?: RequestLimits;
+    /** Request lifecycle hooks, as in CopilotKit: `onRequest`, `onBeforeHandler`, `onResponse`, `onError`. */
+    hooks?: CopilotRuntimeHooks;
   };
   /**
    * The HTTP server, times in milliseconds (`0` turns a timeout off); the flags of the same

@@ -20,7 +20,7 @@ export interface ServeSetup {
   /** Settings from the config file for what no flag (or PORT/HOST) set; spread over the parsed arguments. */
   args: Partial<Pick<ServeArgs, "port" | "host" | "basePath">>;
   runtimeOptions: CopilotRuntimeOptions;
-  endpointOptions: Pick<CopilotRuntimeHandlerOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs" | "limits">;
+  endpointOptions: Pick<CopilotRuntimeHandlerOptions, "cors" | "maxBodyBytes" | "maxAudioBytes" | "heartbeatMs" | "limits" | "hooks">;
   /** The HTTP server's timeouts and listen backlog: flags, else the config file's `server`, else the defaults. */
   server: ServeServerSettings;
   /** Prometheus metrics: on (at the main port, or at `port`) or off. */

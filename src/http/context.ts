@@ -24,6 +24,8 @@ export interface HandlerSettings {
   metrics?: MetricsRegistry;
   /** The runtime's logger (its `logger` option), else the process-wide one. */
   log: Logger;
+  /** Whether a host that streams natively (the Node adapter) may be handed a body-less stand-in. */
+  nativeStreams: boolean;
 }
 
 /** What the after-request middleware learns about an event stream once it ends. */
@@ -150,7 +152,7 @@ export class RequestContext {
     const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent, onClose, log: this.log };
     // A host that streams natively (the Node adapter) watches the socket itself: the request's
     // AbortSignal (and the web Request behind it) is never created.
-    if (nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);
+    if (this.settings.nativeStreams && nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);
     options.signal = this.request.signal;
     return createSseResponse(source, options);
   }

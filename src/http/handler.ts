@@ -8,6 +8,7 @@ import { DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { RequestContext, type HandlerSettings, type StreamReport } from "./context.js";
 import { type CopilotCorsConfig, createCors } from "./cors.js";
 import { HttpError, errorCodeOf } from "./errors.js";
+import { type CopilotRuntimeHooks, type RouteInfo, UNROUTED, checkHooks, replacedRequest, replacedResponse, routeInfoOf } from "./hooks.js";
 import { createHeaderSelector } from "./forward-headers.js";
 import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { nativeSseHost, responseHeaders, withHeaders } from "./sse.js";
@@ -42,6 +43,11 @@ export interface CopilotRuntimeHandlerOptions {
   mode?: "multi-route" | "single-route";
   /** CORS: off by default here (the Hono and Express endpoints default to permissive). */
   cors?: boolean | CopilotCorsConfig;
+  /**
+   * Request lifecycle hooks, as in CopilotKit: `onRequest`, `onBeforeHandler`, `onResponse`,
+   * `onError` (see {@link CopilotRuntimeHooks} for their order and what a thrown `Response` does).
+   */
+  hooks?: CopilotRuntimeHooks;
   /** Largest accepted JSON body, in bytes. Default 10 MB. */
   maxBodyBytes?: number;
   /** Largest accepted audio upload for `/transcribe`, in bytes. Default 25 MB. */
@@ -117,7 +123,17 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     selectHeaders: createHeaderSelector(runtime.forwardHeaders),
     metrics: resolveMetrics(options.metrics),
     log: runtime.logger === undefined ? logger : toLogger(runtime.logger),
+    // `onResponse` is handed a real streaming Response it may rebuild, so a host's native
+    // streaming (a body-less stand-in) is not offered then.
+    nativeStreams: options.hooks?.onResponse === undefined,
   };
+  const hooks = options.hooks;
+  const unknownHooks = checkHooks(hooks);
+  // Adapters build a handler per mount point from the same options: one warning is enough.
+  if (unknownHooks.length > 0 && !warnedHooks.has(hooks!)) {
+    warnedHooks.add(hooks!);
+    settings.log.warn({ hooks: unknownHooks }, `hooks: ignoring ${unknownHooks.join(", ")} (known: onRequest, onBeforeHandler, onResponse, onError)`);
+  }
   const baseLog = settings.log;
   const metrics = settings.metrics;
   if (metrics !== undefined) metrics.watchRunner(runtime.runner);
@@ -146,7 +162,22 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
   };
 
   // A route's own failure is answered here, with its context, so the metrics know the route.
-  const dispatchRoute = async (log: Logger, request: Request, name: RouteName, params: Record<string, string>, preparsedBody?: unknown) => {
+  // `onBeforeHandler` runs before that, so a `Response` it throws ends the request as CopilotKit's does.
+  const dispatchRoute = async (
+    state: RequestState,
+    request: Request,
+    name: RouteName,
+    params: Record<string, string>,
+    preparsedBody?: unknown,
+  ) => {
+    if (hooks !== undefined) {
+      const route = routeInfoOf(name, params);
+      state.route = route;
+      if (hooks.onBeforeHandler !== undefined) {
+        request = replacedRequest(await hooks.onBeforeHandler({ request, path: state.path, runtime, route }), request);
+      }
+    }
+    const log = state.log;
     const ctx = new RequestContext(request, settings, name, params, log);
     try {
       checkRouteParams(params, settings.limits);
@@ -160,9 +191,13 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     }
   };
 
-  /** `label` names what answered when no route did, for the metrics. */
-  const dispatch = async (request: Request, log: Logger): Promise<{ ctx?: RequestContext; response: Response; label?: string }> => {
+  /**
+   * Routes a request. Without `ctx` in the answer no route ran (the path, method or envelope
+   * was refused): `label` names what answered, for the metrics.
+   */
+  const dispatch = async (state: RequestState, request: Request): Promise<{ ctx?: RequestContext; response: Response; label?: string }> => {
     const url = new URL(request.url);
+    if (mode === "single-route") return dispatchSingleRoute(state, request, url.pathname);
     const match = matchRoute(request.method, url.pathname, basePath);
     if (match.kind === "root") {
       if (request.method !== "POST") {
@@ -171,20 +206,101 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
           label: "envelope",
         };
       }
-      const route = (inner: Request, name: RouteName, params: Record<string, string>, body?: unknown) => dispatchRoute(log, inner, name, params, body);
-      return { label: "envelope", ...(await handleEnvelope(request, settings, route)) };
+      return dispatchEnvelope(state, request);
     }
-    if (mode === "single-route" || match.kind === "not-found") {
+    if (match.kind === "not-found") {
       return { response: catalogueResponse(HTTP_ERRORS.notFound, `No route for ${request.method} ${url.pathname}.`), label: "not_found" };
     }
     if (match.kind === "method-not-allowed") {
       const allow = match.allow.join(", ");
+      if (hooks !== undefined) state.route = routeInfoOf(match.name, match.params);
       return {
         response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use ${allow}.`, { Allow: allow }),
         label: "method_not_allowed",
       };
     }
-    return dispatchRoute(log, request, match.name, match.params);
+    return dispatchRoute(state, request, match.name, match.params);
+  };
+
+  const dispatchEnvelope = async (state: RequestState, request: Request) => {
+    const route = (inner: Request, name: RouteName, params: Record<string, string>, body?: unknown) => dispatchRoute(state, inner, name, params, body);
+    return { label: "envelope", ...(await handleEnvelope(request, settings, route)) };
+  };
+
+  /**
+   * Single-route mode: every path under `basePath` (every path, without one) is the envelope's,
+   * as in CopilotKit, so a runtime mounted at any path answers its clients.
+   */
+  const dispatchSingleRoute = async (state: RequestState, request: Request, pathname: string) => {
+    if (basePath !== "" && pathname !== basePath && !pathname.startsWith(`${basePath}/`)) {
+      return { response: catalogueResponse(HTTP_ERRORS.notFound, `No route for ${request.method} ${pathname}.`), label: "not_found" };
+    }
+    if (request.method !== "POST") {
+      return {
+        response: catalogueResponse(HTTP_ERRORS.methodNotAllowed, `${request.method} is not allowed here; use POST.`, { Allow: "POST" }),
+        label: "envelope",
+      };
+    }
+    return dispatchEnvelope(state, request);
+  };
+
+  /**
+   * The request through the hooks, the request middleware and its route. `routed` is true when
+   * a route answered and nothing short-circuited: only then does `afterRequestMiddleware` run.
+   */
+  const handle = async (state: RequestState): Promise<{ ctx?: RequestContext; response: Response; label?: string; routed: boolean }> => {
+    let request = state.request;
+    if (hooks?.onRequest !== undefined) request = replacedRequest(await hooks.onRequest({ request, path: state.path, runtime }), request);
+    try {
+      request = await runBeforeMiddleware(runtime, request);
+    } catch (error) {
+      // The middleware's own answer goes out as it is: no onResponse (CopilotKit's order).
+      if (error instanceof Response) return { response: error, routed: false };
+      throw error;
+    }
+    state.request = request;
+    const result = await dispatch(state, request);
+    if (hooks === undefined) return { ...result, routed: result.ctx !== undefined };
+    // A refused path, method or envelope is a thrown Response in CopilotKit: onResponse sees it, the after middleware does not.
+    if (result.ctx === undefined) return { ...result, response: await respondWith(state, result.response), routed: false };
+    try {
+      const response = await respondWith(state, result.response, result.ctx.request);
+      return { ...result, response, routed: true };
+    } catch (error) {
+      // The route's answer will not be sent: end the stream behind it.
+      releaseUnsentBody(result.response, undefined);
+      throw error;
+    }
+  };
+
+  /** `onResponse`, when set; the route is the one resolved so far (`info` when none was). */
+  const respondWith = async (state: RequestState, response: Response, request: Request = state.request): Promise<Response> => {
+    if (hooks?.onResponse === undefined) return response;
+    const result = await hooks.onResponse({ request, response, path: state.path, runtime, route: state.route ?? UNROUTED });
+    const replaced = replacedResponse(result, response);
+    if (replaced !== response) releaseUnsentBody(response, replaced);
+    return replaced;
+  };
+
+  /** What a request that failed with `error` is answered with: a thrown `Response` as CopilotKit sends it, else `onError`'s answer or a 500. */
+  const answerFailure = async (state: RequestState, error: unknown): Promise<Response> => {
+    if (error instanceof Response || error instanceof HttpError) {
+      const response = error instanceof HttpError ? error.toResponse() : error;
+      try {
+        return await respondWith(state, response);
+      } catch (hookError) {
+        return errorResponse(hookError, state.log);
+      }
+    }
+    if (hooks?.onError !== undefined) {
+      try {
+        const answer = await hooks.onError({ request: state.request, error, path: state.path, runtime, route: state.route });
+        if (answer instanceof Response) return answer;
+      } catch (hookError) {
+        state.log.error({ err: hookError, originalErr: error }, "the onError hook threw");
+      }
+    }
+    return errorResponse(error, state.log);
   };
 
   return async function copilotRuntimeHandler(incoming: Request): Promise<Response> {
@@ -202,22 +318,21 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       return withRequestId(incoming, preflight, requestId);
     }
 
-    let request = incoming;
+    const state: RequestState = { request: incoming, path: pathOf(incoming.url), log, route: undefined };
     let ctx: RequestContext | undefined;
     let response: Response;
     let label: string | undefined;
+    let routed = false;
     // The request's span is the active one while routing, so the run it starts is its child.
     const span = startRequestSpan(incoming.method, requestId);
     try {
-      const result = await withSpan(span, async () => {
-        request = await runBeforeMiddleware(runtime, incoming);
-        return dispatch(request, log);
-      });
+      const result = await withSpan(span, () => handle(state));
       ctx = result.ctx;
       response = result.response;
       label = result.label;
+      routed = result.routed;
     } catch (error) {
-      response = withSpan(span, () => errorResponse(error, log));
+      response = await withSpan(span, () => answerFailure(state, error));
     }
     // Route names only (`unknown` when the request middleware answered): never the raw path.
     const routeName = ctx?.route ?? label ?? "unknown";
@@ -238,8 +353,8 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
       logAccess(log, incoming, routeName, status, startedAt);
     }
 
-    if (runtime.afterRequestMiddleware !== undefined) {
-      const path = new URL(request.url).pathname;
+    if (runtime.afterRequestMiddleware !== undefined && routed) {
+      const path = new URL(state.request.url).pathname;
       if (ctx?.streamed) {
         // The body belongs to the client; the hook gets status and headers, and the events.
         const sent = new Response(null, { status: response.status, headers: responseHeaders(response) });
@@ -313,6 +428,29 @@ async function withoutBody(response: Response): Promise<Response> {
   return new Response(null, { status: response.status, statusText: response.statusText, headers });
 }
 
+const warnedHooks = new WeakSet<object>();
+
+/** One request's progress, shared by the stages that may replace its request or resolve its route. */
+interface RequestState {
+  /** The request after `onRequest` and the request middleware. */
+  request: Request;
+  /** The incoming URL's pathname: what every hook is told. */
+  path: string;
+  log: Logger;
+  /** Set once routing resolved a route (only when hooks are set: they are its only readers). */
+  route: RouteInfo | undefined;
+}
+
+/**
+ * `onResponse` replaced a response: the original's body, if nothing took it over, is cancelled
+ * so the stream behind it (an agent run, a stream slot) ends instead of waiting for a reader.
+ */
+function releaseUnsentBody(original: Response, replaced: Response | undefined): void {
+  const body = original.body;
+  if (body === null || body === replaced?.body || body.locked || original.bodyUsed) return;
+  void body.cancel().catch(() => {});
+}
+
 async function runBeforeMiddleware(runtime: CopilotRuntime, request: Request): Promise<Request> {
   const before = runtime.beforeRequestMiddleware;
   if (before === undefined) return request;
@@ -380,9 +518,10 @@ function callAfter(runtime: CopilotRuntime, args: { response: Response; path: st
           runtime,
           response: args.response,
           path: args.path,
+          // As in CopilotKit, a JSON answer comes with no messages and no ids.
           ...(report
             ? { events: report.events, messages: messagesFromEvents(report.events), threadId: report.threadId, runId: report.runId }
-            : {}),
+            : { messages: [], threadId: undefined, runId: undefined }),
         }),
       )
       .catch((error: unknown) => args.log.error({ err: error }, "afterRequestMiddleware failed"));

@@ -54,7 +54,8 @@ const PATTERNS = ROUTES.map((route) => ({
 
 export type RouteMatch =
   | { kind: "route"; name: RouteName; params: Record<string, string> }
-  | { kind: "method-not-allowed"; allow: string[] }
+  /** The path is a route's, the method is not: `name` and `params` are the first such route's. */
+  | { kind: "method-not-allowed"; allow: string[]; name: RouteName; params: Record<string, string> }
   | { kind: "root" }
   | { kind: "not-found" };
 
@@ -87,19 +88,19 @@ export function matchRoute(method: string, pathname: string, basePath: string): 
     return { kind: "not-found" };
   }
 
-  let allow: string[] | undefined;
+  let refused: { kind: "method-not-allowed"; allow: string[]; name: RouteName; params: Record<string, string> } | undefined;
   for (const pattern of PATTERNS) {
     const offset = basePath === "" ? segments.length - pattern.segments.length : 0;
     if (offset < 0 || (basePath !== "" && segments.length !== pattern.segments.length)) continue;
     const params = matchSegments(pattern.compiled, segments, offset);
     if (params === undefined) continue;
     if (!pattern.methods.includes(method)) {
-      allow ??= pattern.methods;
+      refused ??= { kind: "method-not-allowed", allow: pattern.methods, name: pattern.name, params };
       continue;
     }
     return { kind: "route", name: pattern.name, params };
   }
-  return allow ? { kind: "method-not-allowed", allow } : { kind: "not-found" };
+  return refused ?? { kind: "not-found" };
 }
 
 function matchSegments(pattern: CompiledSegment[], segments: string[], offset: number): Record<string, string> | undefined {

@@ -88,8 +88,7 @@ export const HANDLER_OPTIONS: OptionTable = {
   limits: OBJECT,
   metrics: { status: "supported", kinds: ["boolean", "object"] },
   health: { status: "supported", kinds: ["boolean", "object", "function"] },
-  // Being added by another branch; flip to "supported" when it is merged.
-  hooks: { status: "unsupported: lifecycle hooks are not implemented yet", kinds: ["object"] },
+  hooks: { status: "supported", kinds: ["object"] },
   activateChannels: { status: CHANNELS, kinds: ["boolean"] },
   __channelEngine: { status: "unsupported: CopilotKit's internal test seam for channels", kinds: ["object"] },
 };
@@ -107,8 +106,7 @@ export const HONO_SINGLE_ROUTE_OPTIONS: OptionTable = {
 export const EXPRESS_ENDPOINT_OPTIONS: OptionTable = {
   ...HANDLER_OPTIONS,
   cors: { status: "supported", kinds: ["boolean", "object"], fields: EXPRESS_CORS_OPTIONS },
-  // Being added by another branch; flip to "supported" when it is merged.
-  mode: { status: "unsupported: `mode` on the Express endpoint is not implemented yet; use createCopilotEndpointSingleRouteExpress", values: ["multi-route", "single-route"] },
+  mode: { status: "supported", values: ["multi-route", "single-route"] },
 };
 
 /** `createCopilotEndpointSingleRouteExpress(options)`: always single-route. */

@@ -132,11 +132,11 @@ describe("createCopilotHonoHandler answers as @copilotkit/runtime 1.75's does", 
     expect(run.summary).toEqual(expect.arrayContaining(["RUN_STARTED", "RUN_FINISHED"]));
   });
 
-  it("mode single-route serves no REST route (1.75 answers 405 there, we 404)", async () => {
+  it("mode single-route serves no REST route: a GET under basePath is 405, as in 1.75", async () => {
     const { theirs, ours } = await pair({ mode: "single-route" });
     const [expected, actual] = await Promise.all([ask(theirs, `${BASE}/info`), ask(ours, `${BASE}/info`)]);
     expect(expected.status).toBe(405);
-    expect(actual).toMatchObject({ status: 404, contentType: "application/json" });
+    expect(actual).toMatchObject({ status: 405, contentType: "application/json" });
   });
 
   it("mode single-route refuses GET basePath with 405", async () => {

@@ -68,6 +68,8 @@ describe("createCopilotEndpoint inside a larger Hono app", () => {
     const info = await app.request("/api/copilotkit", envelope({ method: "info" }));
     expect(info.status).toBe(200);
     expect((await info.json()).threadEndpoints.list).toBe(false);
-    expect((await app.request("/api/copilotkit/info")).status).toBe(404);
+    // The REST route is not served: a GET under basePath is 405 (Allow: POST), as in CopilotKit 1.75.
+    expect((await app.request("/api/copilotkit/info")).status).toBe(405);
+    expect((await app.request("/api/elsewhere/info")).status).toBe(404);
   });
 });

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import * as route from "./fixtures/next-app/app/api/copilotkit/[...slug]/route.js";
+import { createCopilotNextHandlers } from "../../src/adapters/next.js";
+import { CopilotRuntime, DemoAgent } from "../../src/index.js";
 import { runInput, SseReader } from "./support.js";
 
 const ORIGIN = "http://localhost:3000";
@@ -67,5 +69,28 @@ describe("Next.js App Router route: app/api/copilotkit/[...slug]/route.ts", () =
     const response = await route.GET(new Request(`${ORIGIN}/api/other/info`));
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: "Not found" });
+  });
+});
+
+describe("createCopilotNextHandlers with hooks", () => {
+  it("an onRequest auth gate answers 401 on every exported method; an authorised request is served", async () => {
+    const handlers = createCopilotNextHandlers({
+      runtime: new CopilotRuntime({ agents: { default: new DemoAgent() } }),
+      basePath: "/api/copilotkit",
+      hooks: {
+        onRequest: ({ request }) => {
+          if (request.headers.get("authorization") !== "Bearer good") throw new Response("Unauthorized", { status: 401 });
+        },
+      },
+    });
+    const denied = await handlers.GET(new Request(`${ORIGIN}/api/copilotkit/info`));
+    expect(denied.status).toBe(401);
+    expect(await denied.text()).toBe("Unauthorized");
+    const run = await handlers.POST(
+      new Request(`${ORIGIN}/api/copilotkit/agent/default/run`, { method: "POST", headers: json, body: JSON.stringify(runInput("next-hooks", "hi")) }),
+    );
+    expect(run.status).toBe(401);
+    const allowed = await handlers.GET(new Request(`${ORIGIN}/api/copilotkit/info`, { headers: { authorization: "Bearer good" } }));
+    expect(allowed.status).toBe(200);
   });
 });

@@ -136,6 +136,30 @@ export default defineConfig({ agents, runtime: { identifyUser: (request: Request
     expect(textOf(await run(cli.url, "beta", "typed", "ts-1"))).toContain('You said: "typed"');
   });
 
+  it("applies endpoint.hooks: an onRequest auth gate answers 401 before anything runs", async () => {
+    const dir = projectDir({
+      "copilot-runtime.config.mjs": `
+import { DemoAgent } from ${JSON.stringify(DIST_INDEX)};
+import { defineConfig } from ${JSON.stringify(DIST_CONFIG)};
+export default defineConfig({
+  agents: { default: new DemoAgent({ wordDelayMs: 1 }) },
+  endpoint: {
+    hooks: {
+      onRequest: ({ request }) => {
+        if (request.headers.get("authorization") !== "Bearer cfg") throw new Response("Unauthorized", { status: 401 });
+      },
+    },
+  },
+});
+`,
+    });
+    const cli = await startCli([], { cwd: dir });
+    const denied = await fetch(`${cli.url}/info`);
+    expect(denied.status).toBe(401);
+    expect(await denied.text()).toBe("Unauthorized");
+    expect((await fetch(`${cli.url}/info`, { headers: { authorization: "Bearer cfg" } })).status).toBe(200);
+  });
+
   it("exits with code 2 and a readable message when a config registers something that is not an agent", async () => {
     const dir = projectDir({
       "my.config.mjs": `export default { agents: { default: "openai/gpt-4o" } };`,
