@@ -124,14 +124,20 @@ export class BuiltInAgent extends AbstractAgent {
     return copy;
   }
 
-  /** What this agent supports, for clients that ask (AG-UI capabilities). */
+  /**
+   * What this agent supports, for clients that ask (AG-UI capabilities). The `capabilities` option
+   * replaces whole categories of these (as CopilotKit merges them): a category given there is used
+   * as is, the others keep the inferred value.
+   */
   override async getCapabilities(): Promise<AgentCapabilities> {
-    return {
+    const inferred: AgentCapabilities = {
       transport: { streaming: true },
       tools: { supported: true, clientProvided: true },
       state: { snapshots: true, deltas: true },
       reasoning: { supported: true, streaming: true, encrypted: true },
+      humanInTheLoop: { interrupts: true },
     };
+    return { ...inferred, ...this.config.capabilities };
   }
 }
 

@@ -5,6 +5,7 @@ import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
 import { AguiEventMapper, type RunFinishedDetails, type RunTokenUsage } from "./event-mapper.js";
+import { InterruptCollector, parseResume, resumeToolResults } from "./interrupts.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { providerOf, resolveModel } from "./resolve-model.js";
 import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
@@ -109,7 +110,12 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
     identity.provider = model.provider;
     secrets.push(...configuredSecrets({ apiKeys: [apiKey], model }));
 
-    const { messages, instructions } = convertMessages(input.messages ?? [], config);
+    const resume = parseResume((input as { resume?: unknown }).resume);
+    const { messages, instructions } = convertMessages(input.messages ?? [], {
+      forwardSystemMessages: config.forwardSystemMessages,
+      forwardDeveloperMessages: config.forwardDeveloperMessages,
+      pendingResults: resumeToolResults(resume, input.messages ?? []),
+    });
     if (messages.length === 0) {
       throw new BuiltInAgentError("invalid_request", "The conversation has no message for the model to answer.");
     }
@@ -161,9 +167,12 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       experimental_telemetry: telemetrySettings(config.telemetry, identity),
     });
     let finished: RunFinishedDetails = {};
+    const interrupts = new InterruptCollector(config.tools ?? []);
     for await (const part of result.fullStream) {
       if (signal.aborted) break;
       if (part.type === "finish") finished = runFinishedDetails(part, model);
+      // An interrupt tool has no execute, so the AI SDK ends the run after its call: the run pauses.
+      if (part.type === "tool-call" && !part.providerExecuted && !part.invalid) interrupts.onToolCall(part.toolCallId, part.toolName);
       // Only our signal means "stopped"; an abort the AI SDK raised itself is one of its timeouts.
       if (part.type === "abort") throw new BuiltInAgentError("timeout", TIMEOUT_MESSAGE);
       if (part.type === "error") throw part.error;
@@ -173,7 +182,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       if (part.type === "finish-step" && isCutOff(part)) throw new BuiltInAgentError("provider_error", CUT_OFF_MESSAGE);
       emit(mapper.map(part));
     }
-    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished(finished));
+    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished({ ...finished, interrupts: interrupts.list }));
   } catch (thrown) {
     const error = !signal.aborted && isAbortError(thrown) ? new BuiltInAgentError("timeout", TIMEOUT_MESSAGE) : thrown;
     if (signal.aborted) {

@@ -1,3 +1,4 @@
+import type { AgentCapabilities } from "@ag-ui/core";
 import type { JSONValue, LanguageModel } from "ai";
 
 /**
@@ -116,7 +117,9 @@ export interface ToolExecutionContext {
 }
 
 /**
- * A tool executed on the server. Create it with `defineTool`, which checks the name.
+ * A tool defined on the server. Create it with `defineTool`, which checks the name. A tool either
+ * runs on the server (`execute`) or is an interrupt tool (`interrupt: true`, no `execute`): calling
+ * it pauses the run for a human, whose answer becomes the tool's result on the resumed run.
  *
  * @example
  * ```ts
@@ -127,7 +130,18 @@ export interface ToolDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
   name: string;
   description: string;
   parameters: S;
-  execute: (args: InferSchemaOutput<S>, context: ToolExecutionContext) => unknown;
+  /** Runs the tool on the server. Absent only on interrupt tools. */
+  execute?: (args: InferSchemaOutput<S>, context: ToolExecutionContext) => unknown;
+  /**
+   * When true, a call to this tool ends the run with RUN_FINISHED `outcome: { type: "interrupt" }`
+   * (one interrupt per call, its id the tool call's id) instead of executing; the client resumes with
+   * `RunAgentInput.resume` and the answer is given to the model as the tool's result.
+   */
+  interrupt?: boolean;
+  /** The interrupt's `reason` (default `"tool_call"`). */
+  interruptReason?: string;
+  /** The interrupt's human-readable `message`. */
+  interruptMessage?: string;
 }
 
 /**
@@ -224,6 +238,16 @@ export interface BuiltInAgentConfig {
    * ```
    */
   telemetry?: boolean | BuiltInAgentTelemetry;
+  /**
+   * What `getCapabilities()` reports, merged over the inferred capabilities by category: a category
+   * given here (e.g. `tools`) replaces the inferred one whole, as in CopilotKit.
+   *
+   * @example
+   * ```ts
+   * new BuiltInAgent({ model: "openai/gpt-4o", capabilities: { tools: { supported: true, clientProvided: false } } });
+   * ```
+   */
+  capabilities?: Partial<AgentCapabilities>;
   /** Shown by the runtime's `/info`. */
   description?: string;
   agentId?: string;
