@@ -4,8 +4,27 @@
  * (`@ai-sdk/openai`, `@ai-sdk/anthropic`, `@ai-sdk/google`) when an agent is created with it, and
  * `@modelcontextprotocol/sdk` for `mcpServers`; a missing one is a `MissingDependencyError` naming it.
  */
-export { BuiltInAgent, BuiltInAgentError, defineTool } from "./agents/built-in/index.js";
+export {
+  BuiltInAgent,
+  BuiltInAgentError,
+  convertAISDKStream,
+  convertJsonSchemaToZodSchema,
+  convertMessagesToVercelAISDKMessages,
+  convertToolDefinitionsToVercelAITools,
+  convertToolsToVercelAITools,
+  defineTool,
+  InterruptSignal,
+} from "./agents/built-in/index.js";
 export type {
+  BuiltInAgentAISDKFactoryConfig,
+  BuiltInAgentClassicConfig,
+  BuiltInAgentConfiguration,
+  BuiltInAgentCustomFactoryConfig,
+  BuiltInAgentFactoryConfig,
+  BuiltInAgentFactoryContext,
+  BuiltInAgentTanStackFactoryConfig,
+  JsonSchema,
+  MessageConversionOptions,
   BuiltInAgentConfig,
   BuiltInAgentTelemetry,
   BuiltInAgentErrorCode,

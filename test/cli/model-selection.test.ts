@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createSelectedAgent, selectModel, selectTranscription } from "../../src/cli/agents.js";
 import { BuiltInAgent } from "../../src/agents/built-in/agent.js";
+import type { BuiltInAgentConfig } from "../../src/agents/built-in/types.js";
 import { DemoAgent } from "../../src/agents/demo.js";
 import { CliStartupError } from "../../src/cli/errors.js";
 
@@ -75,7 +76,7 @@ describe("createSelectedAgent", () => {
   it("builds a BuiltInAgent on the selected model and says where it came from, never the key", async () => {
     const { agent, description } = await createSelectedAgent(selectModel({ OPENAI_API_KEY: "sk-secret-123" }));
     expect(agent).toBeInstanceOf(BuiltInAgent);
-    expect((agent as BuiltInAgent).configuration.model).toBe("openai/gpt-4.1");
+    expect(((agent as BuiltInAgent).configuration as BuiltInAgentConfig).model).toBe("openai/gpt-4.1");
     expect(description).toBe("BuiltInAgent, model openai/gpt-4.1 (OPENAI_API_KEY is set; choose another model with COPILOT_RUNTIME_MODEL)");
     expect(description).not.toContain("sk-secret");
   });

@@ -4,8 +4,9 @@ import { Observable } from "rxjs";
 import { loggerForAgent } from "../../logger.js";
 import { loadMcpSdk, loadProvider } from "./packages.js";
 import { providerOf } from "./resolve-model.js";
+import { executeFactoryRun } from "./factory-run.js";
 import { executeRun } from "./run-loop.js";
-import type { BuiltInAgentConfig } from "./types.js";
+import { isFactoryConfig, type BuiltInAgentConfig, type BuiltInAgentConfiguration, type BuiltInAgentFactoryConfig } from "./types.js";
 
 /**
  * An AG-UI agent that answers with a model through the Vercel AI SDK: text, reasoning, server tools
@@ -42,7 +43,7 @@ export class BuiltInAgent extends AbstractAgent {
     Object.defineProperty(this, "name", { value: "BuiltInAgent" });
   }
 
-  private readonly config: Readonly<BuiltInAgentConfig>;
+  private readonly config: Readonly<BuiltInAgentConfiguration>;
   private readonly activeRuns = new Set<AbortController>();
   /**
    * The caller's request headers that the runtime forwards to agents (its `forwardHeaders` policy
@@ -51,8 +52,18 @@ export class BuiltInAgent extends AbstractAgent {
    */
   headers?: Record<string, string>;
 
-  constructor(config: BuiltInAgentConfig) {
+  /** Factory mode: the factory makes the model call; see {@link BuiltInAgentFactoryConfig}. */
+  constructor(config: BuiltInAgentFactoryConfig);
+  /** The classic configuration: BuiltInAgent calls the model; see {@link BuiltInAgentConfig}. */
+  constructor(config: BuiltInAgentConfig);
+  constructor(config: BuiltInAgentConfiguration) {
     super({ agentId: config.agentId, description: config.description });
+    checkCommonOptions(config);
+    if (isFactoryConfig(config)) {
+      checkFactoryConfig(config);
+      this.config = Object.isFrozen(config) ? config : Object.freeze({ ...config });
+      return;
+    }
     this.config = freezeConfig(config);
     // The optional packages this configuration needs, loaded now so that a missing one is an
     // error naming the package at start-up, not a failed run later.
@@ -61,8 +72,8 @@ export class BuiltInAgent extends AbstractAgent {
     if (config.mcpServers?.length) loadMcpSdk();
   }
 
-  /** The agent's configuration (read-only). */
-  get configuration(): Readonly<BuiltInAgentConfig> {
+  /** The agent's configuration (read-only): classic (`model`, ...) or factory mode (`type`, `factory`). */
+  get configuration(): Readonly<BuiltInAgentConfiguration> {
     return this.config;
   }
 
@@ -71,20 +82,18 @@ export class BuiltInAgent extends AbstractAgent {
     return new Observable<BaseEvent>((subscriber) => {
       const controller = new AbortController();
       this.activeRuns.add(controller);
-      executeRun({
-        input,
-        config: this.config,
-        signal: controller.signal,
-        agentId: this.agentId,
-        forwardedHeaders: this.headers,
-        log: loggerForAgent(this),
-        emit: (events) => {
-          for (const event of events) {
-            if (subscriber.closed) return;
-            subscriber.next(event);
-          }
-        },
-      }).then(
+      const emit = (events: BaseEvent[]) => {
+        for (const event of events) {
+          if (subscriber.closed) return;
+          subscriber.next(event);
+        }
+      };
+      const shared = { input, agentId: this.agentId, forwardedHeaders: this.headers, log: loggerForAgent(this), emit };
+      const config = this.config;
+      const running = isFactoryConfig(config)
+        ? executeFactoryRun({ ...shared, config, controller })
+        : executeRun({ ...shared, config, signal: controller.signal });
+      running.then(
         () => {
           this.activeRuns.delete(controller);
           subscriber.complete();
@@ -110,7 +119,7 @@ export class BuiltInAgent extends AbstractAgent {
 
   /** A fresh agent with the same configuration, a copy of messages and state, and no running runs. */
   override clone(): BuiltInAgent {
-    const copy = new BuiltInAgent(this.config);
+    const copy = new BuiltInAgent(this.config as BuiltInAgentConfig);
     copy.agentId = this.agentId;
     copy.description = this.description;
     copy.threadId = this.threadId;
@@ -138,6 +147,34 @@ export class BuiltInAgent extends AbstractAgent {
       humanInTheLoop: { interrupts: true },
     };
     return { ...inferred, ...this.config.capabilities };
+  }
+}
+
+const FACTORY_TYPES = new Set(["aisdk", "tanstack", "custom"]);
+const CLASSIC_ONLY_OPTIONS = ["model", "tools", "mcpServers", "prompt", "apiKey", "baseURL"] as const;
+
+// Options of CopilotKit's BuiltInAgent that this one does not implement: refused by name rather
+// than silently ignored.
+function checkCommonOptions(config: BuiltInAgentConfiguration): void {
+  if (!config || typeof config !== "object") throw new TypeError("BuiltInAgent needs a configuration object.");
+  if ((config as { learnedSkills?: unknown }).learnedSkills !== undefined) {
+    throw new TypeError("BuiltInAgent: learnedSkills (CopilotKit's Intelligence platform) is not supported by copilot-runtime.");
+  }
+  const capabilities = (config as { capabilities?: unknown }).capabilities;
+  if (capabilities !== undefined && (capabilities === null || typeof capabilities !== "object" || Array.isArray(capabilities))) {
+    throw new TypeError("BuiltInAgent: capabilities must be an object of AG-UI capability categories.");
+  }
+}
+
+function checkFactoryConfig(config: BuiltInAgentFactoryConfig): void {
+  if (!FACTORY_TYPES.has(config.type)) {
+    throw new TypeError(`BuiltInAgent: unknown factory type ${JSON.stringify(config.type)}; use "aisdk", "tanstack" or "custom".`);
+  }
+  if (typeof config.factory !== "function") throw new TypeError(`BuiltInAgent: a "${config.type}" configuration needs a factory function.`);
+  for (const option of CLASSIC_ONLY_OPTIONS) {
+    if ((config as unknown as Record<string, unknown>)[option] !== undefined) {
+      throw new TypeError(`BuiltInAgent: ${option} does not apply in factory mode (type "${config.type}"): the factory makes the model call.`);
+    }
   }
 }
 

@@ -161,6 +161,15 @@ export class AguiEventMapper {
     return events;
   }
 
+  /**
+   * Closes the open text, reasoning and tool calls without ending the run: for a caller that emits
+   * the terminal event itself (factory mode).
+   */
+  flush(): BaseEvent[] {
+    if (this.terminated) return [];
+    return this.closeAll();
+  }
+
   /** Ends a stopped run: unanswered tool calls are marked stopped, so no client executes them. */
   runStopped(): BaseEvent[] {
     if (this.terminated) return [];

@@ -9,9 +9,26 @@
  */
 export { BuiltInAgent } from "./agent.js";
 export { defineTool } from "./define-tool.js";
+export { convertAISDKStream } from "./convert-ai-sdk-stream.js";
+export {
+  convertJsonSchemaToZodSchema,
+  convertMessagesToVercelAISDKMessages,
+  convertToolDefinitionsToVercelAITools,
+  convertToolsToVercelAITools,
+  type JsonSchema,
+} from "./converters.js";
+export type { MessageConversionOptions } from "./convert-messages.js";
+export { InterruptSignal } from "./interrupts.js";
 export { BuiltInAgentError, type BuiltInAgentErrorCode } from "./errors.js";
 export { resolveModel, parseModelId, type KnownProvider } from "./resolve-model.js";
 export type {
+  BuiltInAgentAISDKFactoryConfig,
+  BuiltInAgentClassicConfig,
+  BuiltInAgentConfiguration,
+  BuiltInAgentCustomFactoryConfig,
+  BuiltInAgentFactoryConfig,
+  BuiltInAgentFactoryContext,
+  BuiltInAgentTanStackFactoryConfig,
   BuiltInAgentConfig,
   BuiltInAgentTelemetry,
   InferSchemaOutput,

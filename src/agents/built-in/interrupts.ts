@@ -109,3 +109,19 @@ function invalid(message: string): BuiltInAgentError {
 function shorten(value: string): string {
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }
+
+/**
+ * Thrown by a factory's `interrupt()` to pause the run (it is not a failure): BuiltInAgent ends the
+ * run with RUN_FINISHED `outcome: { type: "interrupt", interrupts }`. A factory may throw it itself.
+ *
+ * @example
+ * ```ts
+ * throw new InterruptSignal([{ id: "confirm-1", reason: "confirmation", message: "Send the email?" }]);
+ * ```
+ */
+export class InterruptSignal extends Error {
+  override readonly name = "InterruptSignal";
+  constructor(readonly interrupts: Interrupt[]) {
+    super("The run is paused, waiting for human input.");
+  }
+}

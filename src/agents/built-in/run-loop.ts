@@ -4,11 +4,12 @@ import type { TelemetrySettings, ToolChoice, ToolSet } from "ai";
 import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
-import { AguiEventMapper, type RunFinishedDetails, type RunTokenUsage } from "./event-mapper.js";
+import { AguiEventMapper, type RunFinishedDetails } from "./event-mapper.js";
 import { InterruptCollector, parseResume, resumeToolResults } from "./interrupts.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { providerOf, resolveModel } from "./resolve-model.js";
 import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
+import { runFinishedDetails } from "./run-finished.js";
 import { resolveRunSettings } from "./run-settings.js";
 import { configuredSecrets } from "./secrets.js";
 import { createStateTools } from "./state-tools.js";
@@ -27,33 +28,6 @@ const MODEL_CODES: ReadonlySet<string> = new Set(["invalid_model", "unknown_prov
  * counts, which every provider sends when it finishes. Passing it on as RUN_FINISHED would present
  * a truncated answer as complete.
  */
-const count = (value: unknown) => (typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
-
-/**
- * The finish reason and the token counts of the whole run (all steps), as CopilotKit 1.75 reports
- * them: one usage entry for the model's provider and id, with only the counts the provider gave.
- */
-function runFinishedDetails(
-  part: { finishReason: string; totalUsage: Record<string, unknown> & { inputTokenDetails?: { cacheWriteTokens?: unknown } } },
-  model: { provider?: string; modelId?: string },
-): RunFinishedDetails {
-  const usage: RunTokenUsage = {
-    inputTokens: count(part.totalUsage.inputTokens),
-    outputTokens: count(part.totalUsage.outputTokens),
-    totalTokens: count(part.totalUsage.totalTokens),
-    reasoningTokens: count(part.totalUsage.reasoningTokens),
-    cachedInputTokens: count(part.totalUsage.cachedInputTokens),
-    cacheWriteInputTokens: count(part.totalUsage.inputTokenDetails?.cacheWriteTokens),
-  };
-  const counts = Object.fromEntries(Object.entries(usage).filter(([, value]) => value !== undefined));
-  return {
-    finishReason: part.finishReason,
-    ...(Object.keys(counts).length > 0
-      ? { usage: [{ ...(model.provider ? { provider: model.provider } : {}), ...(model.modelId ? { model: model.modelId } : {}), ...counts }] }
-      : {}),
-  };
-}
-
 function isCutOff(part: { finishReason: string; usage: { inputTokens?: number; outputTokens?: number } }): boolean {
   return part.finishReason === "other" && part.usage.inputTokens === undefined && part.usage.outputTokens === undefined;
 }

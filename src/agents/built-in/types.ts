@@ -1,5 +1,5 @@
-import type { AgentCapabilities } from "@ag-ui/core";
-import type { JSONValue, LanguageModel } from "ai";
+import type { AgentCapabilities, BaseEvent, Interrupt, ResumeEntry, RunAgentInput } from "@ag-ui/core";
+import type { JSONValue, LanguageModel, ToolSet } from "ai";
 
 /**
  * A language model given as an object (for example `openai.chat("gpt-4o")` from `@ai-sdk/openai`).
@@ -263,4 +263,122 @@ export interface BuiltInAgentTelemetry {
   recordInputs?: boolean;
   /** Record the model's answers in the spans. Default true (the AI SDK's default). */
   recordOutputs?: boolean;
+}
+
+/** The options of a BuiltInAgent that calls the model itself (the classic configuration). */
+export type BuiltInAgentClassicConfig = BuiltInAgentConfig;
+
+/**
+ * What a factory-mode BuiltInAgent's `factory` gets for each run.
+ *
+ * @example
+ * ```ts
+ * factory: ({ input, abortSignal }) => streamText({ model, messages: convertMessagesToVercelAISDKMessages(input.messages), abortSignal })
+ * ```
+ */
+export interface BuiltInAgentFactoryContext {
+  /**
+   * The run's input. On a resumed run of an `aisdk` or `tanstack` factory, each resume entry not yet
+   * answered by a tool message is appended as a `tool` message for the paused call (content: the
+   * payload as JSON, or `{"status":"cancelled"}`), so converting the messages gives the model the
+   * answer. A `custom` factory gets `resume` untouched and reads it through `interrupt()`.
+   */
+  input: RunAgentInput;
+  /** For backends that need the controller itself (TanStack AI). Stop runs with `abortRun()`, not with it. */
+  abortController: AbortController;
+  /** Aborted when the run is stopped; pass it to the model call. */
+  abortSignal: AbortSignal;
+  /**
+   * Pauses the run for a human: unless `input.resume` answers every one of `interrupts` (by id), it
+   * throws an {@link InterruptSignal} and the run ends with RUN_FINISHED
+   * `outcome: { type: "interrupt", interrupts }`. On the resumed run it returns the matching entries.
+   */
+  interrupt: (interrupts: Interrupt[]) => Promise<ResumeEntry[]>;
+  /** CopilotKit's learned skills (Intelligence platform); not supported here, always empty. */
+  learnedSkills: { readonly catalog: string; readonly tools: Readonly<ToolSet> };
+}
+
+/** Options every factory-mode configuration accepts besides `type` and `factory`. */
+export interface BuiltInAgentFactoryCommonConfig {
+  /** Called with the original error when a run fails (the client gets a safe RUN_ERROR). */
+  onRunError?: BuiltInAgentConfig["onRunError"];
+  /** Merged over the inferred capabilities by category, as in the classic configuration. */
+  capabilities?: Partial<AgentCapabilities>;
+  /** Shown by the runtime's `/info`. */
+  description?: string;
+  agentId?: string;
+}
+
+/**
+ * Factory mode with the AI SDK: `factory` returns what `streamText()` returns (only `fullStream` is
+ * read); BuiltInAgent turns it into AG-UI events and owns the run's lifecycle.
+ *
+ * @example
+ * ```ts
+ * new BuiltInAgent({ type: "aisdk", factory: ({ input, abortSignal }) =>
+ *   streamText({ model: openai("gpt-4o"), messages: convertMessagesToVercelAISDKMessages(input.messages), abortSignal }) });
+ * ```
+ */
+export interface BuiltInAgentAISDKFactoryConfig extends BuiltInAgentFactoryCommonConfig {
+  type: "aisdk";
+  factory: (context: BuiltInAgentFactoryContext) => { fullStream: AsyncIterable<unknown> } | Promise<{ fullStream: AsyncIterable<unknown> }>;
+}
+
+/**
+ * Factory mode with TanStack AI: `factory` returns TanStack AI's stream of chunks.
+ *
+ * @example
+ * ```ts
+ * new BuiltInAgent({ type: "tanstack", factory: ({ input, abortController }) => chat({ adapter, ...convertInputToTanStackAI(input), abortController }) });
+ * ```
+ */
+export interface BuiltInAgentTanStackFactoryConfig extends BuiltInAgentFactoryCommonConfig {
+  type: "tanstack";
+  factory: (context: BuiltInAgentFactoryContext) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>;
+}
+
+/**
+ * Factory mode with any backend: `factory` yields AG-UI events itself. BuiltInAgent sends
+ * RUN_STARTED and the final RUN_FINISHED (a RUN_FINISHED from the factory lends it its fields);
+ * a RUN_ERROR from the factory ends the run.
+ *
+ * @example
+ * ```ts
+ * new BuiltInAgent({ type: "custom", async *factory() {
+ *   yield { type: EventType.TEXT_MESSAGE_START, messageId: "m1", role: "assistant" };
+ *   yield { type: EventType.TEXT_MESSAGE_CONTENT, messageId: "m1", delta: "Hi" };
+ *   yield { type: EventType.TEXT_MESSAGE_END, messageId: "m1" };
+ * } });
+ * ```
+ */
+export interface BuiltInAgentCustomFactoryConfig extends BuiltInAgentFactoryCommonConfig {
+  type: "custom";
+  factory: (context: BuiltInAgentFactoryContext) => AsyncIterable<BaseEvent> | Promise<AsyncIterable<BaseEvent>>;
+}
+
+/** A factory-mode configuration: you make the model call, BuiltInAgent runs the AG-UI side. */
+export type BuiltInAgentFactoryConfig = BuiltInAgentAISDKFactoryConfig | BuiltInAgentTanStackFactoryConfig | BuiltInAgentCustomFactoryConfig;
+
+/**
+ * Everything `new BuiltInAgent(...)` accepts: the classic configuration (`model`, ...) or a
+ * factory-mode one (`type` + `factory`).
+ *
+ * @example
+ * ```ts
+ * const classic: BuiltInAgentConfiguration = { model: "openai/gpt-4o" };
+ * const custom: BuiltInAgentConfiguration = { type: "custom", factory: async function* () {} };
+ * ```
+ */
+export type BuiltInAgentConfiguration = BuiltInAgentConfig | BuiltInAgentFactoryConfig;
+
+/**
+ * True for a factory-mode configuration.
+ *
+ * @example
+ * ```ts
+ * if (isFactoryConfig(config)) config.factory; else config.model;
+ * ```
+ */
+export function isFactoryConfig(config: Readonly<BuiltInAgentConfiguration>): config is Readonly<BuiltInAgentFactoryConfig> {
+  return typeof (config as { factory?: unknown }).factory === "function" || "type" in config;
 }
