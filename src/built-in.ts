@@ -5,8 +5,10 @@
  * `@modelcontextprotocol/sdk` for `mcpServers`; a missing one is a `MissingDependencyError` naming it.
  */
 export {
+  BasicAgent,
   BuiltInAgent,
   BuiltInAgentError,
+  classifyModelSpec,
   convertAISDKStream,
   convertJsonSchemaToZodSchema,
   convertMessagesToVercelAISDKMessages,
@@ -14,6 +16,7 @@ export {
   convertToolsToVercelAITools,
   defineTool,
   InterruptSignal,
+  resolveModel,
 } from "./agents/built-in/index.js";
 export type {
   BuiltInAgentAISDKFactoryConfig,
@@ -24,6 +27,7 @@ export type {
   BuiltInAgentFactoryContext,
   BuiltInAgentTanStackFactoryConfig,
   JsonSchema,
+  ModelHostClass,
   MessageConversionOptions,
   BuiltInAgentConfig,
   BuiltInAgentTelemetry,

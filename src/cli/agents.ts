@@ -101,7 +101,9 @@ export function missingApiKey(agent: AgentLike, env: Env): { provider: KnownProv
   const provider = providerOf(model);
   if (provider === undefined) return undefined;
   if (typeof apiKey === "string" && apiKey.trim()) return undefined;
-  const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === provider)!;
+  // Providers without a default here (minimax, vertex) are checked when the agent runs.
+  const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === provider);
+  if (!entry) return undefined;
   return firstKey(env, entry.keys) ? undefined : { provider, model, keys: entry.keys };
 }
 

@@ -5,6 +5,7 @@ import { loggerForAgent } from "../../logger.js";
 import { loadMcpSdk, loadProvider } from "./packages.js";
 import { providerOf } from "./resolve-model.js";
 import { executeFactoryRun } from "./factory-run.js";
+import { classifyModelSpec, type ModelHostClass } from "./model-spec.js";
 import { executeRun } from "./run-loop.js";
 import { isFactoryConfig, type BuiltInAgentConfig, type BuiltInAgentConfiguration, type BuiltInAgentFactoryConfig } from "./types.js";
 
@@ -51,6 +52,11 @@ export class BuiltInAgent extends AbstractAgent {
    * failure is reported.
    */
   headers?: Record<string, string>;
+  /**
+   * Which kind of endpoint the configured model reaches (`"openai"`, `"azure"`, `"local"`, ...), as
+   * CopilotKit 1.75 exposes it; `"unknown"` for a model object or factory mode.
+   */
+  readonly modelHostClass: ModelHostClass;
 
   /** Factory mode: the factory makes the model call; see {@link BuiltInAgentFactoryConfig}. */
   constructor(config: BuiltInAgentFactoryConfig);
@@ -59,10 +65,14 @@ export class BuiltInAgent extends AbstractAgent {
   constructor(config: BuiltInAgentConfiguration) {
     super({ agentId: config.agentId, description: config.description });
     checkCommonOptions(config);
+    this.modelHostClass = isFactoryConfig(config) ? "unknown" : classifyModelSpec(config.model);
     if (isFactoryConfig(config)) {
       checkFactoryConfig(config);
       this.config = Object.isFrozen(config) ? config : Object.freeze({ ...config });
       return;
+    }
+    if (providerOf(config.model) === "vertex" && typeof config.apiKey === "string" && config.apiKey.trim()) {
+      throw new TypeError("BuiltInAgent: apiKey does not apply to vertex/ models; Vertex AI uses Google Cloud credentials (GOOGLE_VERTEX_PROJECT, GOOGLE_VERTEX_LOCATION, application default credentials).");
     }
     this.config = freezeConfig(config);
     // The optional packages this configuration needs, loaded now so that a missing one is an
@@ -195,4 +205,20 @@ function freezeConfig(config: BuiltInAgentConfig): Readonly<BuiltInAgentConfig> 
     overridableProperties: config.overridableProperties ? Object.freeze([...config.overridableProperties]) : undefined,
     stopSequences: config.stopSequences ? Object.freeze([...config.stopSequences]) : undefined,
   }) as Readonly<BuiltInAgentConfig>;
+}
+
+/**
+ * CopilotKit's older name of {@link BuiltInAgent} (deprecated in CopilotKit). The same
+ * agent; prefer `BuiltInAgent`.
+ *
+ * @deprecated Use `BuiltInAgent`.
+ * @example
+ * ```ts
+ * const agent = new BasicAgent({ model: "openai/gpt-4o" });
+ * ```
+ */
+export class BasicAgent extends BuiltInAgent {
+  static {
+    Object.defineProperty(this, "name", { value: "BasicAgent" });
+  }
 }

@@ -7,7 +7,7 @@
  * const agent = new BuiltInAgent({ model: "anthropic/claude-sonnet-4-5" });
  * ```
  */
-export { BuiltInAgent } from "./agent.js";
+export { BasicAgent, BuiltInAgent } from "./agent.js";
 export { defineTool } from "./define-tool.js";
 export { convertAISDKStream } from "./convert-ai-sdk-stream.js";
 export {
@@ -20,7 +20,8 @@ export {
 export type { MessageConversionOptions } from "./convert-messages.js";
 export { InterruptSignal } from "./interrupts.js";
 export { BuiltInAgentError, type BuiltInAgentErrorCode } from "./errors.js";
-export { resolveModel, parseModelId, type KnownProvider } from "./resolve-model.js";
+export { buildModel, parseModelId, type KnownProvider } from "./resolve-model.js";
+export { classifyModelHost, classifyModelSpec, resolveModel, type ModelHostClass } from "./model-spec.js";
 export type {
   BuiltInAgentAISDKFactoryConfig,
   BuiltInAgentClassicConfig,

@@ -7,7 +7,7 @@ import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } fro
 import { AguiEventMapper, type RunFinishedDetails } from "./event-mapper.js";
 import { InterruptCollector, parseResume, resumeToolResults } from "./interrupts.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
-import { providerOf, resolveModel } from "./resolve-model.js";
+import { buildModel, providerOf } from "./resolve-model.js";
 import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
 import { runFinishedDetails } from "./run-finished.js";
 import { resolveRunSettings } from "./run-settings.js";
@@ -76,7 +76,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
   try {
     const settings = resolveRunSettings(config, input.forwardedProps);
     clientChoseModel = settings.model !== config.model;
-    const { model, apiKey } = resolveModel(settings.model, {
+    const { model, apiKey } = buildModel(settings.model, {
       apiKey: config.apiKey,
       baseURL: config.baseURL,
       provider: providerOf(config.model),
