@@ -6,6 +6,12 @@ import { DemoAgent } from "../../src/agents/demo.js";
 import { CliStartupError } from "../../src/cli/errors.js";
 
 describe("selectModel (the CLI's agent from the environment)", () => {
+  it("takes a minimax/ model with MINIMAX_API_KEY, and sends vertex/ models to a config file", () => {
+    expect(selectModel({ COPILOT_RUNTIME_MODEL: "minimax/MiniMax-M3", MINIMAX_API_KEY: "mk" })).toMatchObject({ model: "minimax/MiniMax-M3", keyVariable: "MINIMAX_API_KEY" });
+    expect(() => selectModel({ COPILOT_RUNTIME_MODEL: "minimax/MiniMax-M3" })).toThrow(/set MINIMAX_API_KEY/);
+    expect(() => selectModel({ COPILOT_RUNTIME_MODEL: "vertex/gemini-2.5-pro" })).toThrow(/Google Cloud credentials; register the agent in a config file/);
+  });
+
   it("picks the demo agent when no provider key is set", () => {
     expect(selectModel({})).toEqual({ kind: "demo", reason: "no-key" });
     expect(selectModel({ OPENAI_API_KEY: "  ", ANTHROPIC_API_KEY: "" })).toEqual({ kind: "demo", reason: "no-key" });
