@@ -5,6 +5,7 @@ import { loggerForAgent } from "../../logger.js";
 import { loadMcpSdk, loadProvider } from "./packages.js";
 import { providerOf } from "./resolve-model.js";
 import { executeFactoryRun } from "./factory-run.js";
+import { checkHeaderSelection, PROVIDER_CREDENTIAL_HEADERS } from "./forwarded-headers.js";
 import { classifyModelSpec, type ModelHostClass } from "./model-spec.js";
 import { executeRun } from "./run-loop.js";
 import { isFactoryConfig, type BuiltInAgentConfig, type BuiltInAgentConfiguration, type BuiltInAgentFactoryConfig } from "./types.js";
@@ -74,6 +75,7 @@ export class BuiltInAgent extends AbstractAgent {
     if (providerOf(config.model) === "vertex" && typeof config.apiKey === "string" && config.apiKey.trim()) {
       throw new TypeError("BuiltInAgent: apiKey does not apply to vertex/ models; Vertex AI uses Google Cloud credentials (GOOGLE_VERTEX_PROJECT, GOOGLE_VERTEX_LOCATION, application default credentials).");
     }
+    checkForwardedHeaderOptions(config);
     this.config = freezeConfig(config);
     // The optional packages this configuration needs, loaded now so that a missing one is an
     // error naming the package at start-up, not a failed run later.
@@ -160,8 +162,16 @@ export class BuiltInAgent extends AbstractAgent {
   }
 }
 
+function checkForwardedHeaderOptions(config: BuiltInAgentConfig): void {
+  config.mcpServers?.forEach((server, index) => checkHeaderSelection(server.forwardHeaders, `mcpServers[${index}].forwardHeaders`, { allowTrue: true }));
+  checkHeaderSelection(config.forwardHeadersToModel, "forwardHeadersToModel", { allowTrue: false, refuse: PROVIDER_CREDENTIAL_HEADERS });
+  config.mcpClients?.forEach((client, index) => {
+    if (!client || typeof client.tools !== "function") throw new TypeError(`BuiltInAgent: mcpClients[${index}] must have a tools() method (e.g. a client from @ai-sdk/mcp's createMCPClient).`);
+  });
+}
+
 const FACTORY_TYPES = new Set(["aisdk", "tanstack", "custom"]);
-const CLASSIC_ONLY_OPTIONS = ["model", "tools", "mcpServers", "prompt", "apiKey", "baseURL"] as const;
+const CLASSIC_ONLY_OPTIONS = ["model", "tools", "mcpServers", "mcpClients", "prompt", "apiKey", "baseURL"] as const;
 
 // Options of CopilotKit's BuiltInAgent that this one does not implement: refused by name rather
 // than silently ignored.
@@ -202,6 +212,8 @@ function freezeConfig(config: BuiltInAgentConfig): Readonly<BuiltInAgentConfig> 
     ...config,
     tools: config.tools ? Object.freeze([...config.tools]) : undefined,
     mcpServers: config.mcpServers ? Object.freeze(config.mcpServers.map((server) => Object.freeze({ ...server }))) : undefined,
+    mcpClients: config.mcpClients ? Object.freeze([...config.mcpClients]) : undefined,
+    forwardHeadersToModel: config.forwardHeadersToModel ? Object.freeze([...config.forwardHeadersToModel]) : undefined,
     overridableProperties: config.overridableProperties ? Object.freeze([...config.overridableProperties]) : undefined,
     stopSequences: config.stopSequences ? Object.freeze([...config.stopSequences]) : undefined,
   }) as Readonly<BuiltInAgentConfig>;

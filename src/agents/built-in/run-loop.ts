@@ -5,6 +5,7 @@ import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
 import { AguiEventMapper, type RunFinishedDetails } from "./event-mapper.js";
+import { outboundHeaders } from "./forwarded-headers.js";
 import { InterruptCollector, parseResume, resumeToolResults } from "./interrupts.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
 import { buildModel, providerOf } from "./resolve-model.js";
@@ -100,9 +101,11 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       forwardedInstructions: instructions,
     });
     const state = { current: structuredClone(input.state ?? {}) };
-    if (config.mcpServers?.length) {
-      mcp = await openMcpToolset(config.mcpServers, {
+    if (config.mcpServers?.length || config.mcpClients?.length) {
+      mcp = await openMcpToolset(config.mcpServers ?? [], {
         signal,
+        forwardedHeaders,
+        clients: config.mcpClients,
         takenNames: new Set((config.tools ?? []).map((tool) => tool.name)),
         onServerError: config.onMcpServerError,
         onSkip: (server, error) => logMcpServerSkipped(identity, { url: redactSecrets(server.url, secrets), error: describeError(error, secrets) }),
@@ -137,6 +140,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       providerOptions: settings.providerOptions,
       timeout: config.timeout,
       abortSignal: signal,
+      ...modelHeaders(forwardedHeaders, config.forwardHeadersToModel),
       onError: () => {}, // errors also arrive as `error` parts, handled below; the default logs them
       experimental_telemetry: telemetrySettings(config.telemetry, identity),
     });
@@ -176,6 +180,13 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
   } finally {
     await mcp?.close();
   }
+}
+
+/** `headers` for the model request: the forwarded headers the agent chose to pass on, if any. */
+function modelHeaders(forwarded: Record<string, string> | undefined, names: readonly string[] | undefined): { headers?: Record<string, string> } {
+  if (!names?.length) return {};
+  const headers = outboundHeaders(forwarded, [...names], undefined);
+  return Object.keys(headers).length > 0 ? { headers } : {};
 }
 
 /** The AI SDK's `experimental_telemetry` for the `telemetry` option: undefined (off) unless asked for. */

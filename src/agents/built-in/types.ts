@@ -1,4 +1,6 @@
 import type { AgentCapabilities, BaseEvent, Interrupt, ResumeEntry, RunAgentInput } from "@ag-ui/core";
+import type { SSEClientTransportOptions } from "@modelcontextprotocol/sdk/client/sse.js";
+import type { StreamableHTTPClientTransportOptions } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { JSONValue, LanguageModel, ToolSet } from "ai";
 
 /**
@@ -145,18 +147,69 @@ export interface ToolDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
 }
 
 /**
- * An MCP server whose tools are offered to the model. `http` is the streamable HTTP transport,
- * `sse` the older HTTP+SSE transport. A client is opened per run and closed when the run ends.
+ * How a request's forwarded headers reach an outbound call: `true` for all of them, or a list of
+ * header names (any case). Only headers the runtime's `forwardHeaders` policy let through to the
+ * agent are candidates; a header the configuration sets itself wins.
  *
  * @example
  * ```ts
- * const server: MCPServerConfig = { type: "http", url: "https://mcp.example.com/mcp", headers: { authorization: "Bearer ..." } };
+ * const forward: ForwardedHeaderSelection = ["authorization", "x-tenant-id"];
  * ```
  */
-export interface MCPServerConfig {
-  type: "http" | "sse";
+export type ForwardedHeaderSelection = boolean | string[];
+
+/**
+ * An MCP server whose tools are offered to the model. `http` is the streamable HTTP transport,
+ * `sse` the older HTTP+SSE transport. A client is opened per run and closed when the run ends.
+ * `options` goes to the MCP SDK's transport as is (`fetch`, `authProvider` for OAuth,
+ * `requestInit`, `reconnectionOptions`, ...), as in CopilotKit.
+ *
+ * @example
+ * ```ts
+ * const server: MCPServerConfig = { type: "http", url: "https://mcp.example.com/mcp", headers: { "x-team": "a" }, forwardHeaders: ["authorization"] };
+ * ```
+ */
+export type MCPServerConfig = MCPServerConfigHTTP | MCPServerConfigSSE;
+
+interface MCPServerConfigBase {
   url: string;
+  /** Headers sent with every request to the server. */
   headers?: Record<string, string>;
+  /**
+   * Send the user's forwarded request headers (e.g. their `authorization`) to this server too, so a
+   * token flows from the browser to the tools. Off by default: a server should not get a user's
+   * credentials unless it is meant to.
+   */
+  forwardHeaders?: ForwardedHeaderSelection;
+}
+
+/** An MCP server on the streamable HTTP transport. */
+export interface MCPServerConfigHTTP extends MCPServerConfigBase {
+  type: "http";
+  /** Options of the MCP SDK's `StreamableHTTPClientTransport` (custom `fetch`, OAuth `authProvider`, ...). */
+  options?: StreamableHTTPClientTransportOptions;
+}
+
+/** An MCP server on the older HTTP+SSE transport. */
+export interface MCPServerConfigSSE extends MCPServerConfigBase {
+  type: "sse";
+  /** Options of the MCP SDK's `SSEClientTransport` (custom `fetch`, OAuth `authProvider`, ...). */
+  options?: SSEClientTransportOptions;
+}
+
+/**
+ * An MCP client the application manages (connects, caches, closes), e.g. what `createMCPClient()`
+ * of `@ai-sdk/mcp` returns: its `tools()` are read at the start of each run. The agent never
+ * closes it.
+ *
+ * @example
+ * ```ts
+ * const client = await createMCPClient({ transport: { type: "http", url: "https://mcp.example.com/mcp" } });
+ * new BuiltInAgent({ model: "openai/gpt-4o", mcpClients: [client] });
+ * ```
+ */
+export interface MCPClientProvider {
+  tools(): Promise<ToolSet>;
 }
 
 /**
@@ -210,6 +263,14 @@ export interface BuiltInAgentConfig {
   tools?: ToolDefinition<any>[];
   /** MCP servers whose tools are offered to the model. */
   mcpServers?: MCPServerConfig[];
+  /** MCP clients the application manages; their tools are offered to the model on each run. */
+  mcpClients?: MCPClientProvider[];
+  /**
+   * Send some of the user's forwarded request headers to the model provider as well (a list of
+   * names; e.g. a gateway's `x-user-id`). Names that carry the provider's key (`authorization`,
+   * `x-api-key`, `api-key`, `x-goog-api-key`) are refused.
+   */
+  forwardHeadersToModel?: string[];
   /**
    * What a run does when an MCP server cannot be reached or listed: `"skip"` (the default, as
    * CopilotKit does) leaves its tools out, answers without them and logs a warning; `"fail"` ends the
