@@ -443,3 +443,38 @@ export type BuiltInAgentConfiguration = BuiltInAgentConfig | BuiltInAgentFactory
 export function isFactoryConfig(config: Readonly<BuiltInAgentConfiguration>): config is Readonly<BuiltInAgentFactoryConfig> {
   return typeof (config as { factory?: unknown }).factory === "function" || "type" in config;
 }
+
+/** CopilotKit's name for the classic configuration of its deprecated `BasicAgent`. */
+export type BasicAgentConfiguration = BuiltInAgentConfig;
+/** CopilotKit's name for {@link MCPServerConfig}. */
+export type MCPClientConfig = MCPServerConfig;
+/** CopilotKit's name for {@link MCPServerConfigHTTP}. */
+export type MCPClientConfigHTTP = MCPServerConfigHTTP;
+/** CopilotKit's name for {@link MCPServerConfigSSE}. */
+export type MCPClientConfigSSE = MCPServerConfigSSE;
+
+/**
+ * A model string, with the well-known ones offered by editors; any `"provider/model"` of a
+ * supported provider is accepted.
+ *
+ * @example
+ * ```ts
+ * const model: BuiltInAgentModel = "anthropic/claude-sonnet-4-5";
+ * ```
+ */
+export type BuiltInAgentModel =
+  | "openai/gpt-5"
+  | "openai/gpt-5-mini"
+  | "openai/gpt-4.1"
+  | "openai/gpt-4.1-mini"
+  | "openai/gpt-4o"
+  | "openai/gpt-4o-mini"
+  | "openai/o3"
+  | "openai/o4-mini"
+  | "anthropic/claude-sonnet-4-6"
+  | "anthropic/claude-sonnet-4-5"
+  | "anthropic/claude-haiku-4-5"
+  | "google/gemini-2.5-pro"
+  | "google/gemini-2.5-flash"
+  | "minimax/MiniMax-M3"
+  | (string & {});
