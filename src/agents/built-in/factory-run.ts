@@ -7,6 +7,7 @@ import type { RunFinishedDetails } from "./event-mapper.js";
 import { InterruptSignal, parseResume } from "./interrupts.js";
 import { logRunFailure, type RunIdentity } from "./run-log.js";
 import { configuredSecrets } from "./secrets.js";
+import { convertTanStackStream } from "./tanstack.js";
 import type { BuiltInAgentFactoryConfig, BuiltInAgentFactoryContext } from "./types.js";
 
 /** Everything one factory-mode run needs. */
@@ -19,8 +20,6 @@ export interface FactoryRunContext {
   agentId?: string;
   forwardedHeaders?: Record<string, string>;
   log?: Logger;
-  /** Converts a TanStack AI chunk stream (loaded only for `type: "tanstack"`). */
-  convertTanStack?: (stream: AsyncIterable<unknown>, signal: AbortSignal, interrupts: Interrupt[], details: RunFinishedDetails) => AsyncIterable<BaseEvent>;
 }
 
 const NO_LEARNED_SKILLS = Object.freeze({ catalog: "", tools: Object.freeze({}) });
@@ -35,7 +34,7 @@ const NO_LEARNED_SKILLS = Object.freeze({ catalog: "", tools: Object.freeze({}) 
  * await executeFactoryRun({ input, config, controller, emit: (events) => events.forEach(send) });
  * ```
  */
-export async function executeFactoryRun({ input, config, controller, emit, agentId, forwardedHeaders, log, convertTanStack }: FactoryRunContext): Promise<void> {
+export async function executeFactoryRun({ input, config, controller, emit, agentId, forwardedHeaders, log }: FactoryRunContext): Promise<void> {
   const signal = controller.signal;
   const identity: RunIdentity = { agent: agentId, threadId: input.threadId, runId: input.runId, log };
   const lifecycle = { threadId: input.threadId, runId: input.runId };
@@ -62,8 +61,7 @@ export async function executeFactoryRun({ input, config, controller, emit, agent
     } else if (config.type === "tanstack") {
       const stream = await config.factory(context);
       if (!isAsyncIterable(stream)) throw new TypeError('A "tanstack" factory must return an async iterable of TanStack AI chunks.');
-      if (!convertTanStack) throw new TypeError('"tanstack" factories are not supported.');
-      events = convertTanStack(stream, signal, interrupts, details);
+      events = convertTanStackStream(stream, signal, interrupts, input.state, details);
     } else {
       const stream = await config.factory(context);
       if (!isAsyncIterable(stream)) throw new TypeError('A "custom" factory must return an async iterable of AG-UI events.');

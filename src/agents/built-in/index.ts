@@ -19,6 +19,7 @@ export {
 } from "./converters.js";
 export type { MessageConversionOptions } from "./convert-messages.js";
 export { InterruptSignal } from "./interrupts.js";
+export { convertInputToTanStackAI, convertTanStackStream, type TanStackChatMessage, type TanStackInput } from "./tanstack.js";
 export { BuiltInAgentError, type BuiltInAgentErrorCode } from "./errors.js";
 export { buildModel, parseModelId, type KnownProvider } from "./resolve-model.js";
 export { classifyModelHost, classifyModelSpec, resolveModel, type ModelHostClass } from "./model-spec.js";
