@@ -1,8 +1,10 @@
 /**
- * `copilot-runtime/built-in`: BuiltInAgent, an LLM agent on the Vercel AI SDK. Needs `ai` (an
- * optional peer dependency) when imported, the provider package a model string names
- * (`@ai-sdk/openai`, `@ai-sdk/anthropic`, `@ai-sdk/google`) when an agent is created with it, and
- * `@modelcontextprotocol/sdk` for `mcpServers`; a missing one is a `MissingDependencyError` naming it.
+ * `copilot-runtime/built-in`: BuiltInAgent, an LLM agent on the Vercel AI SDK, with CopilotKit 1.75's
+ * helpers (model strings, interrupts, factory mode converters). Needs `ai` (an optional peer
+ * dependency) when imported, the provider package a model string names (`@ai-sdk/openai` for
+ * `openai/` and `minimax/`, `@ai-sdk/anthropic`, `@ai-sdk/google`, `@ai-sdk/google-vertex` for
+ * `vertex/`) when an agent is created with it, and `@modelcontextprotocol/sdk` for `mcpServers`; a
+ * missing one is a `MissingDependencyError` naming it.
  */
 export {
   BasicAgent,

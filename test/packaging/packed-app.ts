@@ -20,6 +20,7 @@ export const OPTIONAL_PEERS = [
   "@ai-sdk/openai",
   "@ai-sdk/anthropic",
   "@ai-sdk/google",
+  "@ai-sdk/google-vertex",
   "@modelcontextprotocol/sdk",
 ] as const;
 
