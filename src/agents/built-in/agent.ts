@@ -5,6 +5,7 @@ import { loggerForAgent } from "../../logger.js";
 import { loadMcpSdk, loadProvider } from "./packages.js";
 import { providerOf } from "./resolve-model.js";
 import { executeFactoryRun } from "./factory-run.js";
+import { checkToolDefinition } from "./define-tool.js";
 import { checkHeaderSelection, PROVIDER_CREDENTIAL_HEADERS } from "./forwarded-headers.js";
 import { classifyModelSpec, type ModelHostClass } from "./model-spec.js";
 import { executeRun } from "./run-loop.js";
@@ -75,7 +76,7 @@ export class BuiltInAgent extends AbstractAgent {
     if (providerOf(config.model) === "vertex" && typeof config.apiKey === "string" && config.apiKey.trim()) {
       throw new TypeError("BuiltInAgent: apiKey does not apply to vertex/ models; Vertex AI uses Google Cloud credentials (GOOGLE_VERTEX_PROJECT, GOOGLE_VERTEX_LOCATION, application default credentials).");
     }
-    checkForwardedHeaderOptions(config);
+    checkClassicOptions(config);
     this.config = freezeConfig(config);
     // The optional packages this configuration needs, loaded now so that a missing one is an
     // error naming the package at start-up, not a failed run later.
@@ -162,7 +163,8 @@ export class BuiltInAgent extends AbstractAgent {
   }
 }
 
-function checkForwardedHeaderOptions(config: BuiltInAgentConfig): void {
+function checkClassicOptions(config: BuiltInAgentConfig): void {
+  config.tools?.forEach((tool) => checkToolDefinition(tool));
   config.mcpServers?.forEach((server, index) => checkHeaderSelection(server.forwardHeaders, `mcpServers[${index}].forwardHeaders`, { allowTrue: true }));
   checkHeaderSelection(config.forwardHeadersToModel, "forwardHeadersToModel", { allowTrue: false, refuse: PROVIDER_CREDENTIAL_HEADERS });
   config.mcpClients?.forEach((client, index) => {

@@ -47,16 +47,30 @@ export function defineTool<S extends StandardSchemaV1>(definition: {
   interruptReason?: string;
   interruptMessage?: string;
 }): ToolDefinition<S> {
-  if (!TOOL_NAME_PATTERN.test(definition.name)) {
+  checkToolDefinition(definition);
+  return Object.freeze({ ...definition });
+}
+
+/**
+ * The checks of {@link defineTool}, for tools written as plain objects in `BuiltInAgentConfig.tools`:
+ * a valid name that is not a state tool's, and either `execute` or `interrupt: true`.
+ *
+ * @example
+ * ```ts
+ * config.tools?.forEach(checkToolDefinition); // throws a TypeError naming the tool
+ * ```
+ */
+export function checkToolDefinition(definition: Omit<ToolDefinition<any>, "parameters"> & { parameters?: unknown }): void {
+  if (!definition || typeof definition !== "object") throw new TypeError("Each tool must be an object (use defineTool).");
+  if (typeof definition.name !== "string" || !TOOL_NAME_PATTERN.test(definition.name)) {
     throw new TypeError(
-      `Invalid tool name "${definition.name}": use 1-64 letters, digits, "_" or "-" (a limit shared by the model providers).`,
+      `Invalid tool name "${String(definition.name)}": use 1-64 letters, digits, "_" or "-" (a limit shared by the model providers).`,
     );
   }
   if (definition.name === STATE_SNAPSHOT_TOOL || definition.name === STATE_DELTA_TOOL) {
     throw new TypeError(`The tool name "${definition.name}" is reserved for BuiltInAgent's state tools.`);
   }
   checkInterruptOptions(definition);
-  return Object.freeze({ ...definition });
 }
 
 /** A tool runs on the server or asks a human, never both; the interrupt texts must be strings. */

@@ -159,6 +159,12 @@ describe("defineTool with interrupt", () => {
     expect(() => defineTool({ ...base, execute: async () => 1, interruptMessage: "?" })).toThrow(/only apply with interrupt: true/);
     expect(() => defineTool({ ...base, interrupt: true, interruptReason: "" })).toThrow(/interruptReason must be a non-empty string/);
   });
+
+  it("BuiltInAgent applies the same checks to tools written as plain objects", () => {
+    expect(() => new BuiltInAgent({ model: "openai/gpt-4o", tools: [{ ...base, interrupt: true, execute: async () => 1 }] })).toThrow(/takes no execute function/);
+    expect(() => new BuiltInAgent({ model: "openai/gpt-4o", tools: [{ ...base, name: "bad name", execute: async () => 1 }] })).toThrow(/Invalid tool name "bad name"/);
+    expect(() => new BuiltInAgent({ model: "openai/gpt-4o", tools: [{ ...base, interrupt: true }] })).not.toThrow();
+  });
 });
 
 // ---------------------------------------------------------------- side by side with CopilotKit 1.75
