@@ -239,6 +239,18 @@ describe("an interrupt round trip through the runtime, with @ag-ui/client's Http
         type: "RUN_FINISHED",
         outcome: { type: "interrupt", interrupts: [{ id: "call_1", toolCallId: "call_1", reason: "tool_call" }] },
       });
+      // a client that reloads the thread (connect) sees the pending interrupt too
+      const replay = await fetch(`${server.runtimeUrl}/agent/default/connect`, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify(makeInput({ threadId: "refunds", runId: "r1-connect", messages: [] })),
+      });
+      const replayed = (await replay.text())
+        .split("\n\n")
+        .map((frame) => frame.split("\n").find((line) => line.startsWith("data:")))
+        .filter((line): line is string => Boolean(line))
+        .map((line) => JSON.parse(line.slice(5)) as AnyEvent);
+      expect(replayed.filter((event) => event.type === "RUN_FINISHED").at(-1)!.outcome).toEqual(paused.at(-1)!.outcome);
 
       provider.enqueue(responsesStream([responses.text("Refund approved.")]));
       const resumed = await collect(
