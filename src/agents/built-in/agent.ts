@@ -9,7 +9,7 @@ import { checkToolDefinition } from "./define-tool.js";
 import { checkHeaderSelection, PROVIDER_CREDENTIAL_HEADERS } from "./forwarded-headers.js";
 import { classifyModelSpec, type ModelHostClass } from "./model-spec.js";
 import { executeRun } from "./run-loop.js";
-import { isFactoryConfig, type BuiltInAgentConfig, type BuiltInAgentConfiguration, type BuiltInAgentFactoryConfig } from "./types.js";
+import { isFactoryConfig, type OverridableProperty, type BuiltInAgentConfig, type BuiltInAgentConfiguration, type BuiltInAgentFactoryConfig } from "./types.js";
 
 /**
  * An AG-UI agent that answers with a model through the Vercel AI SDK: text, reasoning, server tools
@@ -88,6 +88,21 @@ export class BuiltInAgent extends AbstractAgent {
   /** The agent's configuration (read-only): classic (`model`, ...) or factory mode (`type`, `factory`). */
   get configuration(): Readonly<BuiltInAgentConfiguration> {
     return this.config;
+  }
+
+  /**
+   * Whether a client may override `property` through `forwardedProps` (it is in
+   * `overridableProperties`); always false in factory mode. CopilotKit 1.75's method.
+   *
+   * @example
+   * ```ts
+   * new BuiltInAgent({ model: "openai/gpt-4o", overridableProperties: ["temperature"] }).canOverride("temperature"); // true
+   * ```
+   */
+  canOverride(property: OverridableProperty): boolean {
+    const config = this.config;
+    if (isFactoryConfig(config)) return false;
+    return config.overridableProperties?.includes(property) ?? false;
   }
 
   /** Streams one run. Nothing happens until it is subscribed; unsubscribing stops the run. */

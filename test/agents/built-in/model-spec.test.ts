@@ -116,5 +116,7 @@ describe("model strings", () => {
     const basic = new BasicAgent({ model: "anthropic/claude-sonnet-4-5" });
     expect(basic).toBeInstanceOf(BuiltInAgent);
     expect(basic.modelHostClass).toBe("anthropic");
+    expect(new BuiltInAgent({ model: "openai/gpt-4o", overridableProperties: ["temperature"] }).canOverride("temperature")).toBe(true);
+    expect(new BuiltInAgent({ model: "openai/gpt-4o", overridableProperties: ["temperature"] }).canOverride("model")).toBe(false);
   });
 });
