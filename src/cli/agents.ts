@@ -2,7 +2,7 @@
  * Which agent `copilot-runtime serve` runs when no config file registers agents: a BuiltInAgent on the
  * model of the provider whose API key is in the environment, or the demo agent when there is none.
  */
-import { parseModelId, providerOf, type KnownProvider } from "../agents/built-in/resolve-model.js";
+import { PROVIDER_ENVIRONMENT, parseModelId, providerOf, type KnownProvider } from "../agents/built-in/resolve-model.js";
 import { DemoAgent } from "../agents/demo.js";
 import type { AgentLike } from "../events/agent-contract.js";
 import { OpenAITranscriptionService } from "../transcription/openai.js";
@@ -68,7 +68,12 @@ export function selectModel(env: Env): ModelSelection {
     } catch (error) {
       throw new CliStartupError(`${MODEL_VARIABLE}: ${(error as Error).message} Or set it to "demo" for the demo agent.`);
     }
-    const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === parsed.provider)!;
+    const keys = PROVIDER_ENVIRONMENT[parsed.provider].apiKeys;
+    if (keys.length === 0) {
+      // Vertex AI authenticates with Google Cloud credentials, which this selection does not check.
+      throw new CliStartupError(`${MODEL_VARIABLE}=${requested}: "${parsed.provider}" models use Google Cloud credentials; register the agent in a config file (--config) instead.`);
+    }
+    const entry = { keys };
     const keyVariable = firstKey(env, entry.keys);
     if (!keyVariable) {
       throw new CliStartupError(
@@ -101,7 +106,9 @@ export function missingApiKey(agent: AgentLike, env: Env): { provider: KnownProv
   const provider = providerOf(model);
   if (provider === undefined) return undefined;
   if (typeof apiKey === "string" && apiKey.trim()) return undefined;
-  const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === provider)!;
+  // Providers without a default here (minimax, vertex) are checked when the agent runs.
+  const entry = PROVIDER_DEFAULTS.find((candidate) => candidate.provider === provider);
+  if (!entry) return undefined;
   return firstKey(env, entry.keys) ? undefined : { provider, model, keys: entry.keys };
 }
 

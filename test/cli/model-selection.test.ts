@@ -1,10 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { createSelectedAgent, selectModel, selectTranscription } from "../../src/cli/agents.js";
 import { BuiltInAgent } from "../../src/agents/built-in/agent.js";
+import type { BuiltInAgentConfig } from "../../src/agents/built-in/types.js";
 import { DemoAgent } from "../../src/agents/demo.js";
 import { CliStartupError } from "../../src/cli/errors.js";
 
 describe("selectModel (the CLI's agent from the environment)", () => {
+  it("takes a minimax/ model with MINIMAX_API_KEY, and sends vertex/ models to a config file", () => {
+    expect(selectModel({ COPILOT_RUNTIME_MODEL: "minimax/MiniMax-M3", MINIMAX_API_KEY: "mk" })).toMatchObject({ model: "minimax/MiniMax-M3", keyVariable: "MINIMAX_API_KEY" });
+    expect(() => selectModel({ COPILOT_RUNTIME_MODEL: "minimax/MiniMax-M3" })).toThrow(/set MINIMAX_API_KEY/);
+    expect(() => selectModel({ COPILOT_RUNTIME_MODEL: "vertex/gemini-2.5-pro" })).toThrow(/Google Cloud credentials; register the agent in a config file/);
+  });
+
   it("picks the demo agent when no provider key is set", () => {
     expect(selectModel({})).toEqual({ kind: "demo", reason: "no-key" });
     expect(selectModel({ OPENAI_API_KEY: "  ", ANTHROPIC_API_KEY: "" })).toEqual({ kind: "demo", reason: "no-key" });
@@ -75,7 +82,7 @@ describe("createSelectedAgent", () => {
   it("builds a BuiltInAgent on the selected model and says where it came from, never the key", async () => {
     const { agent, description } = await createSelectedAgent(selectModel({ OPENAI_API_KEY: "sk-secret-123" }));
     expect(agent).toBeInstanceOf(BuiltInAgent);
-    expect((agent as BuiltInAgent).configuration.model).toBe("openai/gpt-4.1");
+    expect(((agent as BuiltInAgent).configuration as BuiltInAgentConfig).model).toBe("openai/gpt-4.1");
     expect(description).toBe("BuiltInAgent, model openai/gpt-4.1 (OPENAI_API_KEY is set; choose another model with COPILOT_RUNTIME_MODEL)");
     expect(description).not.toContain("sk-secret");
   });

@@ -266,7 +266,7 @@ describe("copilot-runtime serve choosing the agent from the environment", () => 
     });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'COPILOT_RUNTIME_MODEL: Unknown model provider "mistral" in "mistral/mistral-large". Supported: openai, anthropic, google (gemini). Or set it to "demo" for the demo agent.',
+      'COPILOT_RUNTIME_MODEL: Unknown model provider "mistral" in "mistral/mistral-large". Supported: openai, anthropic, google (gemini), minimax, vertex. Or set it to "demo" for the demo agent.',
     );
   });
 });

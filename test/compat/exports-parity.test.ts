@@ -33,17 +33,6 @@ const INTERNAL = "ɵ-prefixed: CopilotKit's internal in-memory store, not public
 const ABSENT: Record<Entry, Record<string, string>> = {
   "@copilotkit/runtime/v2": {
     // BuiltInAgent family: being added to src/built-in.ts, which /v2 re-exports as a whole.
-    BasicAgent: "pending: h-bia",
-    InterruptSignal: "pending: h-bia",
-    classifyModelSpec: "pending: h-bia",
-    resolveModel: "pending: h-bia",
-    convertAISDKStream: "pending: h-bia",
-    convertInputToTanStackAI: "pending: h-bia",
-    convertJsonSchemaToZodSchema: "pending: h-bia",
-    convertMessagesToVercelAISDKMessages: "pending: h-bia",
-    convertTanStackStream: "pending: h-bia",
-    convertToolDefinitionsToVercelAITools: "pending: h-bia",
-    convertToolsToVercelAITools: "pending: h-bia",
     // Generative UI options and the run-event finalizer.
     createRunEventFinalizer: "pending: h-drive",
     finalizeRunEvents: "pending: h-drive",

@@ -162,6 +162,18 @@ console.log(JSON.stringify({ status: run.status, finished: text.includes('"RUN_F
     expect(JSON.parse(stdout.trim().split("\n").pop()!)).toEqual({ status: 200, finished: true });
   });
 
+  it("a vertex/ model names @ai-sdk/google-vertex when it is missing, and nothing else loads it", () => {
+    const app = appWithout("@ai-sdk/google-vertex");
+    expect(load(app, "copilot-runtime/built-in", "import", `new m.BuiltInAgent({ model: "openai/gpt-4.1" });`).out).toContain("LOADED");
+    const vertex = load(app, "copilot-runtime/built-in", "import", `new m.BuiltInAgent({ model: "vertex/gemini-2.5-pro" });`);
+    expect(vertex.status, vertex.out).toBe(3);
+    expect(failure(vertex.out)).toMatchObject({
+      code: "ERR_COPILOT_RUNTIME_MISSING_DEPENDENCY",
+      packageName: "@ai-sdk/google-vertex",
+      message: expect.stringContaining('BuiltInAgent with a "vertex/..." model needs @ai-sdk/google-vertex, which is not installed: npm install @ai-sdk/google-vertex@3'),
+    });
+  });
+
   it("rethrows other load failures as they are (only a missing package gets the install hint)", () => {
     // An app whose better-sqlite3 is a directory without the package: its main cannot load.
     const app = makeApp(tarball, ["better-sqlite3"]);

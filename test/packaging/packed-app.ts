@@ -20,6 +20,7 @@ export const OPTIONAL_PEERS = [
   "@ai-sdk/openai",
   "@ai-sdk/anthropic",
   "@ai-sdk/google",
+  "@ai-sdk/google-vertex",
   "@modelcontextprotocol/sdk",
   "@ag-ui/a2ui-middleware",
   "@ag-ui/mcp-apps-middleware",

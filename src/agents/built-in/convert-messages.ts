@@ -14,6 +14,11 @@ import { decodeEncryptedValue } from "./provider-metadata.js";
 export interface MessageConversionOptions {
   forwardSystemMessages?: boolean;
   forwardDeveloperMessages?: boolean;
+  /**
+   * Results for tool calls that have no tool message yet, by tool call id: the answers of a resumed
+   * run (`RunAgentInput.resume`). A tool message in the conversation wins over them.
+   */
+  pendingResults?: ReadonlyMap<string, ToolResultPart["output"]>;
 }
 
 /** The model-facing conversation, plus forwarded instructions that belong in the system prompt. */
@@ -51,6 +56,9 @@ export function convertMessages(
   const messages: ModelMessage[] = [];
   const instructions: string[] = [];
   const results = collectToolResults(input);
+  for (const [toolCallId, output] of options.pendingResults ?? []) {
+    if (!results.has(toolCallId)) results.set(toolCallId, output);
+  }
   const seenCalls = new Set<string>();
   let pendingReasoning: ReasoningPart[] = [];
 

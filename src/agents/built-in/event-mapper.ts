@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import {
   EventType,
   type BaseEvent,
+  type Interrupt,
   type JsonPatch,
   type ReasoningEncryptedValueEvent,
   type ReasoningEndEvent,
@@ -44,6 +45,8 @@ export interface RunTokenUsage {
 export interface RunFinishedDetails {
   finishReason?: string;
   usage?: RunTokenUsage[];
+  /** What the run waits for (interrupt tool calls); non-empty makes it an `interrupt` outcome. */
+  interrupts?: Interrupt[];
 }
 
 /** One part of the AI SDK's `streamText().fullStream`. */
@@ -138,6 +141,7 @@ export class AguiEventMapper {
 
   /**
    * Closes everything and ends the run normally. Unanswered tool calls stay open for the client.
+   * With `interrupts`, the run ends paused: `outcome: { type: "interrupt", interrupts }` (AG-UI).
    * `usage` goes on RUN_FINISHED as AG-UI defines it; `finishReason` goes in its `metadata`, because
    * `@ag-ui/client` 1.0 strips (and warns about) a top-level `finishReason`, and 0.0.4x/0.0.5x keep
    * unknown fields as they are.
@@ -152,8 +156,18 @@ export class AguiEventMapper {
       runId: this.runId,
       ...(details.usage?.length ? { usage: details.usage } : {}),
       ...(details.finishReason ? { metadata: { finishReason: details.finishReason } } : {}),
+      ...(details.interrupts?.length ? { outcome: { type: "interrupt", interrupts: details.interrupts } } : {}),
     } as RunFinishedEvent);
     return events;
+  }
+
+  /**
+   * Closes the open text, reasoning and tool calls without ending the run: for a caller that emits
+   * the terminal event itself (factory mode).
+   */
+  flush(): BaseEvent[] {
+    if (this.terminated) return [];
+    return this.closeAll();
   }
 
   /** Ends a stopped run: unanswered tool calls are marked stopped, so no client executes them. */

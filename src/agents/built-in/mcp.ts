@@ -6,7 +6,8 @@ import { loadMcpSdk } from "./packages.js";
 import { TOOL_NAME_PATTERN } from "./define-tool.js";
 import { BuiltInAgentError } from "./errors.js";
 import { ToolCallFailure } from "./tool-errors.js";
-import type { MCPServerConfig } from "./types.js";
+import { outboundHeaders } from "./forwarded-headers.js";
+import type { MCPClientProvider, MCPServerConfig, MCPServerConfigHTTP } from "./types.js";
 
 /** The tools of the configured MCP servers for one run, and how to let go of their connections. */
 export interface McpToolset {
@@ -38,6 +39,10 @@ export interface McpOpenOptions {
   onServerError?: "skip" | "fail";
   /** Told about each skipped server (its address without the query string, and the error). */
   onSkip?: (server: { url: string }, error: unknown) => void;
+  /** The request headers the runtime forwarded to the agent; sent to servers that ask for them. */
+  forwardedHeaders?: Record<string, string>;
+  /** Application-managed MCP clients whose tools join the servers' (they are never closed here). */
+  clients?: readonly MCPClientProvider[];
 }
 
 /**
@@ -61,9 +66,10 @@ export async function openMcpToolset(servers: readonly MCPServerConfig[], option
   };
   const tools: Record<string, Tool> = {};
   const used = new Set(options.takenNames);
+  const clientTools = await Promise.allSettled((options.clients ?? []).map((client) => listClientTools(client)));
   const results = await Promise.allSettled(
     servers.map(async (server) => {
-      const client = await connect(server, options.signal);
+      const client = await connect(server, options.signal, options.forwardedHeaders);
       clients.push(client);
       try {
         return { client, listed: await listTools(client, server, options.signal) };
@@ -74,11 +80,23 @@ export async function openMcpToolset(servers: readonly MCPServerConfig[], option
       }
     }),
   );
-  const failed = results.findIndex((result) => result.status === "rejected");
-  if (failed >= 0 && (options.onServerError === "fail" || options.signal.aborted)) {
+  const failure = [...clientTools, ...results].find((result) => result.status === "rejected") as PromiseRejectedResult | undefined;
+  if (failure && (options.onServerError === "fail" || options.signal.aborted)) {
     await close();
-    throw (results[failed] as PromiseRejectedResult).reason;
+    throw failure.reason;
   }
+  clientTools.forEach((result, index) => {
+    if (result.status === "rejected") {
+      const reason = result.reason as { cause?: unknown };
+      options.onSkip?.({ url: `mcpClients[${index}]` }, reason.cause ?? reason);
+      return;
+    }
+    for (const [listedName, tool] of Object.entries(result.value)) {
+      const name = uniqueName(listedName, used);
+      used.add(name);
+      tools[name] = tool;
+    }
+  });
   results.forEach((result, index) => {
     if (result.status === "rejected") {
       const reason = result.reason as { cause?: unknown };
@@ -94,22 +112,40 @@ export async function openMcpToolset(servers: readonly MCPServerConfig[], option
   return { tools, close };
 }
 
-function createTransport(server: MCPServerConfig): Transport {
+function createTransport(server: MCPServerConfig, forwarded: Record<string, string> | undefined): Transport {
   const url = new URL(server.url);
-  const requestInit = server.headers ? { headers: { ...server.headers } } : undefined;
+  const options = server.options ?? {};
+  // Headers of the transport options, then the forwarded ones the server asked for, then `headers`:
+  // what the configuration sets wins over what a user's request brings.
+  const headers = new Headers(options.requestInit?.headers);
+  for (const [name, value] of Object.entries(outboundHeaders(forwarded, server.forwardHeaders, server.headers))) headers.set(name, value);
+  const requestInit = [...headers.keys()].length > 0 ? { ...options.requestInit, headers } : options.requestInit;
   return server.type === "sse"
-    ? new (loadMcpSdk().SSEClientTransport)(url, { requestInit })
-    : new (loadMcpSdk().StreamableHTTPClientTransport)(url, { requestInit });
+    ? new (loadMcpSdk().SSEClientTransport)(url, { ...options, requestInit })
+    : new (loadMcpSdk().StreamableHTTPClientTransport)(url, { ...(options as MCPServerConfigHTTP["options"]), requestInit });
 }
 
-async function connect(server: MCPServerConfig, signal: AbortSignal): Promise<Client> {
+async function connect(server: MCPServerConfig, signal: AbortSignal, forwarded: Record<string, string> | undefined): Promise<Client> {
   const client = new (loadMcpSdk().Client)(CLIENT_INFO);
   try {
-    await client.connect(createTransport(server), { signal });
+    await client.connect(createTransport(server, forwarded), { signal });
     return client;
   } catch (error) {
     await client.close().catch(() => undefined);
     throw connectionError(server, error);
+  }
+}
+
+async function listClientTools(client: MCPClientProvider): Promise<Record<string, Tool>> {
+  try {
+    const listed = await client.tools();
+    if (!listed || typeof listed !== "object") throw new TypeError("tools() did not return a tool set");
+    return listed as Record<string, Tool>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new BuiltInAgentError("mcp_connection_failed", "An MCP server the agent needs could not be reached.", {
+      cause: new Error(`MCP client tools() failed: ${reason}`, { cause: error }),
+    });
   }
 }
 

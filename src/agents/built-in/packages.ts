@@ -6,6 +6,7 @@
  */
 import type * as AnthropicProvider from "@ai-sdk/anthropic";
 import type * as GoogleProvider from "@ai-sdk/google";
+import type * as VertexProvider from "@ai-sdk/google-vertex";
 import type * as OpenAIProvider from "@ai-sdk/openai";
 import type * as McpClient from "@modelcontextprotocol/sdk/client/index.js";
 import type * as McpSse from "@modelcontextprotocol/sdk/client/sse.js";
@@ -14,9 +15,9 @@ import { requireOptional } from "../../optional-dependency.js";
 import type { LanguageModelObject } from "./types.js";
 
 /** A provider BuiltInAgent can build a model for from a `"provider/model"` string. */
-export type KnownProvider = "openai" | "anthropic" | "google";
+export type KnownProvider = "openai" | "anthropic" | "google" | "minimax" | "vertex";
 
-type ProviderFactory = (settings: { apiKey: string; baseURL?: string }) => (modelId: string) => LanguageModelObject;
+type ProviderFactory = (settings: { apiKey?: string; baseURL?: string }) => (modelId: string) => LanguageModelObject;
 
 const PROVIDERS: Record<KnownProvider, { packageName: string; load: (packageName: string) => ProviderFactory }> = {
   openai: { packageName: "@ai-sdk/openai", load: (name) => requirePackage<typeof OpenAIProvider>(name, "openai").createOpenAI },
@@ -27,6 +28,23 @@ const PROVIDERS: Record<KnownProvider, { packageName: string; load: (packageName
   google: {
     packageName: "@ai-sdk/google",
     load: (name) => requirePackage<typeof GoogleProvider>(name, "google").createGoogleGenerativeAI,
+  },
+  // MiniMax speaks OpenAI's API; the provider name keeps its models apart in logs and usage.
+  minimax: {
+    packageName: "@ai-sdk/openai",
+    load: (name) => {
+      const { createOpenAI } = requirePackage<typeof OpenAIProvider>(name, "minimax");
+      return (settings) => createOpenAI({ ...settings, name: "minimax" });
+    },
+  },
+  // Vertex AI authenticates with Google Cloud credentials (GOOGLE_VERTEX_PROJECT, GOOGLE_VERTEX_LOCATION,
+  // application default credentials), not an API key.
+  vertex: {
+    packageName: "@ai-sdk/google-vertex",
+    load: (name) => {
+      const { createVertex } = requirePackage<typeof VertexProvider>(name, "vertex");
+      return ({ baseURL }) => createVertex(baseURL ? { baseURL } : {}) as unknown as (modelId: string) => LanguageModelObject;
+    },
   },
 };
 

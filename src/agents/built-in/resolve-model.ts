@@ -4,24 +4,46 @@ import type { LanguageModelObject, ModelSpecifier } from "./types.js";
 
 export type { KnownProvider };
 
-const PROVIDER_ALIASES: Record<string, KnownProvider> = {
+/** The provider names a model string may start with, and the provider each means. */
+export const PROVIDER_ALIASES: Readonly<Record<string, KnownProvider>> = {
   openai: "openai",
   anthropic: "anthropic",
   google: "google",
   gemini: "google",
   "google-gemini": "google",
+  minimax: "minimax",
+  vertex: "vertex",
 };
 
-interface ProviderEnvironment {
-  apiKeys: readonly string[];
-  baseURL: string;
+/**
+ * The provider a name means (`"gemini"` is `"google"`), or undefined. Own keys only: a model string
+ * like `"constructor/x"` must not find Object's prototype.
+ */
+export function providerForName(name: string): KnownProvider | undefined {
+  const key = name.trim().toLowerCase();
+  return Object.hasOwn(PROVIDER_ALIASES, key) ? PROVIDER_ALIASES[key] : undefined;
 }
 
-const ENVIRONMENT: Record<KnownProvider, ProviderEnvironment> = {
+interface ProviderEnvironment {
+  /** Where its key is read from; empty for a provider that uses other credentials (Vertex AI). */
+  apiKeys: readonly string[];
+  baseURL?: string;
+  /** Used when neither the option nor the environment gives a base URL and the package's own default is wrong. */
+  defaultBaseURL?: string;
+}
+
+/**
+ * The environment variables of each provider. `PROVIDER_ENVIRONMENT.openai.apiKeys` lists where an
+ * OpenAI key is looked up, in order.
+ */
+export const PROVIDER_ENVIRONMENT: Readonly<Record<KnownProvider, ProviderEnvironment>> = {
   openai: { apiKeys: ["OPENAI_API_KEY"], baseURL: "OPENAI_BASE_URL" },
   anthropic: { apiKeys: ["ANTHROPIC_API_KEY"], baseURL: "ANTHROPIC_BASE_URL" },
   google: { apiKeys: ["GOOGLE_API_KEY", "GOOGLE_GENERATIVE_AI_API_KEY"], baseURL: "GOOGLE_GENERATIVE_AI_BASE_URL" },
+  minimax: { apiKeys: ["MINIMAX_API_KEY"], baseURL: "MINIMAX_BASE_URL", defaultBaseURL: "https://api.minimax.io/v1" },
+  vertex: { apiKeys: [] },
 };
+const ENVIRONMENT = PROVIDER_ENVIRONMENT;
 
 /** A model string split into its provider and model id. */
 export interface ParsedModelId {
@@ -47,11 +69,11 @@ export function parseModelId(spec: string): ParsedModelId {
       `Invalid model "${spec}": use "provider/model", e.g. "openai/gpt-4o" or "anthropic/claude-sonnet-4-5".`,
     );
   }
-  const provider = PROVIDER_ALIASES[match[1].toLowerCase()];
+  const provider = providerForName(match[1]);
   if (!provider) {
     throw new BuiltInAgentError(
       "unknown_provider",
-      `Unknown model provider "${match[1]}" in "${spec}". Supported: openai, anthropic, google (gemini).`,
+      `Unknown model provider "${match[1]}" in "${spec}". Supported: openai, anthropic, google (gemini), minimax, vertex.`,
     );
   }
   return { provider, modelId: match[2] };
@@ -87,15 +109,26 @@ function firstSet(env: Record<string, string | undefined>, names: readonly strin
  *
  * @example
  * ```ts
- * const { model } = resolveModel("anthropic/claude-sonnet-4-5", { apiKey: "sk-ant-..." });
+ * const { model } = buildModel("anthropic/claude-sonnet-4-5", { apiKey: "sk-ant-..." });
  * ```
  */
-export function resolveModel(spec: ModelSpecifier, credentials: ModelCredentials = {}): ResolvedModel {
+export function buildModel(spec: ModelSpecifier, credentials: ModelCredentials = {}): ResolvedModel {
   if (typeof spec !== "string") return { model: spec };
   const { provider, modelId } = parseModelId(spec);
   const env = credentials.env ?? process.env;
   const ownCredentials = credentials.provider === undefined || credentials.provider === provider;
   const names = ENVIRONMENT[provider];
+  const baseURL = (ownCredentials ? credentials.baseURL?.trim() : undefined) || (names.baseURL && firstSet(env, [names.baseURL])) || names.defaultBaseURL;
+  if (names.apiKeys.length === 0) {
+    // Vertex AI: Google Cloud credentials, never a key (BuiltInAgent refuses an apiKey for it up front).
+    try {
+      return { model: createModel(provider, modelId, undefined, baseURL) };
+    } catch (error) {
+      // The AI SDK's "setting is missing" names the variable to set and holds no secret.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new BuiltInAgentError("missing_api_key", `Cannot create the "${provider}" model: ${message}`, { cause: error });
+    }
+  }
   const apiKey = (ownCredentials ? credentials.apiKey?.trim() : undefined) || firstSet(env, names.apiKeys);
   if (!apiKey) {
     throw new BuiltInAgentError(
@@ -103,12 +136,11 @@ export function resolveModel(spec: ModelSpecifier, credentials: ModelCredentials
       `No API key for provider "${provider}": set ${names.apiKeys.join(" or ")} or pass apiKey.`,
     );
   }
-  const baseURL = (ownCredentials ? credentials.baseURL?.trim() : undefined) || firstSet(env, [names.baseURL]);
   return { model: createModel(provider, modelId, apiKey, baseURL), apiKey };
 }
 
-function createModel(provider: KnownProvider, modelId: string, apiKey: string, baseURL?: string): LanguageModelObject {
-  return loadProvider(provider)({ apiKey, baseURL })(modelId);
+function createModel(provider: KnownProvider, modelId: string, apiKey: string | undefined, baseURL?: string): LanguageModelObject {
+  return loadProvider(provider)({ ...(apiKey ? { apiKey } : {}), baseURL })(modelId);
 }
 
 /** The provider named by a model specifier, if it is a string naming a known provider. */

@@ -4,10 +4,13 @@ import type { TelemetrySettings, ToolChoice, ToolSet } from "ai";
 import { ai } from "./ai-sdk.js";
 import { convertMessages } from "./convert-messages.js";
 import { BuiltInAgentError, classifyRunError, describeError, redactSecrets } from "./errors.js";
-import { AguiEventMapper, type RunFinishedDetails, type RunTokenUsage } from "./event-mapper.js";
+import { AguiEventMapper, type RunFinishedDetails } from "./event-mapper.js";
+import { outboundHeaders } from "./forwarded-headers.js";
+import { InterruptCollector, parseResume, resumeToolResults } from "./interrupts.js";
 import { openMcpToolset, type McpToolset } from "./mcp.js";
-import { providerOf, resolveModel } from "./resolve-model.js";
+import { buildModel, providerOf } from "./resolve-model.js";
 import { logMcpServerSkipped, logRunFailure, logToolFailure, type RunIdentity } from "./run-log.js";
+import { runFinishedDetails } from "./run-finished.js";
 import { resolveRunSettings } from "./run-settings.js";
 import { configuredSecrets } from "./secrets.js";
 import { createStateTools } from "./state-tools.js";
@@ -26,33 +29,6 @@ const MODEL_CODES: ReadonlySet<string> = new Set(["invalid_model", "unknown_prov
  * counts, which every provider sends when it finishes. Passing it on as RUN_FINISHED would present
  * a truncated answer as complete.
  */
-const count = (value: unknown) => (typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
-
-/**
- * The finish reason and the token counts of the whole run (all steps), as CopilotKit 1.75 reports
- * them: one usage entry for the model's provider and id, with only the counts the provider gave.
- */
-function runFinishedDetails(
-  part: { finishReason: string; totalUsage: Record<string, unknown> & { inputTokenDetails?: { cacheWriteTokens?: unknown } } },
-  model: { provider?: string; modelId?: string },
-): RunFinishedDetails {
-  const usage: RunTokenUsage = {
-    inputTokens: count(part.totalUsage.inputTokens),
-    outputTokens: count(part.totalUsage.outputTokens),
-    totalTokens: count(part.totalUsage.totalTokens),
-    reasoningTokens: count(part.totalUsage.reasoningTokens),
-    cachedInputTokens: count(part.totalUsage.cachedInputTokens),
-    cacheWriteInputTokens: count(part.totalUsage.inputTokenDetails?.cacheWriteTokens),
-  };
-  const counts = Object.fromEntries(Object.entries(usage).filter(([, value]) => value !== undefined));
-  return {
-    finishReason: part.finishReason,
-    ...(Object.keys(counts).length > 0
-      ? { usage: [{ ...(model.provider ? { provider: model.provider } : {}), ...(model.modelId ? { model: model.modelId } : {}), ...counts }] }
-      : {}),
-  };
-}
-
 function isCutOff(part: { finishReason: string; usage: { inputTokens?: number; outputTokens?: number } }): boolean {
   return part.finishReason === "other" && part.usage.inputTokens === undefined && part.usage.outputTokens === undefined;
 }
@@ -101,7 +77,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
   try {
     const settings = resolveRunSettings(config, input.forwardedProps);
     clientChoseModel = settings.model !== config.model;
-    const { model, apiKey } = resolveModel(settings.model, {
+    const { model, apiKey } = buildModel(settings.model, {
       apiKey: config.apiKey,
       baseURL: config.baseURL,
       provider: providerOf(config.model),
@@ -109,7 +85,12 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
     identity.provider = model.provider;
     secrets.push(...configuredSecrets({ apiKeys: [apiKey], model }));
 
-    const { messages, instructions } = convertMessages(input.messages ?? [], config);
+    const resume = parseResume((input as { resume?: unknown }).resume);
+    const { messages, instructions } = convertMessages(input.messages ?? [], {
+      forwardSystemMessages: config.forwardSystemMessages,
+      forwardDeveloperMessages: config.forwardDeveloperMessages,
+      pendingResults: resumeToolResults(resume, input.messages ?? []),
+    });
     if (messages.length === 0) {
       throw new BuiltInAgentError("invalid_request", "The conversation has no message for the model to answer.");
     }
@@ -120,9 +101,11 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       forwardedInstructions: instructions,
     });
     const state = { current: structuredClone(input.state ?? {}) };
-    if (config.mcpServers?.length) {
-      mcp = await openMcpToolset(config.mcpServers, {
+    if (config.mcpServers?.length || config.mcpClients?.length) {
+      mcp = await openMcpToolset(config.mcpServers ?? [], {
         signal,
+        forwardedHeaders,
+        clients: config.mcpClients,
         takenNames: new Set((config.tools ?? []).map((tool) => tool.name)),
         onServerError: config.onMcpServerError,
         onSkip: (server, error) => logMcpServerSkipped(identity, { url: redactSecrets(server.url, secrets), error: describeError(error, secrets) }),
@@ -157,13 +140,17 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       providerOptions: settings.providerOptions,
       timeout: config.timeout,
       abortSignal: signal,
+      ...modelHeaders(forwardedHeaders, config.forwardHeadersToModel),
       onError: () => {}, // errors also arrive as `error` parts, handled below; the default logs them
       experimental_telemetry: telemetrySettings(config.telemetry, identity),
     });
     let finished: RunFinishedDetails = {};
+    const interrupts = new InterruptCollector(config.tools ?? []);
     for await (const part of result.fullStream) {
       if (signal.aborted) break;
       if (part.type === "finish") finished = runFinishedDetails(part, model);
+      // An interrupt tool has no execute, so the AI SDK ends the run after its call: the run pauses.
+      if (part.type === "tool-call" && !part.providerExecuted && !part.invalid) interrupts.onToolCall(part.toolCallId, part.toolName);
       // Only our signal means "stopped"; an abort the AI SDK raised itself is one of its timeouts.
       if (part.type === "abort") throw new BuiltInAgentError("timeout", TIMEOUT_MESSAGE);
       if (part.type === "error") throw part.error;
@@ -173,7 +160,7 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
       if (part.type === "finish-step" && isCutOff(part)) throw new BuiltInAgentError("provider_error", CUT_OFF_MESSAGE);
       emit(mapper.map(part));
     }
-    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished(finished));
+    emit(signal.aborted ? mapper.runStopped() : mapper.runFinished({ ...finished, interrupts: interrupts.list }));
   } catch (thrown) {
     const error = !signal.aborted && isAbortError(thrown) ? new BuiltInAgentError("timeout", TIMEOUT_MESSAGE) : thrown;
     if (signal.aborted) {
@@ -193,6 +180,13 @@ export async function executeRun({ input, config, signal, emit, agentId, forward
   } finally {
     await mcp?.close();
   }
+}
+
+/** `headers` for the model request: the forwarded headers the agent chose to pass on, if any. */
+function modelHeaders(forwarded: Record<string, string> | undefined, names: readonly string[] | undefined): { headers?: Record<string, string> } {
+  if (!names?.length) return {};
+  const headers = outboundHeaders(forwarded, [...names], undefined);
+  return Object.keys(headers).length > 0 ? { headers } : {};
 }
 
 /** The AI SDK's `experimental_telemetry` for the `telemetry` option: undefined (off) unless asked for. */

@@ -1,4 +1,7 @@
-import type { JSONValue, LanguageModel } from "ai";
+import type { AgentCapabilities, BaseEvent, Interrupt, ResumeEntry, RunAgentInput } from "@ag-ui/core";
+import type { SSEClientTransportOptions } from "@modelcontextprotocol/sdk/client/sse.js";
+import type { StreamableHTTPClientTransportOptions } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { JSONValue, LanguageModel, ToolSet } from "ai";
 
 /**
  * A language model given as an object (for example `openai.chat("gpt-4o")` from `@ai-sdk/openai`).
@@ -116,7 +119,9 @@ export interface ToolExecutionContext {
 }
 
 /**
- * A tool executed on the server. Create it with `defineTool`, which checks the name.
+ * A tool defined on the server. Create it with `defineTool`, which checks the name. A tool either
+ * runs on the server (`execute`) or is an interrupt tool (`interrupt: true`, no `execute`): calling
+ * it pauses the run for a human, whose answer becomes the tool's result on the resumed run.
  *
  * @example
  * ```ts
@@ -127,22 +132,84 @@ export interface ToolDefinition<S extends StandardSchemaV1 = StandardSchemaV1> {
   name: string;
   description: string;
   parameters: S;
-  execute: (args: InferSchemaOutput<S>, context: ToolExecutionContext) => unknown;
+  /** Runs the tool on the server. Absent only on interrupt tools. */
+  execute?: (args: InferSchemaOutput<S>, context: ToolExecutionContext) => unknown;
+  /**
+   * When true, a call to this tool ends the run with RUN_FINISHED `outcome: { type: "interrupt" }`
+   * (one interrupt per call, its id the tool call's id) instead of executing; the client resumes with
+   * `RunAgentInput.resume` and the answer is given to the model as the tool's result.
+   */
+  interrupt?: boolean;
+  /** The interrupt's `reason` (default `"tool_call"`). */
+  interruptReason?: string;
+  /** The interrupt's human-readable `message`. */
+  interruptMessage?: string;
 }
+
+/**
+ * How a request's forwarded headers reach an outbound call: `true` for all of them, or a list of
+ * header names (any case). Only headers the runtime's `forwardHeaders` policy let through to the
+ * agent are candidates; a header the configuration sets itself wins.
+ *
+ * @example
+ * ```ts
+ * const forward: ForwardedHeaderSelection = ["authorization", "x-tenant-id"];
+ * ```
+ */
+export type ForwardedHeaderSelection = boolean | string[];
 
 /**
  * An MCP server whose tools are offered to the model. `http` is the streamable HTTP transport,
  * `sse` the older HTTP+SSE transport. A client is opened per run and closed when the run ends.
+ * `options` goes to the MCP SDK's transport as is (`fetch`, `authProvider` for OAuth,
+ * `requestInit`, `reconnectionOptions`, ...), as in CopilotKit.
  *
  * @example
  * ```ts
- * const server: MCPServerConfig = { type: "http", url: "https://mcp.example.com/mcp", headers: { authorization: "Bearer ..." } };
+ * const server: MCPServerConfig = { type: "http", url: "https://mcp.example.com/mcp", headers: { "x-team": "a" }, forwardHeaders: ["authorization"] };
  * ```
  */
-export interface MCPServerConfig {
-  type: "http" | "sse";
+export type MCPServerConfig = MCPServerConfigHTTP | MCPServerConfigSSE;
+
+interface MCPServerConfigBase {
   url: string;
+  /** Headers sent with every request to the server. */
   headers?: Record<string, string>;
+  /**
+   * Send the user's forwarded request headers (e.g. their `authorization`) to this server too, so a
+   * token flows from the browser to the tools. Off by default: a server should not get a user's
+   * credentials unless it is meant to.
+   */
+  forwardHeaders?: ForwardedHeaderSelection;
+}
+
+/** An MCP server on the streamable HTTP transport. */
+export interface MCPServerConfigHTTP extends MCPServerConfigBase {
+  type: "http";
+  /** Options of the MCP SDK's `StreamableHTTPClientTransport` (custom `fetch`, OAuth `authProvider`, ...). */
+  options?: StreamableHTTPClientTransportOptions;
+}
+
+/** An MCP server on the older HTTP+SSE transport. */
+export interface MCPServerConfigSSE extends MCPServerConfigBase {
+  type: "sse";
+  /** Options of the MCP SDK's `SSEClientTransport` (custom `fetch`, OAuth `authProvider`, ...). */
+  options?: SSEClientTransportOptions;
+}
+
+/**
+ * An MCP client the application manages (connects, caches, closes), e.g. what `createMCPClient()`
+ * of `@ai-sdk/mcp` returns: its `tools()` are read at the start of each run. The agent never
+ * closes it.
+ *
+ * @example
+ * ```ts
+ * const client = await createMCPClient({ transport: { type: "http", url: "https://mcp.example.com/mcp" } });
+ * new BuiltInAgent({ model: "openai/gpt-4o", mcpClients: [client] });
+ * ```
+ */
+export interface MCPClientProvider {
+  tools(): Promise<ToolSet>;
 }
 
 /**
@@ -196,6 +263,14 @@ export interface BuiltInAgentConfig {
   tools?: ToolDefinition<any>[];
   /** MCP servers whose tools are offered to the model. */
   mcpServers?: MCPServerConfig[];
+  /** MCP clients the application manages; their tools are offered to the model on each run. */
+  mcpClients?: MCPClientProvider[];
+  /**
+   * Send some of the user's forwarded request headers to the model provider as well (a list of
+   * names; e.g. a gateway's `x-user-id`). Names that carry the provider's key (`authorization`,
+   * `x-api-key`, `api-key`, `x-goog-api-key`) are refused.
+   */
+  forwardHeadersToModel?: string[];
   /**
    * What a run does when an MCP server cannot be reached or listed: `"skip"` (the default, as
    * CopilotKit does) leaves its tools out, answers without them and logs a warning; `"fail"` ends the
@@ -224,6 +299,16 @@ export interface BuiltInAgentConfig {
    * ```
    */
   telemetry?: boolean | BuiltInAgentTelemetry;
+  /**
+   * What `getCapabilities()` reports, merged over the inferred capabilities by category: a category
+   * given here (e.g. `tools`) replaces the inferred one whole, as in CopilotKit.
+   *
+   * @example
+   * ```ts
+   * new BuiltInAgent({ model: "openai/gpt-4o", capabilities: { tools: { supported: true, clientProvided: false } } });
+   * ```
+   */
+  capabilities?: Partial<AgentCapabilities>;
   /** Shown by the runtime's `/info`. */
   description?: string;
   agentId?: string;
@@ -240,3 +325,156 @@ export interface BuiltInAgentTelemetry {
   /** Record the model's answers in the spans. Default true (the AI SDK's default). */
   recordOutputs?: boolean;
 }
+
+/** The options of a BuiltInAgent that calls the model itself (the classic configuration). */
+export type BuiltInAgentClassicConfig = BuiltInAgentConfig;
+
+/**
+ * What a factory-mode BuiltInAgent's `factory` gets for each run.
+ *
+ * @example
+ * ```ts
+ * factory: ({ input, abortSignal }) => streamText({ model, messages: convertMessagesToVercelAISDKMessages(input.messages), abortSignal })
+ * ```
+ */
+export interface BuiltInAgentFactoryContext {
+  /**
+   * The run's input. On a resumed run of an `aisdk` or `tanstack` factory, each resume entry not yet
+   * answered by a tool message is appended as a `tool` message for the paused call (content: the
+   * payload as JSON, or `{"status":"cancelled"}`), so converting the messages gives the model the
+   * answer. A `custom` factory gets `resume` untouched and reads it through `interrupt()`.
+   */
+  input: RunAgentInput;
+  /** For backends that need the controller itself (TanStack AI). Stop runs with `abortRun()`, not with it. */
+  abortController: AbortController;
+  /** Aborted when the run is stopped; pass it to the model call. */
+  abortSignal: AbortSignal;
+  /**
+   * Pauses the run for a human: unless `input.resume` answers every one of `interrupts` (by id), it
+   * throws an {@link InterruptSignal} and the run ends with RUN_FINISHED
+   * `outcome: { type: "interrupt", interrupts }`. On the resumed run it returns the matching entries.
+   */
+  interrupt: (interrupts: Interrupt[]) => Promise<ResumeEntry[]>;
+  /** CopilotKit's learned skills (Intelligence platform); not supported here, always empty. */
+  learnedSkills: { readonly catalog: string; readonly tools: Readonly<ToolSet> };
+}
+
+/** Options every factory-mode configuration accepts besides `type` and `factory`. */
+export interface BuiltInAgentFactoryCommonConfig {
+  /** Called with the original error when a run fails (the client gets a safe RUN_ERROR). */
+  onRunError?: BuiltInAgentConfig["onRunError"];
+  /** Merged over the inferred capabilities by category, as in the classic configuration. */
+  capabilities?: Partial<AgentCapabilities>;
+  /** Shown by the runtime's `/info`. */
+  description?: string;
+  agentId?: string;
+}
+
+/**
+ * Factory mode with the AI SDK: `factory` returns what `streamText()` returns (only `fullStream` is
+ * read); BuiltInAgent turns it into AG-UI events and owns the run's lifecycle.
+ *
+ * @example
+ * ```ts
+ * new BuiltInAgent({ type: "aisdk", factory: ({ input, abortSignal }) =>
+ *   streamText({ model: openai("gpt-4o"), messages: convertMessagesToVercelAISDKMessages(input.messages), abortSignal }) });
+ * ```
+ */
+export interface BuiltInAgentAISDKFactoryConfig extends BuiltInAgentFactoryCommonConfig {
+  type: "aisdk";
+  factory: (context: BuiltInAgentFactoryContext) => { fullStream: AsyncIterable<unknown> } | Promise<{ fullStream: AsyncIterable<unknown> }>;
+}
+
+/**
+ * Factory mode with TanStack AI: `factory` returns TanStack AI's stream of chunks.
+ *
+ * @example
+ * ```ts
+ * new BuiltInAgent({ type: "tanstack", factory: ({ input, abortController }) => chat({ adapter, ...convertInputToTanStackAI(input), abortController }) });
+ * ```
+ */
+export interface BuiltInAgentTanStackFactoryConfig extends BuiltInAgentFactoryCommonConfig {
+  type: "tanstack";
+  factory: (context: BuiltInAgentFactoryContext) => AsyncIterable<unknown> | Promise<AsyncIterable<unknown>>;
+}
+
+/**
+ * Factory mode with any backend: `factory` yields AG-UI events itself. BuiltInAgent sends
+ * RUN_STARTED and the final RUN_FINISHED (a RUN_FINISHED from the factory lends it its fields);
+ * a RUN_ERROR from the factory ends the run.
+ *
+ * @example
+ * ```ts
+ * new BuiltInAgent({ type: "custom", async *factory() {
+ *   yield { type: EventType.TEXT_MESSAGE_START, messageId: "m1", role: "assistant" };
+ *   yield { type: EventType.TEXT_MESSAGE_CONTENT, messageId: "m1", delta: "Hi" };
+ *   yield { type: EventType.TEXT_MESSAGE_END, messageId: "m1" };
+ * } });
+ * ```
+ */
+export interface BuiltInAgentCustomFactoryConfig extends BuiltInAgentFactoryCommonConfig {
+  type: "custom";
+  factory: (context: BuiltInAgentFactoryContext) => AsyncIterable<BaseEvent> | Promise<AsyncIterable<BaseEvent>>;
+}
+
+/** A factory-mode configuration: you make the model call, BuiltInAgent runs the AG-UI side. */
+export type BuiltInAgentFactoryConfig = BuiltInAgentAISDKFactoryConfig | BuiltInAgentTanStackFactoryConfig | BuiltInAgentCustomFactoryConfig;
+
+/**
+ * Everything `new BuiltInAgent(...)` accepts: the classic configuration (`model`, ...) or a
+ * factory-mode one (`type` + `factory`).
+ *
+ * @example
+ * ```ts
+ * const classic: BuiltInAgentConfiguration = { model: "openai/gpt-4o" };
+ * const custom: BuiltInAgentConfiguration = { type: "custom", factory: async function* () {} };
+ * ```
+ */
+export type BuiltInAgentConfiguration = BuiltInAgentConfig | BuiltInAgentFactoryConfig;
+
+/**
+ * True for a factory-mode configuration.
+ *
+ * @example
+ * ```ts
+ * if (isFactoryConfig(config)) config.factory; else config.model;
+ * ```
+ */
+export function isFactoryConfig(config: Readonly<BuiltInAgentConfiguration>): config is Readonly<BuiltInAgentFactoryConfig> {
+  return typeof (config as { factory?: unknown }).factory === "function" || "type" in config;
+}
+
+/** CopilotKit's name for the classic configuration of its deprecated `BasicAgent`. */
+export type BasicAgentConfiguration = BuiltInAgentConfig;
+/** CopilotKit's name for {@link MCPServerConfig}. */
+export type MCPClientConfig = MCPServerConfig;
+/** CopilotKit's name for {@link MCPServerConfigHTTP}. */
+export type MCPClientConfigHTTP = MCPServerConfigHTTP;
+/** CopilotKit's name for {@link MCPServerConfigSSE}. */
+export type MCPClientConfigSSE = MCPServerConfigSSE;
+
+/**
+ * A model string, with the well-known ones offered by editors; any `"provider/model"` of a
+ * supported provider is accepted.
+ *
+ * @example
+ * ```ts
+ * const model: BuiltInAgentModel = "anthropic/claude-sonnet-4-5";
+ * ```
+ */
+export type BuiltInAgentModel =
+  | "openai/gpt-5"
+  | "openai/gpt-5-mini"
+  | "openai/gpt-4.1"
+  | "openai/gpt-4.1-mini"
+  | "openai/gpt-4o"
+  | "openai/gpt-4o-mini"
+  | "openai/o3"
+  | "openai/o4-mini"
+  | "anthropic/claude-sonnet-4-6"
+  | "anthropic/claude-sonnet-4-5"
+  | "anthropic/claude-haiku-4-5"
+  | "google/gemini-2.5-pro"
+  | "google/gemini-2.5-flash"
+  | "minimax/MiniMax-M3"
+  | (string & {});

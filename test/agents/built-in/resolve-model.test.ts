@@ -1,7 +1,7 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { describe, expect, it } from "vitest";
 import { BuiltInAgentError } from "../../../src/agents/built-in/errors.js";
-import { parseModelId, providerOf, resolveModel } from "../../../src/agents/built-in/resolve-model.js";
+import { buildModel as resolveModel, parseModelId, providerOf } from "../../../src/agents/built-in/resolve-model.js";
 
 const codeOf = (fn: () => unknown) => {
   try {
