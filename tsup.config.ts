@@ -8,6 +8,7 @@ const ENTRIES = {
   index: "src/index.ts",
   sqlite: "src/sqlite.ts",
   postgres: "src/postgres.ts",
+  redis: "src/redis.ts",
   "built-in": "src/built-in.ts",
   config: "src/config.ts",
   "adapters/express": "src/adapters/express.ts",

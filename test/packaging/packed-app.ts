@@ -21,6 +21,7 @@ export const OPTIONAL_PEERS = [
   "@ai-sdk/anthropic",
   "@ai-sdk/google",
   "@modelcontextprotocol/sdk",
+  "ioredis",
 ] as const;
 
 const made: string[] = [];
