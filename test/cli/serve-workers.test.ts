@@ -227,3 +227,58 @@ describe("serve --workers: supervision", () => {
     expect(single.output()).toContain("workers: 1 (threads in memory (--memory, or a :memory: database) cannot be shared between processes)");
   }, 60_000);
 });
+
+const redisUrl = process.env.COPILOT_RUNTIME_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const redisUp = await (async () => {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === "PONG";
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+})();
+if (!redisUp && process.env.CI !== "true") console.warn(`\n*** Redis is unreachable at ${redisUrl}: SKIPPING serve --bus. Set CI=true to make this a failure. ***\n`);
+
+describe.skipIf((!redisUp || postgresUrl === undefined) && process.env.CI !== "true")("serve --bus redis:// (two instances on one PostgreSQL)", () => {
+  const schema = uniqueSchema();
+  const clis: RunningCli[] = [];
+  beforeAll(async () => {
+    if (!redisUp || postgresUrl === undefined) throw new Error("Redis and PostgreSQL are required (CI=true).");
+    const client = new pg.Client({ connectionString: postgresUrl });
+    await client.connect();
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.end();
+    const url = new URL(postgresUrl);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    for (let i = 0; i < 2; i++) clis.push(await startCli(["--workers", "1", "--db", url.toString(), "--bus", redisUrl, "--log-format", "json"]));
+  }, 120_000);
+  afterAll(async () => {
+    killAllClis();
+    if (postgresUrl !== undefined) await dropSchema(postgresUrl, schema);
+  });
+
+  it("says which bus it uses, and a run on one instance is followed and stopped through the other", async () => {
+    const [a, b] = clis;
+    expect(a.output()).toContain(`live bus: Redis ${redisUrl}`);
+    const thread = uid("bus-follow");
+    const owner = new FrameReader(await postFresh(`${a.url}/agent/default/run`, runBody(thread, { text: "tell me something long" })));
+    await owner.take(3);
+    const follower = new FrameReader(await postFresh(`${b.url}/agent/default/connect`, runBody(thread, { messages: [] })));
+    await follower.take(3);
+    expect((await postFresh(`${b.url}/agent/default/stop/${thread}`, {})).status).toBe(200);
+    const ownerFrames = await owner.rest();
+    expect(types(eventsOf(ownerFrames)).at(-1)).toBe("RUN_FINISHED");
+    expect((await follower.rest()).map((f) => [f.id, f.event])).toEqual(ownerFrames.map((f) => [f.id, f.event]));
+  }, 60_000);
+
+  it("refuses --bus with threads in memory", async () => {
+    const refused = await runCliToExit(["--memory", "--bus", redisUrl]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("--bus carries wake-ups between instances that share a database, but threads are kept in memory");
+  }, 30_000);
+});
