@@ -171,8 +171,6 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
-  // A worker whose primary is gone (killed) drains and exits rather than serve on unsupervised.
-  if (slot !== undefined) process.on("disconnect", () => void shutdown("disconnect from the primary process"));
 }
 
 /**
