@@ -242,7 +242,14 @@ async function createLiveBus(bus: string | undefined, args: ReturnType<typeof pa
     }
     // Instances on the same database share channels; another database on the same Redis does not hear them.
     const scope = createHash("sha256").update(storageTarget(args.storage, process.env)).digest("hex").slice(0, 12);
-    return new RedisLiveBus({ url: bus, prefix: `copilot-runtime:live:${scope}:` });
+    const redis = new RedisLiveBus({ url: bus, prefix: `copilot-runtime:live:${scope}:` });
+    try {
+      await redis.ready();
+    } catch (error) {
+      await redis.close();
+      throw new Error(`--bus ${redactUrl(bus)}: cannot reach Redis: ${(error as Error).message}. Check the URL, or leave --bus out to use the store's own bus.`);
+    }
+    return redis;
   }
   if (slot !== undefined && storage === "sqlite") return new WorkerLiveBus(process);
   return undefined;

@@ -276,6 +276,13 @@ describe.skipIf((!redisUp || postgresUrl === undefined) && process.env.CI !== "t
     expect((await follower.rest()).map((f) => [f.id, f.event])).toEqual(ownerFrames.map((f) => [f.id, f.event]));
   }, 60_000);
 
+  it("stops the start (exit 1) when the --bus Redis does not answer", async () => {
+    const unreachable = "redis://127.0.0.1:1";
+    const failed = await runCliToExit(["--workers", "1", "--db", postgresUrl!, "--bus", unreachable]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`--bus ${unreachable}: cannot reach Redis`);
+  }, 30_000);
+
   it("refuses --bus with threads in memory", async () => {
     const refused = await runCliToExit(["--memory", "--bus", redisUrl]);
     expect(refused.code).toBe(2);

@@ -83,6 +83,23 @@ export class RedisLiveBus implements LiveBus {
     });
   }
 
+  /**
+   * Resolves once Redis answers a `PING`; rejects after `timeoutMs` (default 5 s) when it does not.
+   * Optional: the bus works (and keeps reconnecting) without it; this lets a start-up fail fast
+   * on a wrong URL instead of running with followers left to the safety look.
+   */
+  async ready(timeoutMs = 5_000): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.publisher.ping(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   publish(signal: LiveSignal): void {
     if (this.closed) return;
     this.publisher.publish(this.channel(signal.threadId), encodeSignal(signal)).catch((error: Error) => {
@@ -114,8 +131,13 @@ export class RedisLiveBus implements LiveBus {
     if (this.closed) return;
     this.closed = true;
     this.threads.clear();
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
-    if (this.ownsPublisher) await this.publisher.quit().catch(() => this.publisher.disconnect());
+    // QUIT on a connection that is not up would wait for it to come back: just drop it then.
+    const end = async (connection: RedisClient) => {
+      if (connection.status === "ready") await connection.quit().catch(() => connection.disconnect());
+      else connection.disconnect();
+    };
+    await end(this.subscriber);
+    if (this.ownsPublisher) await end(this.publisher);
   }
 
   private channel(threadId: string): string {
