@@ -9,6 +9,7 @@ const ENTRIES = {
   sqlite: "src/sqlite.ts",
   postgres: "src/postgres.ts",
   redis: "src/redis.ts",
+  nats: "src/nats.ts",
   "built-in": "src/built-in.ts",
   config: "src/config.ts",
   "adapters/express": "src/adapters/express.ts",

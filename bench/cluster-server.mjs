@@ -1,5 +1,5 @@
 // A server process for bench/cluster.mjs: our runtime (../dist) on PostgresAgentRunner, with
-// the bus chosen by BUS (notify: LISTEN/NOTIFY, redis: RedisLiveBus at REDIS_URL, poll: none,
+// the bus chosen by BUS (notify: LISTEN/NOTIFY, redis: RedisLiveBus at REDIS_URL, nats: NatsLiveBus at NATS_URL, poll: none,
 // followers poll every 100 ms). GET /__bench/stats answers { cpu, queries } (process CPU and
 // the queries its pool ran). Agents: `paced` (PACED deltas, unique, DELAY_MS apart, after a
 // START_MS pause so followers can attach) and `idle` (RUN_STARTED, then nothing until stopped).
@@ -57,7 +57,10 @@ pool.on("connect", (client) => {
   };
 });
 let liveBus;
-if (env.BUS === "redis") {
+if (env.BUS === "nats") {
+  const { NatsLiveBus } = await dist("nats.js");
+  liveBus = new NatsLiveBus({ servers: env.NATS_URL ?? "nats://127.0.0.1:4222", prefix: `bench.${env.SCHEMA}` });
+} else if (env.BUS === "redis") {
   const { RedisLiveBus } = await dist("redis.js");
   liveBus = new RedisLiveBus({ url: env.REDIS_URL ?? "redis://127.0.0.1:6379", prefix: `bench:${env.SCHEMA}:` });
 }

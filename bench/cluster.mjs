@@ -4,9 +4,9 @@
 //
 //   follow   cross-instance follow latency: a run on instance A paces 300 unique deltas 5 ms apart;
 //            one client follows it on A (the owner) and one on B; per delta, B's arrival minus A's
-//            (p50/p99), with LISTEN/NOTIFY and with Redis.
+//            (p50/p99), with LISTEN/NOTIFY, Redis and NATS.
 //   idle     cost of 100 idle remote followers: an `idle` run on A, 100 clients following it on B;
-//            B's CPU and PostgreSQL queries per second over 10 s, with LISTEN/NOTIFY, Redis, and
+//            B's CPU and PostgreSQL queries per second over 10 s, with LISTEN/NOTIFY, Redis, NATS and
 //            polling (no bus, the 100 ms default) as the baseline.
 //   workers  runs/s through one port: `copilot-runtime serve --workers 1` vs `--workers N` (N = cores),
 //            short runs (~50 events) on new threads, 32 at a time over 32 keep-alive connections,
@@ -15,6 +15,7 @@ import { spawn } from "node:child_process";
 import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -65,7 +66,7 @@ function spawnUntil(command, argv, env, pattern) {
 }
 
 async function startInstance(bus, schema) {
-  const { child, match } = await spawnUntil(process.execPath, ["cluster-server.mjs"], { BUS: bus, SCHEMA: schema, DATABASE_URL, REDIS_URL }, /LISTENING (\d+)/);
+  const { child, match } = await spawnUntil(process.execPath, ["cluster-server.mjs"], { BUS: bus, SCHEMA: schema, DATABASE_URL, REDIS_URL, NATS_URL }, /LISTENING (\d+)/);
   const origin = `http://127.0.0.1:${match[1]}`;
   return { child, origin, url: `${origin}/api/copilotkit`, stats: async () => (await fetch(`${origin}/__bench/stats`)).json() };
 }
@@ -96,8 +97,21 @@ async function redisUp() {
   }
 }
 
-const buses = ["notify", ...((await redisUp()) ? ["redis"] : [])];
-if (buses.length === 1) console.warn(`Redis unreachable at ${REDIS_URL}: Redis rows skipped`);
+const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+async function natsUp() {
+  const { hostname, port } = new URL(NATS_URL);
+  return new Promise((resolve) => {
+    const socket = net.createConnection({ host: hostname, port: Number(port) });
+    socket.once("connect", () => (socket.end(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+const buses = ["notify"];
+if (await redisUp()) buses.push("redis");
+else console.warn(`Redis unreachable at ${REDIS_URL}: Redis rows skipped`);
+if (await natsUp()) buses.push("nats");
+else console.warn(`NATS unreachable at ${NATS_URL}: NATS rows skipped`);
 
 async function followPhase() {
   const rows = [];

@@ -239,7 +239,7 @@ function parseChoice<T extends string>(raw: string, name: string, choices: reado
 }
 
 /**
- * `--bus`: a `redis://` or `rediss://` URL (the only bus besides the store's own).
+ * `--bus`: a `redis://`, `rediss://` or `nats://` URL (the buses besides the store's own).
  *
  * @example
  * ```ts
@@ -247,7 +247,7 @@ function parseChoice<T extends string>(raw: string, name: string, choices: reado
  * ```
  */
 export function parseBusUrl(raw: string, name: string): string {
-  if (!/^rediss?:\/\/\S+$/i.test(raw)) throw new Error(`${name} must be a redis:// or rediss:// URL (the Redis live bus), got '${raw}'`);
+  if (!/^(rediss?|nats):\/\/\S+$/i.test(raw)) throw new Error(`${name} must be a redis://, rediss:// or nats:// URL (the Redis or NATS live bus), got '${raw}'`);
   return raw;
 }
 
@@ -290,7 +290,8 @@ Several processes (see README, "Running several instances"):
                               Default: one per core with a SQLite file or PostgreSQL, 1 with
                               --memory (threads in memory cannot be shared: more is an error).
                               A crashed worker is restarted; SIGTERM/SIGINT drains them all.
-  --bus redis://host:6379     wake-ups between instances over Redis pub/sub (ioredis) instead of
+  --bus redis://host:6379     wake-ups between instances over Redis pub/sub (ioredis), or
+                              nats://host:4222 over NATS (nats), instead of
                               PostgreSQL LISTEN/NOTIFY (or, for SQLite, the workers' own channel);
                               the database stays the source of truth
 

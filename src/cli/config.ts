@@ -319,7 +319,7 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     try {
       parseBusUrl(config.bus as string, "`bus`");
     } catch (error) {
-      fail(typeof config.bus === "string" ? `${(error as Error).message}.` : `\`bus\` must be a redis:// URL, got ${describe(config.bus)}.`);
+      fail(typeof config.bus === "string" ? `${(error as Error).message}.` : `\`bus\` must be a redis:// or nats:// URL, got ${describe(config.bus)}.`);
     }
   }
   if (config.log !== undefined) {

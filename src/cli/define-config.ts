@@ -89,7 +89,7 @@ export interface CopilotRuntimeConfig {
   workers?: number;
   /**
    * The live bus between instances and workers: a `redis://` URL for Redis pub/sub (needs the
-   * `ioredis` package). Default: PostgreSQL's LISTEN/NOTIFY, or for SQLite the workers' own
+   * `ioredis` package), or a `nats://` URL for NATS (needs `nats`). Default: PostgreSQL's LISTEN/NOTIFY, or for SQLite the workers' own
    * channel through the primary process. `--bus` wins.
    */
   bus?: string;

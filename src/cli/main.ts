@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       console.error((error as Error).message);
       process.exit(1);
     }
-    announce(`threads: ${storage.description}${setup.bus === undefined ? "" : `; live bus: Redis ${redactUrl(setup.bus)}`}`);
+    announce(`threads: ${storage.description}${setup.bus === undefined ? "" : `; live bus: ${busEngine(setup.bus)} ${redactUrl(setup.bus)}`}`);
   }
   if (setup.runtimeOptions.identifyUser === undefined) {
     announce("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
@@ -187,7 +187,7 @@ async function startPrimary(args: ReturnType<typeof parseArgs>, setup: ServeSetu
       console.error((error as Error).message);
       process.exit(1);
     }
-    const bus = setup.bus === undefined ? (storage.description.startsWith("PostgreSQL") ? "PostgreSQL LISTEN/NOTIFY" : "between the workers, through this process") : `Redis ${redactUrl(setup.bus)}`;
+    const bus = setup.bus === undefined ? (storage.description.startsWith("PostgreSQL") ? "PostgreSQL LISTEN/NOTIFY" : "between the workers, through this process") : `${busEngine(setup.bus)} ${redactUrl(setup.bus)}`;
     log.info({}, `threads: ${storage.description}; live bus: ${bus}`);
   }
   if (setup.runtimeOptions.identifyUser === undefined) {
@@ -223,36 +223,44 @@ function checkBus(bus: string | undefined, storage: WorkerStorage): void {
     throw new CliStartupError("--bus carries wake-ups between instances that share a database, but threads are kept in memory: use --db with it.");
   }
   if (storage === "config-runner") {
-    throw new CliStartupError("--bus (or the config's bus) cannot reach the config file's own runner: pass liveBus: new RedisLiveBus({ url }) (copilot-runtime/redis) to it instead.");
+    throw new CliStartupError("--bus (or the config's bus) cannot reach the config file's own runner: pass liveBus: new RedisLiveBus({ url }) (copilot-runtime/redis) or new NatsLiveBus({ servers }) (copilot-runtime/nats) to it instead.");
   }
 }
 
 /**
- * The live bus for this process's runner: Redis when asked; for a worker on a SQLite file, the
- * workers' channel through the primary; otherwise none here (PostgreSQL brings LISTEN/NOTIFY).
+ * The live bus for this process's runner: Redis or NATS when asked (`--bus`); for a worker on a
+ * SQLite file, the workers' channel through the primary; otherwise none here (PostgreSQL brings
+ * LISTEN/NOTIFY).
  */
 async function createLiveBus(bus: string | undefined, args: ReturnType<typeof parseArgs>, slot: string | undefined, storage: WorkerStorage): Promise<LiveBus | undefined> {
-  if (bus !== undefined) {
-    let RedisLiveBus;
-    try {
-      ({ RedisLiveBus } = await import("../storage/redis/live-bus.js"));
-    } catch (error) {
-      if (error instanceof MissingDependencyError) throw new Error(`--bus ${redactUrl(bus)}: ${error.message}`);
-      throw error;
+  if (bus === undefined) return slot !== undefined && storage === "sqlite" ? new WorkerLiveBus(process) : undefined;
+  const engine = busEngine(bus);
+  // Instances on the same database share channels; another database on the same server does not hear them.
+  const scope = createHash("sha256").update(storageTarget(args.storage, process.env)).digest("hex").slice(0, 12);
+  let live: LiveBus & { ready(): Promise<void> };
+  try {
+    if (engine === "NATS") {
+      const { NatsLiveBus } = await import("../storage/nats/live-bus.js");
+      live = new NatsLiveBus({ servers: bus, prefix: `copilot-runtime.live.${scope}` });
+    } else {
+      const { RedisLiveBus } = await import("../storage/redis/live-bus.js");
+      live = new RedisLiveBus({ url: bus, prefix: `copilot-runtime:live:${scope}:` });
     }
-    // Instances on the same database share channels; another database on the same Redis does not hear them.
-    const scope = createHash("sha256").update(storageTarget(args.storage, process.env)).digest("hex").slice(0, 12);
-    const redis = new RedisLiveBus({ url: bus, prefix: `copilot-runtime:live:${scope}:` });
-    try {
-      await redis.ready();
-    } catch (error) {
-      await redis.close();
-      throw new Error(`--bus ${redactUrl(bus)}: cannot reach Redis: ${(error as Error).message}. Check the URL, or leave --bus out to use the store's own bus.`);
-    }
-    return redis;
+  } catch (error) {
+    if (error instanceof MissingDependencyError) throw new Error(`--bus ${redactUrl(bus)}: ${error.message}`);
+    throw error;
   }
-  if (slot !== undefined && storage === "sqlite") return new WorkerLiveBus(process);
-  return undefined;
+  try {
+    await live.ready();
+  } catch (error) {
+    await live.close();
+    throw new Error(`--bus ${redactUrl(bus)}: cannot reach ${engine}: ${(error as Error).message}. Check the URL, or leave --bus out to use the store's own bus.`);
+  }
+  return live;
+}
+
+function busEngine(bus: string): "Redis" | "NATS" {
+  return /^nats:/i.test(bus) ? "NATS" : "Redis";
 }
 
 function redactUrl(url: string): string {

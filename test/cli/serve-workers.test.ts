@@ -276,6 +276,25 @@ describe.skipIf((!redisUp || postgresUrl === undefined) && process.env.CI !== "t
     expect((await follower.rest()).map((f) => [f.id, f.event])).toEqual(ownerFrames.map((f) => [f.id, f.event]));
   }, 60_000);
 
+  it("runs on a NATS bus the same way (--bus nats://)", async () => {
+    const natsUrl = process.env.COPILOT_RUNTIME_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+    const url = new URL(postgresUrl!);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    const [a, b] = [
+      await startCli(["--workers", "1", "--db", url.toString(), "--bus", natsUrl, "--log-format", "json"]),
+      await startCli(["--workers", "1", "--db", url.toString(), "--bus", natsUrl, "--log-format", "json"]),
+    ];
+    expect(a.output()).toContain(`live bus: NATS ${natsUrl}`);
+    const thread = uid("nats-follow");
+    const owner = new FrameReader(await postFresh(`${a.url}/agent/default/run`, runBody(thread, { text: "tell me something long" })));
+    await owner.take(3);
+    const follower = new FrameReader(await postFresh(`${b.url}/agent/default/connect`, runBody(thread, { messages: [] })));
+    await follower.take(3);
+    expect((await postFresh(`${b.url}/agent/default/stop/${thread}`, {})).status).toBe(200);
+    const ownerFrames = await owner.rest();
+    expect((await follower.rest()).map((f) => [f.id, f.event])).toEqual(ownerFrames.map((f) => [f.id, f.event]));
+  }, 90_000);
+
   it("stops the start (exit 1) when the --bus Redis does not answer", async () => {
     const unreachable = "redis://127.0.0.1:1";
     const failed = await runCliToExit(["--workers", "1", "--db", postgresUrl!, "--bus", unreachable]);

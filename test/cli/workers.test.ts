@@ -38,20 +38,21 @@ describe("decideWorkers", () => {
 });
 
 describe("--workers and --bus", () => {
-  it("parses them, and refuses what is not a positive count or a redis:// URL", () => {
+  it("parses them, and refuses what is not a positive count or a redis:// or nats:// URL", () => {
     expect(parseArgs(["serve", "--workers", "4"], {}).workers).toBe(4);
     expect(parseArgs(["serve", "-w2"], {}).workers).toBe(2);
     expect(() => parseArgs(["serve", "--workers", "0"], {})).toThrow("--workers must be at least 1, got '0'");
     expect(() => parseArgs(["serve", "--workers", "two"], {})).toThrow("--workers must be a whole number of processes");
     expect(parseArgs(["serve", "--bus", "redis://127.0.0.1:6379"], {}).bus).toBe("redis://127.0.0.1:6379");
-    expect(() => parseArgs(["serve", "--bus", "nats://127.0.0.1:4222"], {})).toThrow("--bus must be a redis:// or rediss:// URL");
+    expect(parseArgs(["serve", "--bus", "nats://127.0.0.1:4222"], {}).bus).toBe("nats://127.0.0.1:4222");
+    expect(() => parseArgs(["serve", "--bus", "amqp://127.0.0.1:5672"], {})).toThrow("--bus must be a redis://, rediss:// or nats:// URL");
   });
 
   it("takes workers and bus from a config file, checked", async () => {
     await expect(checkConfig({ workers: 3, bus: "redis://localhost:6379" }, "inline")).resolves.toMatchObject({ workers: 3, bus: "redis://localhost:6379" });
     await expect(checkConfig({ workers: 0 }, "inline")).rejects.toThrow("`workers` must be a whole number of processes, at least 1, got number 0.");
-    await expect(checkConfig({ bus: "amqp://x" }, "inline")).rejects.toThrow("must be a redis:// or rediss:// URL");
-    await expect(checkConfig({ bus: 5 }, "inline")).rejects.toThrow("`bus` must be a redis:// URL, got number 5.");
+    await expect(checkConfig({ bus: "amqp://x" }, "inline")).rejects.toThrow("must be a redis://, rediss:// or nats:// URL");
+    await expect(checkConfig({ bus: 5 }, "inline")).rejects.toThrow("`bus` must be a redis:// or nats:// URL, got number 5.");
   });
 });
 

@@ -41,7 +41,7 @@ describe("the packed package", () => {
     const problems = Object.values(report.problems ?? {}).flat();
     expect(problems.filter((problem) => problem.kind !== "CJSResolvesToESM"), output).toEqual([]);
     expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(
-      [".", "./built-in", "./config", "./express", "./hono", "./next", "./node", "./package.json", "./postgres", "./redis", "./sqlite"].sort(),
+      [".", "./built-in", "./config", "./express", "./hono", "./next", "./node", "./package.json", "./postgres", "./nats", "./redis", "./sqlite"].sort(),
     );
     expect(status, output).toBe(0);
   });

@@ -22,6 +22,7 @@ export const OPTIONAL_PEERS = [
   "@ai-sdk/google",
   "@modelcontextprotocol/sdk",
   "ioredis",
+  "nats",
 ] as const;
 
 const made: string[] = [];

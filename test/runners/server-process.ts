@@ -31,6 +31,7 @@ export async function buildRuntime(name: string): Promise<{ runtimeDir: string; 
       sqlite: path.join(REPO, "src/sqlite.ts"),
       postgres: path.join(REPO, "src/postgres.ts"),
       redis: path.join(REPO, "src/redis.ts"),
+      nats: path.join(REPO, "src/nats.ts"),
     },
     outDir,
     format: ["esm"],

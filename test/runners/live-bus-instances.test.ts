@@ -1,9 +1,10 @@
 /**
- * Three server processes on one PostgreSQL schema, woken by a Redis live bus (LISTEN/NOTIFY
- * off), behind a round-robin proxy with no stickiness: a run started anywhere is followed,
- * stopped and resumed through any instance; each instance holds one Redis subscription per
+ * Three server processes on one PostgreSQL schema, woken by a Redis (then a NATS) live bus
+ * (LISTEN/NOTIFY off), behind a round-robin proxy with no stickiness: a run started anywhere is
+ * followed, stopped and resumed through any instance; each instance holds one subscription per
  * thread however many of its clients follow it; idle remote followers cost no PostgreSQL query.
  */
+import { createConnection } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../helpers/round-robin-proxy.js";
@@ -26,19 +27,35 @@ async function findRedis(): Promise<boolean> {
   }
 }
 
-const SUITE = "RedisLiveBus: three instances on one PostgreSQL behind a round-robin proxy";
 const pgUrl = await findPostgres();
-const redisUp = await findRedis();
-if (!redisUp) {
+const NATS_URL = process.env.COPILOT_RUNTIME_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
+
+/** True when something accepts TCP connections at the URL's host and port (enough to tell a missing NATS). */
+function reachable(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: hostname, port: Number(port) });
+    socket.setTimeout(2_000, () => (socket.destroy(), resolve(false)));
+    socket.once("connect", () => (socket.end(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+busSuite("Redis", REDIS_URL, await findRedis());
+busSuite("NATS", NATS_URL, await reachable(NATS_URL));
+
+function busSuite(engine: "Redis" | "NATS", busUrl: string, up: boolean): void {
+const SUITE = `${engine}LiveBus: three instances on one PostgreSQL behind a round-robin proxy`;
+if (!up) {
   if (process.env.CI === "true") {
-    describe(SUITE, () => it("needs Redis (CI=true)", () => expect.fail(`Redis is unreachable at ${REDIS_URL}; CI=true requires these tests to run.`)));
+    describe(SUITE, () => it(`needs ${engine} (CI=true)`, () => expect.fail(`${engine} is unreachable at ${busUrl}; CI=true requires these tests to run.`)));
   } else {
-    console.warn(`\n*** Redis is unreachable at ${REDIS_URL}: SKIPPING ${SUITE}. Set CI=true to make this a failure. ***\n`);
-    describe.skip(SUITE, () => it("needs Redis", () => {}));
+    console.warn(`\n*** ${engine} is unreachable at ${busUrl}: SKIPPING ${SUITE}. Set CI=true to make this a failure. ***\n`);
+    describe.skip(SUITE, () => it(`needs ${engine}`, () => {}));
   }
 } else if (requirePostgres(pgUrl, SUITE)) {
   const schema = uniqueSchema();
-  const prefix = `copilot-runtime-test:${schema}:`;
+  const prefix = engine === "Redis" ? `copilot-runtime-test:${schema}:` : `copilot-runtime-test.${schema}`;
   let runtimeDir = "";
   let removeBuild = () => {};
   const servers: ServerProcess[] = [];
@@ -49,7 +66,7 @@ if (!redisUp) {
     DATABASE_URL: pgUrl,
     DB_SCHEMA: schema,
     LISTEN_NOTIFY: "false",
-    BUS_URL: REDIS_URL,
+    BUS_URL: busUrl,
     BUS_PREFIX: prefix,
     LEASE_MS: "30000",
     // Only the bus may wake a follower here: the periodic looks are out of the tests' reach.
@@ -57,7 +74,7 @@ if (!redisUp) {
     SWEEP_MS: "600000",
   };
   beforeAll(async () => {
-    ({ runtimeDir, remove: removeBuild } = await buildRuntime("redis-bus-test"));
+    ({ runtimeDir, remove: removeBuild } = await buildRuntime(`${engine.toLowerCase()}-bus-test`));
     for (let i = 0; i < 3; i++) servers.push(await startServer(runtimeDir, env));
     proxy = await startRoundRobinProxy(servers.map(origin));
   }, 180_000);
@@ -119,7 +136,7 @@ if (!redisUp) {
       }
     });
 
-    it("holds one Redis subscription per thread per instance, and idle remote followers cost no PostgreSQL query", async () => {
+    it("holds one subscription per thread per instance (counted on Redis), and idle remote followers cost no PostgreSQL query", async () => {
       const [a, b, c] = servers;
       const thread = uid("idle");
       const owner = new FrameReader(await post(`${a.url}/agent/slow/run`, runBody(thread)));
@@ -130,12 +147,14 @@ if (!redisUp) {
       }
       for (const follower of followers) await follower.take(2);
 
-      const redis = new Redis(REDIS_URL);
-      try {
-        // A (the owner, for stop signals), B and C: three subscribers, not twenty-one.
-        await waitFor(async () => Number((await redis.pubsub("NUMSUB", `${prefix}${thread}`))[1]) === 3, "one subscription per instance");
-      } finally {
-        redis.disconnect();
+      if (engine === "Redis") {
+        const redis = new Redis(REDIS_URL);
+        try {
+          // A (the owner, for stop signals), B and C: three subscribers, not twenty-one.
+          await waitFor(async () => Number((await redis.pubsub("NUMSUB", `${prefix}${thread}`))[1]) === 3, "one subscription per instance");
+        } finally {
+          redis.disconnect();
+        }
       }
 
       const before = await Promise.all([b, c].map(queries));
@@ -170,4 +189,5 @@ if (!redisUp) {
       }
     });
   });
+}
 }
