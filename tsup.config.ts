@@ -8,6 +8,8 @@ const ENTRIES = {
   index: "src/index.ts",
   sqlite: "src/sqlite.ts",
   postgres: "src/postgres.ts",
+  redis: "src/redis.ts",
+  nats: "src/nats.ts",
   // The entry asks for the AI SDK at import; `v2` re-exports src/built-in.ts without asking.
   "built-in": "src/built-in-entry.ts",
   config: "src/config.ts",

@@ -23,6 +23,10 @@ export interface ServeArgs {
   metrics?: { enabled: boolean; port?: number };
   /** `--log-format` and `--log-level`; unset: the config file's `log`, else pretty on a terminal (JSON otherwise) at `info`. */
   log?: { format?: LogFormat; level?: CliLogLevel };
+  /** `--workers N`: HTTP worker processes on the one port; unset: the config file's `workers`, else one per core with a durable store. */
+  workers?: number;
+  /** `--bus redis://...`: the cross-instance live bus; unset: the config file's `bus`, else the store's own (see {@link ServeArgs.workers}). */
+  bus?: string;
 }
 
 /** `--headers-timeout`, `--request-timeout`, `--keep-alive-timeout` (ms) and `--backlog`. */
@@ -124,6 +128,16 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case "--log-level":
         (args.log ??= {}).level = parseChoice(value(), flag, LOG_LEVELS);
         break;
+      case "--workers":
+      case "-w": {
+        const workers = parseWholeNumber(value(), flag, "processes");
+        if (workers < 1) throw new Error(`${flag} must be at least 1, got '${workers}'`);
+        args.workers = workers;
+        break;
+      }
+      case "--bus":
+        args.bus = parseBusUrl(value(), flag);
+        break;
       case "--help":
       case "-h":
         args.command = "help";
@@ -158,6 +172,8 @@ const OPTIONS = {
   "no-metrics": { type: "boolean" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
+  workers: { type: "string", short: "w" },
+  bus: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
   // The storage flags (their values are checked by parseStorageFlag).
@@ -222,6 +238,19 @@ function parseChoice<T extends string>(raw: string, name: string, choices: reado
   return raw as T;
 }
 
+/**
+ * `--bus`: a `redis://`, `rediss://` or `nats://` URL (the buses besides the store's own).
+ *
+ * @example
+ * ```ts
+ * parseBusUrl("redis://127.0.0.1:6379", "--bus"); // "redis://127.0.0.1:6379"
+ * ```
+ */
+export function parseBusUrl(raw: string, name: string): string {
+  if (!/^(rediss?|nats):\/\/\S+$/i.test(raw)) throw new Error(`${name} must be a redis://, rediss:// or nats:// URL (the Redis or NATS live bus), got '${raw}'`);
+  return raw;
+}
+
 /** Digits only: `1e3`, `0x10`, ` 5`, `-1` and `2.5` are mistakes, not numbers to guess at. */
 function parseWholeNumber(raw: string, name: string, unit: string): number {
   const n = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
@@ -255,6 +284,16 @@ Operations:
                               a terminal), or one human line each (default on a terminal)
   --log-level info            debug, info (default: an access line per request, run start and
                               end lines), warn, error or silent
+
+Several processes (see README, "Running several instances"):
+  --workers N, -w N           HTTP worker processes sharing the port (Node's cluster module).
+                              Default: one per core with a SQLite file or PostgreSQL, 1 with
+                              --memory (threads in memory cannot be shared: more is an error).
+                              A crashed worker is restarted; SIGTERM/SIGINT drains them all.
+  --bus redis://host:6379     wake-ups between instances over Redis pub/sub (ioredis), or
+                              nats://host:4222 over NATS (nats), instead of
+                              PostgreSQL LISTEN/NOTIFY (or, for SQLite, the workers' own channel);
+                              the database stays the source of truth
 
 Agents:
   With a config file (--config, or copilot-runtime.config.{ts,mts,mjs,js,cjs} in the

@@ -9,6 +9,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createCors } from "../http/cors.js";
 import { LOG_FORMATS, LOG_LEVELS } from "./log-output.js";
+import { parseBusUrl } from "./args.js";
 import type { AgentLike } from "../events/agent-contract.js";
 import type { AgentRecord, AgentsOption } from "../runtime.js";
 import type { CopilotRuntimeConfig } from "./define-config.js";
@@ -24,7 +25,7 @@ export const CONFIG_FILE_NAMES = [
   "copilot-runtime.config.cjs",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics", "log"] as const;
+const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics", "log", "workers", "bus"] as const;
 const RUNTIME_KEYS = [
   "runner",
   "transcriptionService",
@@ -322,6 +323,16 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     const port = metrics.port;
     if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65535)) {
       fail(`metrics.port must be a port number (0-65535), got ${describe(port)}.`);
+    }
+  }
+  if (config.workers !== undefined && !(Number.isSafeInteger(config.workers) && (config.workers as number) >= 1)) {
+    fail(`\`workers\` must be a whole number of processes, at least 1, got ${describe(config.workers)}.`);
+  }
+  if (config.bus !== undefined) {
+    try {
+      parseBusUrl(config.bus as string, "`bus`");
+    } catch (error) {
+      fail(typeof config.bus === "string" ? `${(error as Error).message}.` : `\`bus\` must be a redis:// or nats:// URL, got ${describe(config.bus)}.`);
     }
   }
   if (config.log !== undefined) {

@@ -84,6 +84,18 @@ export interface CopilotRuntimeConfig {
    * this file replaces the output for the runtime's lines.
    */
   log?: { format?: "json" | "pretty"; level?: "debug" | "info" | "warn" | "error" | "silent" };
+  /**
+   * HTTP worker processes sharing the port (Node's `cluster`). Default: one per core when threads
+   * are kept in a SQLite file or PostgreSQL, 1 with threads in memory (which cannot be shared, so
+   * more is a start-up error) or with a `runtime.runner` of this file's own. `--workers` wins.
+   */
+  workers?: number;
+  /**
+   * The live bus between instances and workers: a `redis://` URL for Redis pub/sub (needs the
+   * `ioredis` package), or a `nats://` URL for NATS (needs `nats`). Default: PostgreSQL's LISTEN/NOTIFY, or for SQLite the workers' own
+   * channel through the primary process. `--bus` wins.
+   */
+  bus?: string;
 }
 
 /** What a config factory receives. */

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
+import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createCopilotNodeHandler, createCopilotNodeListener, installProcessGuard, type CopilotNodeListener } from "../adapters/node.js";
@@ -10,7 +13,13 @@ import { setLogger, type Logger } from "../logger.js";
 import { CopilotRuntime } from "../runtime.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
-import { removeFiles, selectRunner, type SelectedRunner } from "../runners/select-runner.js";
+import { removeFiles, selectRunner, storageKind, storageTarget, type SelectedRunner } from "../runners/select-runner.js";
+import type { LiveBus } from "../runners/durable/live-bus.js";
+import { InMemoryAgentRunner } from "../runners/in-memory.js";
+import { MissingDependencyError } from "../missing-dependency-error.js";
+import { isMetricsRequest, runPrimary, WORKER_SLOT_VARIABLE, type MetricsReply } from "./cluster-primary.js";
+import { WorkerLiveBus } from "./worker-live-bus.js";
+import { decideWorkers, type WorkerStorage } from "./workers.js";
 import { CliStartupError } from "./errors.js";
 import { createCliLogger } from "./log-output.js";
 import { nextStepsLine, prepareServe, type ServeSetup } from "./startup.js";
@@ -41,23 +50,47 @@ async function main(): Promise<void> {
     process.exit(error.exitCode);
   }
   args = { ...args, ...setup.args };
+  // In a worker of `serve --workers N`, the primary prints what was chosen and the listening
+  // line; the worker's own lines carry `worker: <slot>`.
+  const slot = cluster.isWorker ? process.env[WORKER_SLOT_VARIABLE] ?? "?" : undefined;
   // pino-compatible JSON lines on stdout, or human lines on a terminal; the runtime's own lines
   // (requests, runs, runners) go there too unless the config file gave the runtime a logger.
-  const log = createCliLogger({ format: setup.log.format ?? (process.stdout.isTTY ? "pretty" : "json"), level: setup.log.level });
+  const rootLog = createCliLogger({ format: setup.log.format ?? (process.stdout.isTTY ? "pretty" : "json"), level: setup.log.level });
+  const log = slot === undefined ? rootLog : (rootLog.child?.({ worker: Number(slot) }) ?? rootLog);
   setLogger(log);
-  for (const line of setup.lines) log.info({}, line);
+  const announce = (line: string) => slot === undefined && log.info({}, line);
+  for (const line of setup.lines) announce(line);
+  const configRunner = setup.runtimeOptions.runner;
+  const workerStorage: WorkerStorage =
+    configRunner === undefined
+      ? storageKind(args.storage, process.env)
+      : configRunner instanceof InMemoryAgentRunner || configRunner.constructor?.name === "InMemoryAgentRunner"
+        ? "config-memory-runner"
+        : "config-runner";
+  let workers;
+  try {
+    workers = slot === undefined ? decideWorkers(setup.workers, workerStorage, availableParallelism()) : undefined;
+    checkBus(setup.bus, workerStorage);
+  } catch (error) {
+    if (!(error instanceof CliStartupError)) throw error;
+    console.error(error.message);
+    process.exit(error.exitCode);
+  }
+  if (workers !== undefined) announce(workers.line);
+  if (workers !== undefined && workers.count > 1) return startPrimary(args, setup, workers.count, log);
+
   let storage: SelectedRunner | undefined;
-  if (setup.runtimeOptions.runner === undefined) {
+  if (configRunner === undefined) {
     try {
-      storage = await selectRunner(args.storage, process.env, process.cwd());
+      storage = await selectRunner(args.storage, process.env, process.cwd(), { liveBus: await createLiveBus(setup.bus, args, slot, workerStorage) });
     } catch (error) {
       console.error((error as Error).message);
       process.exit(1);
     }
-    log.info({}, `threads: ${storage.description}`);
+    announce(`threads: ${storage.description}${setup.bus === undefined ? "" : `; live bus: ${busEngine(setup.bus)} ${redactUrl(setup.bus)}`}`);
   }
   if (setup.runtimeOptions.identifyUser === undefined) {
-    log.info({}, "threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
+    announce("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
   }
   // One request's bug must not end every other user's stream: log what escapes and keep serving.
   installProcessGuard();
@@ -72,6 +105,15 @@ async function main(): Promise<void> {
   const health = createHealthHandler({ runtime });
   const registry = setup.metrics.enabled ? defaultMetricsRegistry() : undefined;
   const metricsPort = registry === undefined ? undefined : setup.metrics.port;
+  // A worker with a metrics port: the primary serves it, merging every worker's series.
+  const ownMetricsServer = metricsPort !== undefined && slot === undefined;
+  if (slot !== undefined && registry !== undefined) {
+    process.on("message", (message: unknown) => {
+      if (!isMetricsRequest(message)) return;
+      const reply: MetricsReply = { type: "copilot-runtime:metrics-reply", id: message.id, text: registry.render() };
+      process.send?.(reply, () => {});
+    });
+  }
   const listener = createCopilotNodeListener({
     ...setup.endpointOptions,
     cors: setup.endpointOptions.cors ?? true,
@@ -82,7 +124,7 @@ async function main(): Promise<void> {
   });
   // Timeouts for receiving requests, JSON answers for what Node refuses itself, and a backlog
   // that takes a burst of new connections.
-  const server = applyServerLimits(createServer(refuseWhileDraining(listener, health)), setup.server);
+  const server = applyServerLimits(createServer(tagWorker(refuseWhileDraining(listener, health), slot)), setup.server);
   // A start that fails from here on leaves no database behind that it created itself.
   const failStart = async (message: string): Promise<never> => {
     console.error(message);
@@ -90,10 +132,11 @@ async function main(): Promise<void> {
     removeFiles(storage?.createdFiles ?? []);
     process.exit(1);
   };
-    const metricsServer =
-    registry !== undefined && metricsPort !== undefined ? startMetricsServer(registry, health, metricsPort, args.host, log, failStart) : undefined;
-server.on("error", (error) => void failStart(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`));
+  const metricsServer =
+    registry !== undefined && metricsPort !== undefined && ownMetricsServer ? startMetricsServer(registry, health, metricsPort, args.host, log, failStart) : undefined;
+  server.on("error", (error) => void failStart(`copilot-runtime could not listen on ${args.host}:${args.port}: ${error.message}`));
   server.listen({ port: args.port, host: args.host, backlog: setup.server.backlog }, () => {
+    if (slot !== undefined) return; // the primary prints the listening lines once every worker listens
     const info = server.address() as AddressInfo;
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     const url = `http://${shownHost}:${info.port}${args.basePath}`;
@@ -128,6 +171,119 @@ server.on("error", (error) => void failStart(`copilot-runtime could not listen o
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/**
+ * `serve --workers N` in the primary process: open the store once (its errors stop the start with
+ * the usual message, and the schema is migrated before N workers race for it), then fork.
+ */
+async function startPrimary(args: ReturnType<typeof parseArgs>, setup: ServeSetup, count: number, log: Logger): Promise<void> {
+  let storage: SelectedRunner | undefined;
+  if (setup.runtimeOptions.runner === undefined) {
+    try {
+      storage = await selectRunner(args.storage, process.env, process.cwd());
+      await storage.close();
+    } catch (error) {
+      console.error((error as Error).message);
+      process.exit(1);
+    }
+    const bus = setup.bus === undefined ? (storage.description.startsWith("PostgreSQL") ? "PostgreSQL LISTEN/NOTIFY" : "between the workers, through this process") : `${busEngine(setup.bus)} ${redactUrl(setup.bus)}`;
+    log.info({}, `threads: ${storage.description}; live bus: ${bus}`);
+  }
+  if (setup.runtimeOptions.identifyUser === undefined) {
+    log.info({}, "threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
+  }
+  const registry = setup.metrics.enabled;
+  runPrimary({
+    count,
+    log,
+    shutdownTimeoutMs: args.shutdownTimeoutMs,
+    host: args.host,
+    metricsPort: registry ? setup.metrics.port : undefined,
+    onStartFailed: async () => removeFiles(storage?.createdFiles ?? []),
+    onListening: (port) => {
+      const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
+      const url = `http://${shownHost}:${port}${args.basePath}`;
+      log.info(
+        { url, version: VERSION, workers: count },
+        `copilot-runtime ${VERSION} listening on ${url} (${setup.agentSummary}; threads: ${storage?.description ?? "runner from the config file"}; ${count} workers)`,
+      );
+      const root = `http://${shownHost}:${port}`;
+      const onMain = !registry ? " (metrics off)" : setup.metrics.port === undefined ? `, metrics ${root}/metrics (of the worker that answers; --metrics-port for all of them)` : "";
+      log.info({}, `health: ${root}/healthz, ready: ${root}/readyz (each answered by one worker)${onMain}`);
+      log.info({}, nextStepsLine(url, setup.tryAgentId));
+    },
+  });
+}
+
+/** `--bus` needs a durable store this CLI opens: it is handed to that store's runner. */
+function checkBus(bus: string | undefined, storage: WorkerStorage): void {
+  if (bus === undefined) return;
+  if (storage === "memory" || storage === "config-memory-runner") {
+    throw new CliStartupError("--bus carries wake-ups between instances that share a database, but threads are kept in memory: use --db with it.");
+  }
+  if (storage === "config-runner") {
+    throw new CliStartupError("--bus (or the config's bus) cannot reach the config file's own runner: pass liveBus: new RedisLiveBus({ url }) (copilot-runtime/redis) or new NatsLiveBus({ servers }) (copilot-runtime/nats) to it instead.");
+  }
+}
+
+/**
+ * The live bus for this process's runner: Redis or NATS when asked (`--bus`); for a worker on a
+ * SQLite file, the workers' channel through the primary; otherwise none here (PostgreSQL brings
+ * LISTEN/NOTIFY).
+ */
+async function createLiveBus(bus: string | undefined, args: ReturnType<typeof parseArgs>, slot: string | undefined, storage: WorkerStorage): Promise<LiveBus | undefined> {
+  if (bus === undefined) return slot !== undefined && storage === "sqlite" ? new WorkerLiveBus(process) : undefined;
+  const engine = busEngine(bus);
+  // Instances on the same database share channels; another database on the same server does not hear them.
+  const scope = createHash("sha256").update(storageTarget(args.storage, process.env)).digest("hex").slice(0, 12);
+  let live: LiveBus & { ready(): Promise<void> };
+  try {
+    if (engine === "NATS") {
+      const { NatsLiveBus } = await import("../storage/nats/live-bus.js");
+      live = new NatsLiveBus({ servers: bus, prefix: `copilot-runtime.live.${scope}` });
+    } else {
+      const { RedisLiveBus } = await import("../storage/redis/live-bus.js");
+      live = new RedisLiveBus({ url: bus, prefix: `copilot-runtime:live:${scope}:` });
+    }
+  } catch (error) {
+    if (error instanceof MissingDependencyError) throw new Error(`--bus ${redactUrl(bus)}: ${error.message}`);
+    throw error;
+  }
+  try {
+    await live.ready();
+  } catch (error) {
+    await live.close();
+    throw new Error(`--bus ${redactUrl(bus)}: cannot reach ${engine}: ${(error as Error).message}. Check the URL, or leave --bus out to use the store's own bus.`);
+  }
+  return live;
+}
+
+function busEngine(bus: string): "Redis" | "NATS" {
+  return /^nats:/i.test(bus) ? "NATS" : "Redis";
+}
+
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/**
+ * With several workers, every answer says which one gave it (`X-Copilot-Runtime-Worker: <slot>`,
+ * the same number as the `worker` field of its log lines): "which process served this?" is the
+ * first question when following one request through N workers' logs.
+ */
+function tagWorker(listener: CopilotNodeListener, slot: string | undefined): CopilotNodeListener {
+  if (slot === undefined) return listener;
+  return (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader("x-copilot-runtime-worker", slot);
+    return listener(req, res);
+  };
 }
 
 const PROBE_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -174,7 +330,7 @@ function startMetricsServer(
       return health(request); // /healthz, /readyz; 404 for anything else
     }),
   );
-  server.on("error", (error) => void failStart(`copilot-runtime could not listen for metrics on ${host}:${port}: ${error.message}`));
+    server.on("error", (error) => void failStart(`copilot-runtime could not listen for metrics on ${host}:${port}: ${error.message}`));
   server.listen({ port, host }, () => {
     const info = server.address() as AddressInfo;
     const shownHost = host === "0.0.0.0" || host === "::" ? "localhost" : host;

@@ -27,6 +27,10 @@ export interface ServeSetup {
   metrics: ServeMetricsSettings;
   /** Log output: flags, else the config file's `log`, else pretty on a terminal and JSON otherwise, at `info`. */
   log: { format?: LogFormat; level: CliLogLevel };
+  /** `--workers`, else the config file's `workers`; undefined: the default for the storage (see `decideWorkers`). */
+  workers?: number;
+  /** `--bus`, else the config file's `bus`; undefined: the store's own bus. */
+  bus?: string;
   /** Lines to print before listening: config file, each agent, transcription. */
   lines: string[];
   /** A short form for the listening line, e.g. `agent "default": BuiltInAgent openai/gpt-4.1`. */
@@ -133,6 +137,8 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
     server,
     metrics,
     log: { format: args.log?.format ?? config?.log?.format, level: args.log?.level ?? config?.log?.level ?? "info" },
+    workers: args.workers ?? config?.workers,
+    bus: args.bus ?? config?.bus,
     lines,
     agentSummary,
     tryAgentId,

@@ -23,7 +23,8 @@ export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
    * following a run another instance streams gets each event as soon as it is committed, and a
    * stop or delete made on any instance reaches the run at once. Followers then read the store
    * only when woken (and every `safetyPollMs`). Every instance on the tables should agree; with
-   * `false` nothing is announced and followers poll every `pollMs`.
+   * `false` nothing is announced and followers poll every `pollMs`. A `liveBus` given (for
+   * example `RedisLiveBus` from `copilot-runtime/redis`) replaces it.
    */
   listenNotify?: boolean;
 }
@@ -49,7 +50,8 @@ export interface PostgresAgentRunnerOptions extends DurableRunnerOptions {
 export class PostgresAgentRunner extends DurableAgentRunner {
   constructor(options: PostgresAgentRunnerOptions) {
     checkOptions(POSTGRES_RUNNER_OPTIONS, options, "new PostgresAgentRunner()", logger);
-    const channel = options.listenNotify === false ? undefined : liveChannel(options.schema, options.tablePrefix ?? "copilot_");
+    // A bus of the caller's own (Redis) replaces LISTEN/NOTIFY: the store then announces nothing itself.
+    const channel = options.listenNotify === false || options.liveBus !== undefined ? undefined : liveChannel(options.schema, options.tablePrefix ?? "copilot_");
     const store = new PostgresStore({
       connectionString: options.connectionString,
       pool: options.pool,

@@ -7,6 +7,7 @@ import { existsSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { AgentRunner } from "./agent-runner.js";
 import type { RetentionOptions } from "./durable/durable-runner.js";
+import type { LiveBus } from "./durable/live-bus.js";
 import { MissingDependencyError } from "../missing-dependency-error.js";
 import { InMemoryAgentRunner } from "./in-memory.js";
 import type { PostgresAgentRunner } from "./postgres.js";
@@ -81,6 +82,36 @@ export interface SelectedRunner {
 
 type Env = Record<string, string | undefined>;
 
+/** Where threads will be kept, decided from the flags and environment without opening anything. */
+export type StorageKind = "memory" | "sqlite" | "postgres";
+
+/**
+ * The kind of store {@link selectRunner} will open for these flags and environment (same
+ * precedence). A SQLite `:memory:` database counts as memory: each process has its own.
+ *
+ * @example
+ * ```ts
+ * storageKind({ db: "postgres://db/app" }, {}); // "postgres"
+ * ```
+ */
+export function storageKind(args: StorageArgs, env: Env): StorageKind {
+  if (args.memory) return "memory";
+  const target = storageTarget(args, env);
+  if (isPostgresUrl(target)) return "postgres";
+  return target === ":memory:" ? "memory" : "sqlite";
+}
+
+/** The `--db` value in effect: the flag, else DATABASE_URL (postgres), else COPILOT_RUNTIME_DB, else the default file. */
+export function storageTarget(args: StorageArgs, env: Env): string {
+  return args.db ?? (isPostgresUrl(env.DATABASE_URL) ? env.DATABASE_URL : undefined) ?? env.COPILOT_RUNTIME_DB ?? DEFAULT_DB_FILE;
+}
+
+/** What {@link selectRunner} adds to the durable runner it opens. */
+export interface SelectRunnerOptions {
+  /** The live bus between instances (Redis, or the workers' own channel); default: the store's own. */
+  liveBus?: LiveBus;
+}
+
 /**
  * Builds the runner the flags and environment ask for, ready to serve (schema migrated,
  * left-over runs recovered). Throws with a message for the user when the database is unusable.
@@ -91,20 +122,21 @@ type Env = Record<string, string | undefined>;
  * console.log(`threads: ${description}`);
  * ```
  */
-export async function selectRunner(args: StorageArgs, env: Env, cwd: string): Promise<SelectedRunner> {
+export async function selectRunner(args: StorageArgs, env: Env, cwd: string, options: SelectRunnerOptions = {}): Promise<SelectedRunner> {
+  const { liveBus } = options;
   const retention = retentionFrom(args, env);
   if (args.memory) {
     const runner = new InMemoryAgentRunner();
     const ignored = retention ? "; retention flags ignored" : "";
     return { runner, description: `in memory (lost on restart; --db or DATABASE_URL to keep them)${ignored}`, close: async () => {}, createdFiles: [] };
   }
-  const target = args.db ?? (isPostgresUrl(env.DATABASE_URL) ? env.DATABASE_URL : undefined) ?? env.COPILOT_RUNTIME_DB ?? DEFAULT_DB_FILE;
+  const target = storageTarget(args, env);
   const retentionNote = retention ? ` (${describeRetention(retention)})` : "";
   if (isPostgresUrl(target)) {
     const what = `PostgreSQL at ${redact(target)}`;
     // Loaded only when chosen: pg and better-sqlite3 are optional peer dependencies.
     const { PostgresAgentRunner } = await load(() => import("./postgres.js"), what);
-    const runner = await open(() => new PostgresAgentRunner({ connectionString: target, retention }), what);
+    const runner = await open(() => new PostgresAgentRunner({ connectionString: target, retention, liveBus }), what);
     return { runner, description: `PostgreSQL ${redact(target)}${retentionNote}`, close: () => runner.close(), createdFiles: [] };
   }
   const file = target === ":memory:" ? target : path.resolve(cwd, target);
@@ -113,7 +145,7 @@ export async function selectRunner(args: StorageArgs, env: Env, cwd: string): Pr
   const createdFiles = file === ":memory:" || existsSync(file) ? [] : SQLITE_SUFFIXES.map((suffix) => file + suffix);
   let runner;
   try {
-    runner = await open(() => new SqliteAgentRunner({ path: file, retention }), what);
+    runner = await open(() => new SqliteAgentRunner({ path: file, retention, liveBus }), what);
   } catch (error) {
     removeFiles(createdFiles);
     throw error;

@@ -33,6 +33,8 @@ const ENTRIES: Record<string, string[]> = {
   ],
   "copilot-runtime/sqlite": ["SqliteAgentRunner", "DurableAgentRunner"],
   "copilot-runtime/postgres": ["PostgresAgentRunner", "DurableAgentRunner"],
+  "copilot-runtime/redis": ["RedisLiveBus"],
+  "copilot-runtime/nats": ["NatsLiveBus"],
   "copilot-runtime/built-in": ["BuiltInAgent", "BuiltInAgentError", "defineTool"],
   "copilot-runtime/config": ["defineConfig"],
   "copilot-runtime/express": ["createCopilotEndpointExpress"],

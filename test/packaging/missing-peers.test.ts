@@ -53,6 +53,8 @@ describe("an app without the optional peer dependencies", () => {
     ["copilot-runtime/sqlite", "better-sqlite3", "SqliteAgentRunner needs better-sqlite3, which is not installed: npm install better-sqlite3@12"],
     ["copilot-runtime/postgres", "pg", "PostgresAgentRunner needs pg, which is not installed: npm install pg@8"],
     ["copilot-runtime/built-in", "ai", "BuiltInAgent needs ai, which is not installed: npm install ai@6"],
+    ["copilot-runtime/redis", "ioredis", "RedisLiveBus needs ioredis, which is not installed: npm install ioredis@5"],
+    ["copilot-runtime/nats", "nats", "NatsLiveBus needs nats, which is not installed: npm install nats@2"],
   ])("%s without %s fails at import, naming the package and the command", (specifier, missing, message) => {
     const app = appWithout(missing);
     // The error is the main entry's MissingDependencyError, for instanceof checks around an import.

@@ -25,6 +25,8 @@ export const OPTIONAL_PEERS = [
   "@ag-ui/a2ui-middleware",
   "@ag-ui/mcp-apps-middleware",
   "@copilotkit/shared",
+  "ioredis",
+  "nats",
 ] as const;
 
 const made: string[] = [];

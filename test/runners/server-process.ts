@@ -26,7 +26,13 @@ export async function buildRuntime(name: string): Promise<{ runtimeDir: string; 
   mkdirSync(outDir, { recursive: true });
   await build({
     config: false,
-    entry: { index: path.join(REPO, "src/index.ts"), sqlite: path.join(REPO, "src/sqlite.ts"), postgres: path.join(REPO, "src/postgres.ts") },
+    entry: {
+      index: path.join(REPO, "src/index.ts"),
+      sqlite: path.join(REPO, "src/sqlite.ts"),
+      postgres: path.join(REPO, "src/postgres.ts"),
+      redis: path.join(REPO, "src/redis.ts"),
+      nats: path.join(REPO, "src/nats.ts"),
+    },
     outDir,
     format: ["esm"],
     target: "node20",
