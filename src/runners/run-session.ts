@@ -1,4 +1,5 @@
-import { hasMiddleware, type AgentLike, type EventSubscribable } from "../events/agent-contract.js";
+import type { AgentLike, EventSubscribable } from "../events/agent-contract.js";
+import { driveMode } from "../events/drive-mode.js";
 import { RUN_ERRORS } from "../errors.js";
 import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
@@ -95,7 +96,8 @@ export class RunSession {
 
   private openSource(): EventSubscribable {
     const { agent, input } = this.options;
-    if (hasMiddleware(agent) && typeof agent.runAgent === "function") return runWithMiddleware(agent, input);
+    if (driveMode(agent) === "runAgent") return runThroughRunAgent(agent, input);
+    if (typeof agent.run !== "function") throw new TypeError("the agent has neither run() nor runAgent()");
     const source = agent.run(input) as EventSubscribable | undefined;
     if (source === undefined || typeof source.subscribe !== "function") {
       throw new TypeError("agent.run() did not return an observable");
@@ -197,20 +199,26 @@ function newMessages(options: RunSessionOptions, messages: RunInput["messages"])
   return messages;
 }
 
-/** Agents with `use()` middleware go through `runAgent()`, the only path that applies it. */
-function runWithMiddleware(agent: AgentLike, input: RunInput): EventSubscribable {
+/**
+ * Drives the agent the way CopilotKit does: `runAgent(input, { onEvent })`, its events handed on
+ * as they come. The agent gets the whole run input (a duck-typed agent has no other way to learn
+ * the thread and messages; `AbstractAgent` takes what it needs from it). `runAgent()` does not
+ * return an observable, so this adapts it to one; unsubscribing stops the hand-on.
+ */
+function runThroughRunAgent(agent: AgentLike, input: RunInput): EventSubscribable {
   return {
     subscribe(observer) {
       let active = true;
-      agent
-        .runAgent!(
-          { runId: input.runId, tools: input.tools, context: input.context, forwardedProps: input.forwardedProps },
-          { onEvent: ({ event }: { event: AgentEvent }) => active && observer.next(event) },
-        )
-        .then(
-          () => active && observer.complete(),
-          (error: unknown) => active && observer.error(error),
-        );
+      let running: Promise<unknown>;
+      try {
+        running = Promise.resolve(agent.runAgent!(input, { onEvent: ({ event }: { event: AgentEvent }) => active && observer.next(event) }));
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then(
+        () => active && observer.complete(),
+        (error: unknown) => active && observer.error(error),
+      );
       return {
         unsubscribe() {
           active = false;

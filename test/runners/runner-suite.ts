@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
 import {
   AgentControl,
+  OverridingAgent,
+  duckTypedAgent,
   ControlledAgent,
   type Ev,
   FrameReader,
@@ -304,6 +306,26 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       expect((await (await client.get("/threads", alice)).json()).threads.map((t: any) => t.id)).toEqual([thread]);
       expect((await client.send("POST", "/threads/clear", { user: alice })).status).toBe(204);
       expect((await (await client.get("/threads", alice)).json()).threads).toEqual([]);
+    });
+
+    it("drives agents that only implement runAgent() (duck-typed, or a class overriding it) the way CopilotKit does", async () => {
+      const runner = await harness.create();
+      made.push(runner);
+      const client = httpClient(runner, { duck: duckTypedAgent("quack"), custom: new OverridingAgent() });
+      const alice = uid("alice");
+      for (const [agent, text] of [
+        ["duck", "quack: hi"],
+        ["custom", "via runAgent"],
+      ]) {
+        const thread = uid("thread");
+        const frames = eventsOf(await readFrames(await client.run(thread, { user: alice, agent })));
+        expect(shape(frames), agent).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+        expect(replyTexts(frames), agent).toEqual([text]);
+        expect(frames[0].input.messages.map((m: any) => m.content), agent).toEqual(["hi"]);
+        // Stored like any run: a reconnect replays it.
+        const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice, agent })));
+        expect(replyTexts(replay), agent).toEqual([text]);
+      }
     });
 
     describe.runIf(harness.numbered)("resumable streams (Last-Event-ID)", () => {

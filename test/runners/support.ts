@@ -104,6 +104,64 @@ export class ControlledAgent extends AbstractAgent {
   }
 }
 
+/**
+ * A duck-typed agent: no AbstractAgent, no `run()`, only `clone()` and `runAgent(input, { onEvent })`
+ * (CopilotKit's contract). It answers "<word>: <last user text>".
+ */
+export function duckTypedAgent(word: string) {
+  return {
+    description: "duck-typed agent",
+    clone() {
+      return duckTypedAgent(word);
+    },
+    async runAgent(input: RunAgentInput, subscriber: { onEvent?: (params: { event: BaseEvent }) => void }) {
+      const last = [...input.messages].reverse().find((m) => m.role === "user");
+      const messageId = `duck-${input.runId}`;
+      const events: Ev[] = [
+        { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+        { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
+        { type: "TEXT_MESSAGE_CONTENT", messageId, delta: `${word}: ${typeof last?.content === "string" ? last.content : ""}` },
+        { type: "TEXT_MESSAGE_END", messageId },
+        { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+      ];
+      for (const event of events) {
+        await Promise.resolve();
+        subscriber.onEvent?.({ event: event as unknown as BaseEvent });
+      }
+      return { newMessages: [] };
+    },
+  };
+}
+
+/** An AbstractAgent whose class overrides runAgent(): what its run() says depends on the override having run. */
+export class OverridingAgent extends AbstractAgent {
+  private via = "via run";
+  constructor() {
+    super({ description: "overrides runAgent" });
+  }
+  override clone(): OverridingAgent {
+    return new OverridingAgent();
+  }
+  override runAgent(...args: Parameters<AbstractAgent["runAgent"]>): ReturnType<AbstractAgent["runAgent"]> {
+    this.via = "via runAgent";
+    return super.runAgent(...args);
+  }
+  run(input: RunAgentInput): Observable<BaseEvent> {
+    return new Observable<BaseEvent>((subscriber) => {
+      const messageId = `custom-${input.runId}`;
+      const events: Ev[] = [
+        { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+        { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
+        { type: "TEXT_MESSAGE_CONTENT", messageId, delta: this.via },
+        { type: "TEXT_MESSAGE_END", messageId },
+        { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+      ];
+      for (const event of events) subscriber.next(event as unknown as BaseEvent);
+      subscriber.complete();
+    });
+  }
+}
+
 export interface Frame {
   id?: number;
   event: Ev;
