@@ -3,8 +3,8 @@
  * and resume tests are deterministic), an HTTP client over the web-standard handler, and an
  * SSE reader that keeps `id:` lines.
  */
-import { AbstractAgent, type BaseEvent, type RunAgentInput } from "@ag-ui/client";
-import { Observable, type Subscriber } from "rxjs";
+import { AbstractAgent, type BaseEvent, type RunAgentInput, verifyEvents } from "@ag-ui/client";
+import { Observable, type Subscriber, from, lastValueFrom, toArray } from "rxjs";
 import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
@@ -136,11 +136,12 @@ export function duckTypedAgent(word: string) {
 /** An AbstractAgent whose class overrides runAgent(): what its run() says depends on the override having run. */
 export class OverridingAgent extends AbstractAgent {
   private via = "via run";
-  constructor() {
+  /** `ghostContent`: the reply's content goes to a message never started (an invalid sequence). */
+  constructor(private readonly options: { ghostContent?: boolean } = {}) {
     super({ description: "overrides runAgent" });
   }
   override clone(): OverridingAgent {
-    return new OverridingAgent();
+    return new OverridingAgent(this.options);
   }
   override runAgent(...args: Parameters<AbstractAgent["runAgent"]>): ReturnType<AbstractAgent["runAgent"]> {
     this.via = "via runAgent";
@@ -152,7 +153,7 @@ export class OverridingAgent extends AbstractAgent {
       const events: Ev[] = [
         { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
         { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
-        { type: "TEXT_MESSAGE_CONTENT", messageId, delta: this.via },
+        { type: "TEXT_MESSAGE_CONTENT", messageId: this.options.ghostContent ? "ghost" : messageId, delta: this.via },
         { type: "TEXT_MESSAGE_END", messageId },
         { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
       ];
@@ -160,6 +161,11 @@ export class OverridingAgent extends AbstractAgent {
       subscriber.complete();
     });
   }
+}
+
+/** The events after AG-UI's own verifier (`@ag-ui/client` 1.0): rejects as a client would. */
+export function verified(events: Ev[]): Promise<Ev[]> {
+  return lastValueFrom(from(events as unknown as BaseEvent[]).pipe(verifyEvents(), toArray())) as unknown as Promise<Ev[]>;
 }
 
 export interface Frame {
