@@ -3,6 +3,8 @@ import type { AgentEvent, AgentMessage } from "./events/types.js";
 import type { ForwardHeadersPolicy } from "./http/forward-headers.js";
 import type { Logger } from "./logger.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
+import { type DebugConfig, type ResolvedDebugConfig, isDebugFeedEnabled, resolveDebugConfig } from "./debug/debug-config.js";
+import { DebugEventBus } from "./debug/debug-event-bus.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
 
@@ -61,6 +63,14 @@ export interface CopilotRuntimeOptions {
    * `console` is accepted too. Default: the process-wide logger (`setLogger`).
    */
   logger?: Logger | Console;
+  /**
+   * Debug output, as in CopilotKit: `true` logs a debug line per event sent and per stream opened
+   * and ended (summaries, no payloads); `{ events, lifecycle, verbose }` picks them (`verbose`
+   * logs whole events). It also serves `GET <basePath>/cpk-debug-events`, the live feed of every
+   * run's events that CopilotKit's inspector reads, which is otherwise served only when
+   * `NODE_ENV` is `development` (it carries every thread's content: keep it off in production).
+   */
+  debug?: DebugConfig;
 }
 
 /**
@@ -87,6 +97,10 @@ export class CopilotRuntime {
   readonly forwardHeaders?: ForwardHeadersPolicy;
   readonly identifyUser?: CopilotRuntimeOptions["identifyUser"];
   readonly logger?: Logger | Console;
+  /** The `debug` option, every field decided. */
+  readonly debug: ResolvedDebugConfig;
+  /** Where run and connect streams publish for `/cpk-debug-events`; absent when the feed is off. */
+  readonly debugEvents?: DebugEventBus;
 
   constructor(options: CopilotRuntimeOptions) {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
@@ -100,6 +114,8 @@ export class CopilotRuntime {
     this.forwardHeaders = options.forwardHeaders;
     this.identifyUser = options.identifyUser;
     this.logger = options.logger;
+    this.debug = resolveDebugConfig(options.debug);
+    if (isDebugFeedEnabled(this.debug)) this.debugEvents = new DebugEventBus();
   }
 
   /** The agents for this request. */
