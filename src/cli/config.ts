@@ -33,6 +33,7 @@ const RUNTIME_KEYS = [
   "forwardHeaders",
   "identifyUser",
   "logger",
+  "debug",
 ] as const;
 const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits"] as const;
 const ENDPOINT_SIZE_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;

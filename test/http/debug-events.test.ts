@@ -128,6 +128,42 @@ describe("the feed", () => {
   });
 });
 
+describe("the debug option's log lines", () => {
+  function capture() {
+    const lines: Array<{ fields: Record<string, any>; msg: string }> = [];
+    const logger = {
+      info() {},
+      warn() {},
+      error() {},
+      debug: (fields: Record<string, any>, msg: string) => void lines.push({ fields, msg }),
+    };
+    return { lines, logger };
+  }
+
+  it("true: a line per stream opened and ended and per event, with ids but no payload", async () => {
+    const { lines, logger } = capture();
+    const { post } = makeHandler({ agents: { default: new ScriptedAgent({ script: textReply("secret words") }) }, debug: true, logger });
+    const events = await readSse(await post("/agent/default/run", runInput({ threadId: "t-log" })));
+    const emitted = lines.filter((l) => l.msg === "Event emitted");
+    expect(emitted.map((l) => l.fields.type)).toEqual(events.map((e) => e.type));
+    expect(JSON.stringify(lines)).not.toContain("secret");
+    expect(lines[0].msg).toBe("SSE stream opened");
+    await waitFor(() => lines.some((l) => l.msg === "SSE stream completed"), "the closing line");
+    expect(lines.find((l) => l.msg === "SSE stream completed")!.fields.events).toBe(events.length);
+  });
+
+  it("verbose logs whole events; events: false and lifecycle: false leave those lines out", async () => {
+    const verbose = capture();
+    const a = makeHandler({ agents: { default: new ScriptedAgent({ script: textReply("secret words") }) }, debug: { verbose: true }, logger: verbose.logger });
+    await readSse(await a.post("/agent/default/run", runInput({ threadId: "t-verbose" })));
+    expect(JSON.stringify(verbose.lines)).toContain("secret");
+    const quiet = capture();
+    const b = makeHandler({ agents: { default: new ScriptedAgent({ script: textReply("hi") }) }, debug: { events: false, lifecycle: false }, logger: quiet.logger });
+    await readSse(await b.post("/agent/default/run", runInput({ threadId: "t-quiet" })));
+    expect(quiet.lines.filter((l) => l.msg === "Event emitted" || l.msg.startsWith("SSE stream"))).toEqual([]);
+  });
+});
+
 describe.each(ADAPTERS)("$name", (adapter) => {
   let mounted: Mounted | undefined;
   afterEach(async () => {
