@@ -93,6 +93,11 @@ export const RUN_ERRORS = Object.freeze({
     "The run produced an event that could not be sent. See the server logs for details.",
     "the agent emitted an event JSON cannot carry (a `BigInt`, a cycle): that stream ends, the process and every other stream carry on",
   ),
+  invalidEventSequence: runError(
+    "INVALID_EVENT_SEQUENCE",
+    "The agent emitted events out of order, so the run was ended. See the server logs for details.",
+    "the agent broke AG-UI's event order (content for a message never started, a second `RUN_STARTED`, an event after the run ended, an end for a tool call never started, `RUN_FINISHED` with something still open, ...): what it left open is closed, the agent is aborted, and the run ends with this instead of a stream clients reject",
+  ),
   runnerError: runError("RUNNER_ERROR", "The run failed. See the server logs for details.", "the runner's event source failed"),
   stopped: runError("STOPPED", "Run stopped by user", "the `interrupt` a stop answers with (the stream itself ends with `RUN_FINISHED`)"),
   interrupted: runError(

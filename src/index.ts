@@ -71,6 +71,8 @@ export type { OpenAITranscriptionServiceOptions, TranscribeFileOptions, Transcri
 export { DemoAgent } from "./agents/demo.js";
 export type { DemoAgentOptions } from "./agents/demo.js";
 export type { AgentLike } from "./events/agent-contract.js";
+export { createRunEventFinalizer, finalizeRunEvents } from "./events/finalize-run-events.js";
+export type { FinalizeRunOptions, RunEventFinalizer } from "./events/finalize-run-events.js";
 export { setSseLoadProbe, MAX_COALESCE_MS } from "./http/sse.js";
 export type { SseLoadProbe } from "./http/sse.js";
 export { fromConsoleLogger, setLogger } from "./logger.js";

@@ -8,6 +8,8 @@ import type { Logger } from "./logger.js";
 import { checkOptions, loggerOf } from "./options/check-options.js";
 import { RUNTIME_OPTIONS } from "./options/option-tables.js";
 import type { AgentRunner } from "./runners/agent-runner.js";
+import { type DebugConfig, type ResolvedDebugConfig, isDebugFeedEnabled, resolveDebugConfig } from "./debug/debug-config.js";
+import { DebugEventBus } from "./debug/debug-event-bus.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
 
@@ -84,6 +86,13 @@ export interface CopilotRuntimeOptions {
    * an optional peer) on the agents' runs; `true` for every agent, `{ agents: ["id"] }` for some.
    */
   openGenerativeUI?: OpenGenerativeUIConfig;
+   * Debug output, as in CopilotKit: `true` logs a debug line per event sent and per stream opened
+   * and ended (summaries, no payloads); `{ events, lifecycle, verbose }` picks them (`verbose`
+   * logs whole events). It also serves `GET <basePath>/cpk-debug-events`, the live feed of every
+   * run's events that CopilotKit's inspector reads, which is otherwise served only when
+   * `NODE_ENV` is `development` (it carries every thread's content: keep it off in production).
+   */
+  debug?: DebugConfig;
 }
 
 /**
@@ -118,6 +127,10 @@ export class CopilotRuntime {
   readonly a2ui?: A2UIOptions;
   readonly mcpApps?: McpAppsConfig;
   readonly openGenerativeUI?: OpenGenerativeUIConfig;
+  /** The `debug` option, every field decided. */
+  readonly debug: ResolvedDebugConfig;
+  /** Where run and connect streams publish for `/cpk-debug-events`; absent when the feed is off. */
+  readonly debugEvents?: DebugEventBus;
 
   constructor(options: CopilotRuntimeOptions) {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
@@ -136,6 +149,8 @@ export class CopilotRuntime {
     this.mcpApps = normalizeMcpAppsOption(options.mcpApps);
     this.openGenerativeUI = normalizeOpenGenerativeUIOption(options.openGenerativeUI);
     preloadGenerativeUi(this, loggerOf(this));
+    this.debug = resolveDebugConfig(options.debug);
+    if (isDebugFeedEnabled(this.debug)) this.debugEvents = new DebugEventBus();
   }
 
   /** The agents for this request. */

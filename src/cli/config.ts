@@ -37,6 +37,7 @@ const RUNTIME_KEYS = [
   "a2ui",
   "mcpApps",
   "openGenerativeUI",
+  "debug",
 ] as const;
 const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits", "hooks"] as const;
 const HOOK_KEYS = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as const;
@@ -240,7 +241,7 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
             typeof agent === "function"
               ? " Register an instance (new " + ((agent as { name?: string }).name || "MyAgent") + "(...)), not the class."
               : " Use an AG-UI agent such as new BuiltInAgent({ model }), new HttpAgent({ url }) or an instance of your AbstractAgent subclass.";
-          fail(`agent "${id}" is not an AG-UI agent (an object with clone() and run()); got ${describe(agent)}.${hint}`);
+          fail(`agent "${id}" is not an AG-UI agent (an object with clone() and run() or runAgent()); got ${describe(agent)}.${hint}`);
         }
       }
       agents = record as AgentRecord;
@@ -363,9 +364,10 @@ function checkKeys(object: Record<string, unknown>, allowed: readonly string[], 
   }
 }
 
-/** What the runtime relies on: `clone()` and `run()` (see AgentLike). */
+/** What the runtime relies on: `clone()` and `run()` or `runAgent()` (see AgentLike). */
 export function isAgent(value: unknown): value is AgentLike {
-  return isObject(value) && typeof (value as AgentLike).clone === "function" && typeof (value as AgentLike).run === "function";
+  if (!isObject(value) || typeof (value as AgentLike).clone !== "function") return false;
+  return typeof (value as AgentLike).run === "function" || typeof (value as AgentLike).runAgent === "function";
 }
 
 function isObject(value: unknown): value is object {

@@ -11,8 +11,9 @@ export interface EventSubscribable {
 
 /**
  * What the runtime needs from an AG-UI agent. `AbstractAgent` from any `@ag-ui/client` version
- * in the field (0.0.4x, 0.0.5x, 1.0) satisfies it: the runtime relies on `clone()` and `run()`,
- * never on one version's internals.
+ * in the field (0.0.4x, 0.0.5x, 1.0) satisfies it, and so does a duck-typed object with `clone()`
+ * and `runAgent()` (CopilotKit's own contract): the runtime needs `clone()` and one of `run()` or
+ * `runAgent()` (see drive-mode.ts), never one version's internals.
  */
 export interface AgentLike {
   agentId?: string;
@@ -22,7 +23,7 @@ export interface AgentLike {
   state?: unknown;
   headers?: Record<string, string>;
   clone(): AgentLike;
-  run(input: any): EventSubscribable | any;
+  run?(input: any): EventSubscribable | any;
   runAgent?(parameters?: any, subscriber?: any): Promise<unknown>;
   abortRun?(): void;
   setMessages?(messages: any[]): void;
@@ -48,10 +49,4 @@ export function prepareAgentForRequest(
   agent.threadId = input.threadId;
   if (headers !== undefined) agent.headers = headers;
   return agent;
-}
-
-/** True when the agent has middleware added with `use()`, which only `runAgent()` applies. */
-export function hasMiddleware(agent: AgentLike): boolean {
-  const middlewares = (agent as { middlewares?: unknown[] }).middlewares;
-  return Array.isArray(middlewares) && middlewares.length > 0;
 }

@@ -10,7 +10,8 @@ import { type AgentEvent, EventTypes as T } from "./types.js";
  * Why: clients check a replay with single-run rules. `@ag-ui/client` 0.0.4x (inside
  * `@copilotkitnext/core` 1.54.1) rejects every event after a `RUN_ERROR`, so a thread with a
  * failed (or interrupted) run followed by another run could never be restored on reload, and
- * `@copilotkit/core` 1.75 re-reports each such old error on every page load. A `RUN_ERROR`
+ * `@copilotkit/core` 1.75 re-reports each such old error on every page load (one that follows
+ * its run's `RUN_FINISHED` is dropped instead: that run did finish). A `RUN_ERROR`
  * that ends the stream is kept: it is still the thread's latest news. Stored history is never
  * rewritten. The error is held until the next event (or the end) shows which case it is.
  */
@@ -18,19 +19,28 @@ export function closeFailedRunsBeforeNextRun(source: EventSubscribable): EventSu
   return {
     subscribe(observer) {
       let held: AgentEvent | undefined;
+      // The held error came right after the run's RUN_FINISHED (an agent that went on emitting
+      // after it finished): with another run next, the run is simply finished, and a second
+      // RUN_FINISHED would itself be out of order.
+      let heldAfterFinish = false;
+      let previousType: unknown;
       let run: { threadId?: unknown; runId?: unknown } = {};
       const release = (nextIsRun: boolean) => {
         if (held === undefined) return;
         const error = held;
         held = undefined;
-        observer.next(nextIsRun ? finishedInstead(error, run) : error);
+        if (!nextIsRun) observer.next(error);
+        else if (!heldAfterFinish) observer.next(finishedInstead(error, run));
       };
       return source.subscribe({
         next(event) {
           release(event.type === T.RUN_STARTED);
           if (event.type === T.RUN_STARTED) run = { threadId: event.threadId, runId: event.runId };
-          if (event.type === T.RUN_ERROR) held = event;
-          else observer.next(event);
+          if (event.type === T.RUN_ERROR) {
+            held = event;
+            heldAfterFinish = previousType === T.RUN_FINISHED;
+          } else observer.next(event);
+          previousType = event.type;
         },
         error(error) {
           release(false);

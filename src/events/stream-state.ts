@@ -8,15 +8,19 @@ export type FinalizeReason =
   | { kind: "error"; message: string; code: string };
 
 const NONE: ReadonlySet<string> = new Set();
+/** What `accept` returns for an event it refuses: shared, never written to. */
+const NO_EVENTS: AgentEvent[] = [];
 
 type Lane = { kind: "text" | "tool" | "reasoning"; id: string } | undefined;
 
 /**
  * Follows one run's event stream: expands AG-UI `*_CHUNK` shorthand into explicit events
- * (we subscribe to `agent.run()` directly, which does not expand them) and remembers what is
- * still open, so the runtime can close a run that ended without a terminal event.
+ * (we subscribe to `agent.run()` directly, which does not expand them), remembers what is
+ * still open, so the runtime can close a run that ended without a terminal event, and refuses
+ * an event that breaks AG-UI's order (the rules every client's verifier applies), so the
+ * runtime can end that run with a `RUN_ERROR` instead of streaming what clients reject.
  *
- * Cost per event is a switch and a set operation: it sits on the hot path.
+ * Cost per event is a switch and a set lookup or two, with no allocation: it sits on the hot path.
  */
 export class StreamState {
   // What is open, created on first use: most runs only ever open text messages, and a Set
@@ -29,6 +33,13 @@ export class StreamState {
   private openSteps: Set<string> | undefined = undefined;
   started = false;
   terminated = false;
+  /** The run ended with `RUN_ERROR` (after which not even another `RUN_ERROR` may follow). */
+  endedWithError = false;
+  /**
+   * Set when `accept` refused an event: what was wrong with it, for the logs. The refused event
+   * is not tracked, so `finalize` still closes exactly what the stream opened.
+   */
+  invalid: string | undefined = undefined;
   private lane: Lane;
 
   constructor(
@@ -51,6 +62,11 @@ export class StreamState {
         return [event];
     }
     const closing = this.refersToLane(event) ? this.releaseLaneFor(event) : this.closeLane();
+    const problem = this.violation(event);
+    if (problem !== undefined) {
+      this.invalid = problem;
+      return closing ?? NO_EVENTS;
+    }
     this.track(event);
     if (closing === undefined) return [event];
     closing.push(event);
@@ -99,6 +115,71 @@ export class StreamState {
     return out;
   }
 
+  /**
+   * Why `event` cannot come next, or undefined when it can: the ordering rules of AG-UI's event
+   * verifier (`@ag-ui/client` `verifyEvents`), which every client runs on what it receives.
+   * Only ever builds a string for a refused event.
+   */
+  private violation(event: AgentEvent): string | undefined {
+    const type = event.type;
+    if (this.terminated) {
+      if (type === T.RUN_STARTED) return undefined; // a new run in the same stream
+      if (type === T.RUN_ERROR && !this.endedWithError) return undefined;
+      return `${type} after the run ended with ${this.endedWithError ? "RUN_ERROR" : "RUN_FINISHED"}`;
+    }
+    if (!this.started) {
+      return type === T.RUN_STARTED || type === T.RUN_ERROR ? undefined : `${type} before RUN_STARTED`;
+    }
+    switch (type) {
+      case T.RUN_STARTED:
+        return "a second RUN_STARTED while the run is active";
+      case T.TEXT_MESSAGE_START:
+        return this.openText?.has(event.messageId as string) ? `TEXT_MESSAGE_START for text message '${event.messageId}' already in progress` : undefined;
+      case T.TEXT_MESSAGE_CONTENT:
+      case T.TEXT_MESSAGE_END:
+        return this.openText?.has(event.messageId as string) ? undefined : `${type} for text message '${event.messageId}' that was never started`;
+      case T.TOOL_CALL_START:
+        return this.openToolCalls?.has(event.toolCallId as string) ? `TOOL_CALL_START for tool call '${event.toolCallId}' already in progress` : undefined;
+      case T.TOOL_CALL_ARGS:
+      case T.TOOL_CALL_END:
+        return this.openToolCalls?.has(event.toolCallId as string) ? undefined : `${type} for tool call '${event.toolCallId}' that was never started`;
+      case T.REASONING_START:
+        return this.openReasoningSpans?.has(event.messageId as string) ? `REASONING_START for reasoning '${event.messageId}' already in progress` : undefined;
+      case T.REASONING_END:
+        return this.openReasoningSpans?.has(event.messageId as string) ? undefined : `REASONING_END for reasoning '${event.messageId}' that was never started`;
+      case T.REASONING_MESSAGE_START:
+        return this.openReasoningMessages?.has(event.messageId as string)
+          ? `REASONING_MESSAGE_START for reasoning message '${event.messageId}' already in progress`
+          : undefined;
+      case T.REASONING_MESSAGE_CONTENT:
+      case T.REASONING_MESSAGE_END:
+        return this.openReasoningMessages?.has(event.messageId as string) ? undefined : `${type} for reasoning message '${event.messageId}' that was never started`;
+      case T.STEP_STARTED:
+        return this.openSteps?.has(event.stepName as string) ? `STEP_STARTED for step '${event.stepName}' already active` : undefined;
+      case T.STEP_FINISHED:
+        return this.openSteps?.has(event.stepName as string) ? undefined : `STEP_FINISHED for step '${event.stepName}' that was never started`;
+      case T.RUN_FINISHED:
+        return this.stillOpen();
+    }
+    return undefined;
+  }
+
+  /** What `RUN_FINISHED` may not leave open, named for the logs; undefined when nothing is. */
+  private stillOpen(): string | undefined {
+    const sets = [this.openText, this.openToolCalls, this.openReasoningSpans, this.openReasoningMessages, this.openSteps];
+    if (!sets.some((ids) => ids !== undefined && ids.size > 0)) return undefined;
+    const open: string[] = [];
+    const add = (what: string, ids: Set<string> | undefined) => {
+      if (ids !== undefined && ids.size > 0) open.push(`${what} ${[...ids].map((id) => `'${id}'`).join(", ")}`);
+    };
+    add("text message", this.openText);
+    add("tool call", this.openToolCalls);
+    add("reasoning", this.openReasoningSpans);
+    add("reasoning message", this.openReasoningMessages);
+    add("step", this.openSteps);
+    return open.length === 0 ? undefined : `RUN_FINISHED while still open: ${open.join("; ")}`;
+  }
+
   private track(event: AgentEvent): void {
     switch (event.type) {
       case T.TEXT_MESSAGE_START:
@@ -138,10 +219,12 @@ export class StreamState {
       case T.RUN_STARTED:
         this.started = true;
         this.terminated = false;
+        this.endedWithError = false;
         return;
       case T.RUN_FINISHED:
       case T.RUN_ERROR:
         this.terminated = true;
+        if (event.type === T.RUN_ERROR) this.endedWithError = true;
         // A frontend tool call legitimately ends a run without a result: the client answers it.
         this.toolCallsAwaitingResult?.clear();
         return;

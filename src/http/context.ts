@@ -9,6 +9,7 @@ import { parseJsonText, readJsonBody } from "./body.js";
 import type { HeaderSelector, HeaderSource } from "./forward-headers.js";
 import type { MetricsRegistry } from "../observability/metrics.js";
 import type { RouteName } from "./router.js";
+import { DebugStreamTap } from "../debug/debug-event-bus.js";
 import { createNativeSseResponse, createSseResponse, nativeSseHost, type SseStreamOptions } from "./sse.js";
 
 /** Options of the handler, resolved once when it is created. */
@@ -133,15 +134,25 @@ export class RequestContext {
     return readJsonBody(this.request, maxBodyBytes, limits.maxJsonDepth);
   }
 
-  /** An SSE response for an event source, wired to heartbeats, disconnects and the after hook. */
-  stream(source: EventSubscribable): Response {
+  /**
+   * An SSE response for an event source, wired to heartbeats, disconnects and the after hook.
+   * `feed`: the stream is a feed about other streams (the debug feed): its own reader buffer
+   * limit, and neither the after hook nor the debug output see it.
+   */
+  stream(source: EventSubscribable, feed?: { maxBufferedBytes: number }): Response {
     this.streamed = true;
-    const report = this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
+    const report = feed === undefined && this.runtime.afterRequestMiddleware ? collector((r) => this.reportStreamEnd(r)) : undefined;
     const release = this.onStreamClose;
     const closeRest = report && release ? () => (report.onClose(), release()) : (report?.onClose ?? release);
     let onClose: (events: number) => void =
       closeRest === undefined ? (events) => this.streamClosed(events) : (events) => (closeRest(), this.streamClosed(events));
     let onEvent = report?.onEvent;
+    const debug = feed === undefined ? debugHooks(this) : undefined;
+    if (debug !== undefined) {
+      const [reportEvent, closeOthers] = [onEvent, onClose];
+      onEvent = reportEvent === undefined ? debug.onEvent : (event) => (reportEvent(event), debug.onEvent(event));
+      onClose = (events) => (debug.onClose(events), closeOthers(events));
+    }
     const meter = this.settings.metrics?.openStream(this.route, this.startedAt);
     if (meter !== undefined) {
       // Closures per stream, never per event: an event costs the meter a field increment.
@@ -150,12 +161,51 @@ export class RequestContext {
       onClose = (events) => (meter.onClose(), closeOthers(events));
     }
     const options: SseStreamOptions = { heartbeatMs: this.settings.heartbeatMs, onEvent, onClose, log: this.log };
+    if (feed !== undefined) {
+      options.maxBufferedBytes = feed.maxBufferedBytes;
+      options.opening = ": connected\n\n"; // as CopilotKit's feed; events may be minutes away
+    }
     // A host that streams natively (the Node adapter) watches the socket itself: the request's
     // AbortSignal (and the web Request behind it) is never created.
     if (this.settings.nativeStreams && nativeSseHost(this.request) !== undefined) return createNativeSseResponse(source, options);
     options.signal = this.request.signal;
     return createSseResponse(source, options);
   }
+}
+
+/**
+ * What the runtime's `debug` option and the debug feed add to a run or connect stream: each
+ * event published to `/cpk-debug-events` and/or logged at debug level, and the stream's opening
+ * and end logged. Undefined (nothing added, nothing paid per event) when both are off.
+ */
+function debugHooks(ctx: RequestContext): { onEvent: (event: AgentEvent) => void; onClose: (events: number) => void } | undefined {
+  if (ctx.route !== "run" && ctx.route !== "connect") return undefined;
+  const { debug, debugEvents } = ctx.runtime;
+  if (debugEvents === undefined && !debug.enabled) return undefined;
+  const log = ctx.log;
+  const fields = { route: ctx.route, agentId: ctx.params.agentId };
+  if (debug.lifecycle) log.debug?.(fields, "SSE stream opened");
+  const tap = debugEvents === undefined ? undefined : new DebugStreamTap(debugEvents, ctx.params.agentId ?? "");
+  const logEvents = debug.events && log.debug !== undefined;
+  return {
+    onEvent(event) {
+      tap?.onEvent(event);
+      if (logEvents) log.debug!(debug.verbose ? { event } : summarizeEvent(event), "Event emitted");
+    },
+    onClose(events) {
+      if (debug.lifecycle) log.debug?.({ ...fields, events }, "SSE stream completed");
+    },
+  };
+}
+
+/** An event's type and ids, without its payload (which holds user content). */
+function summarizeEvent(event: AgentEvent): Record<string, unknown> {
+  const summary: Record<string, unknown> = { type: event.type };
+  for (const key of ["threadId", "runId", "messageId", "toolCallId", "toolCallName", "stepName", "code"]) {
+    if (event[key] !== undefined) summary[key] = event[key];
+  }
+  if (typeof event.delta === "string") summary.deltaLength = event.delta.length;
+  return summary;
 }
 
 function collector(onEnd: (report: StreamReport) => void) {

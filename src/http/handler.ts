@@ -14,6 +14,7 @@ import { matchRoute, normalizeBasePath, type RouteName } from "./router.js";
 import { nativeSseHost, responseHeaders, withHeaders } from "./sse.js";
 import { STREAM_ROUTES, StreamLimiter, type StreamLimitOptions, withStreamSlot } from "./stream-limits.js";
 import { handleConnect, handleRun, handleStop, handleSuggest } from "./routes/agent.js";
+import { handleDebugEvents } from "./routes/debug-events.js";
 import { handleInfo } from "./routes/info.js";
 import {
   handleArchiveThread,
@@ -159,6 +160,7 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     "thread/events": handleThreadEvents,
     "thread/state": handleThreadState,
     "inspector-metadata": async () => new Response(null, { status: 204, headers: { "Cache-Control": "no-store, private" } }),
+    "cpk-debug-events": handleDebugEvents,
   };
 
   // A route's own failure is answered here, with its context, so the metrics know the route.

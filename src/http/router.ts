@@ -13,7 +13,8 @@ export type RouteName =
   | "thread/messages"
   | "thread/events"
   | "thread/state"
-  | "inspector-metadata";
+  | "inspector-metadata"
+  | "cpk-debug-events";
 
 interface RoutePattern {
   name: RouteName;
@@ -43,6 +44,7 @@ const ROUTES: RoutePattern[] = [
   { name: "thread/state", segments: ["threads", ":threadId", "state"], methods: ["GET"] },
   { name: "thread", segments: ["threads", ":threadId"], methods: ["PATCH", "DELETE"] },
   { name: "inspector-metadata", segments: ["inspector-metadata"], methods: ["GET"] },
+  { name: "cpk-debug-events", segments: ["cpk-debug-events"], methods: ["GET"] },
 ];
 
 // HEAD is served wherever GET is (the GET answer's headers, no body), and listed in `Allow`.

@@ -17,6 +17,12 @@ export interface SseStreamOptions {
   coalesceMs?: number;
   /** Aborted when the client goes away. */
   signal?: AbortSignal;
+  /**
+   * A comment frame (e.g. `": connected\n\n"`) sent as soon as the stream opens, for streams
+   * whose first event may be long in coming: it sends the response head at once, so a client
+   * waiting for it is not left hanging until the first heartbeat.
+   */
+  opening?: string;
   /** Sees every event written, for `afterRequestMiddleware`. */
   onEvent?: (event: AgentEvent) => void;
   /** Runs once when the stream ends for any reason, with the number of events sent. */
@@ -188,6 +194,7 @@ export class SseWriter {
       signal.addEventListener("abort", this, { once: true });
     }
     this.wheel.add(this);
+    if (this.options.opening !== undefined) this.push(this.options.opening);
     const subscription = this.source.subscribe(this);
     if (this.ended) subscription.unsubscribe();
     else this.subscription = subscription;

@@ -32,7 +32,7 @@ export const RUNTIME_OPTIONS: OptionTable = {
   a2ui: { status: "supported" },
   openGenerativeUI: { status: "supported" },
   mcpApps: { status: "supported" },
-  debug: { status: "unsupported: the debug event feed is not implemented yet", kinds: ["boolean", "object"] },
+  debug: { status: "supported", kinds: ["boolean", "object"] },
   // CopilotKit features this package leaves out.
   licenseToken: { status: "unsupported: nothing here is licence-gated", kinds: ["string"] },
   telemetryId: { status: "unsupported: this runtime sends no telemetry", kinds: ["string"] },

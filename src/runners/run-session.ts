@@ -1,5 +1,6 @@
-import { hasMiddleware, type AgentLike, type EventSubscribable } from "../events/agent-contract.js";
-import { RUN_ERRORS } from "../errors.js";
+import type { AgentLike, EventSubscribable } from "../events/agent-contract.js";
+import { driveMode } from "../events/drive-mode.js";
+import { RUN_ERRORS, runErrorEvent } from "../errors.js";
 import { StreamState } from "../events/stream-state.js";
 import { type AgentEvent, type RunInput, EventTypes as T } from "../events/types.js";
 import { type Logger, isLevelEnabled, loggerForAgent } from "../logger.js";
@@ -95,7 +96,8 @@ export class RunSession {
 
   private openSource(): EventSubscribable {
     const { agent, input } = this.options;
-    if (hasMiddleware(agent) && typeof agent.runAgent === "function") return runWithMiddleware(agent, input);
+    if (driveMode(agent) === "runAgent") return runThroughRunAgent(agent, input);
+    if (typeof agent.run !== "function") throw new TypeError("the agent has neither run() nor runAgent()");
     const source = agent.run(input) as EventSubscribable | undefined;
     if (source === undefined || typeof source.subscribe !== "function") {
       throw new TypeError("agent.run() did not return an observable");
@@ -103,15 +105,46 @@ export class RunSession {
     return source;
   }
 
+  /**
+   * The events that end a run whose agent broke the event order: the usual closing when the run
+   * is still open; after `RUN_FINISHED`, a `RUN_ERROR` alone (the one event clients accept there);
+   * after `RUN_ERROR`, nothing.
+   */
+  private invalidSequenceEnding(): AgentEvent[] {
+    const state = this.state;
+    if (!state.terminated) return state.finalize(INVALID_SEQUENCE);
+    if (state.endedWithError) return [];
+    return [runErrorEvent(RUN_ERRORS.invalidEventSequence)];
+  }
+
   /** @internal The agent's observer: an event. */
   next(raw: AgentEvent): void {
     if (this.ended || raw === null || typeof raw !== "object" || typeof raw.type !== "string") return;
-    const events = this.state.accept(raw);
+    const state = this.state;
+    const events = state.accept(raw);
     for (let i = 0; i < events.length; i++) {
       let event = events[i];
       if (event.type === T.RUN_STARTED && event.input === undefined) event = this.enrichRunStarted(event);
       this.emit(event);
     }
+    if (state.invalid !== undefined) this.rejectSequence(state.invalid);
+  }
+
+  /**
+   * The agent broke AG-UI's event order. Streaming on would hand clients what their verifier
+   * rejects (with an error that names no culprit), so the agent is aborted and the run ends
+   * here with `RUN_ERROR` `INVALID_EVENT_SEQUENCE`, after closing whatever it left open.
+   */
+  private rejectSequence(problem: string): void {
+    if (this.ended) return;
+    this.log.warn({ ...this.ids(), problem }, `agent run ${this.options.input.runId} emitted an invalid event sequence (${problem}); the run ends with ${RUN_ERRORS.invalidEventSequence.code}`);
+    this.subscription?.unsubscribe();
+    try {
+      this.options.agent.abortRun?.();
+    } catch (error) {
+      this.log.warn({ ...this.ids(), err: error }, "agent.abortRun() threw; the run is closed anyway");
+    }
+    this.end("invalid");
   }
 
   /** Hands an event on, counting it (and its `RUN_ERROR` code) for the run's closing line and metrics. */
@@ -149,23 +182,21 @@ export class RunSession {
 
   private fail(error: unknown): void {
     if (this.ended) return;
+    if (isSequenceError(error)) {
+      // runAgent() verified the events itself and rejected: same fault, same ending.
+      this.rejectSequence((error as Error).message);
+      return;
+    }
     this.log.error({ ...this.ids(), err: error }, `agent run ${this.options.input.runId} on thread ${this.options.input.threadId} failed`);
     if (this.spans !== undefined) recordError(this.spans.agent, error, RUN_ERRORS.agentError.message);
     this.end("error");
   }
 
-  private end(kind: "stopped" | "incomplete" | "error" | "finished"): void {
+  private end(kind: "stopped" | "incomplete" | "error" | "invalid" | "finished"): void {
     if (this.ended) return;
     this.ended = true;
     this.spans?.agent.end();
-    const closing =
-      kind === "finished"
-        ? []
-        : this.state.finalize(
-            kind === "error"
-              ? { kind: "error", message: RUN_ERRORS.agentError.message, code: RUN_ERRORS.agentError.code }
-              : { kind },
-          );
+    const closing = kind === "finished" ? [] : kind === "invalid" ? this.invalidSequenceEnding() : this.state.finalize(kind === "error" ? AGENT_ERROR : { kind });
     for (const event of closing) this.emit(event);
     const outcome = kind === "stopped" ? "stopped" : this.errorCode !== undefined ? "error" : "finished";
     if (this.startedAt !== undefined) {
@@ -186,6 +217,19 @@ export class RunSession {
   }
 }
 
+const AGENT_ERROR = { kind: "error", message: RUN_ERRORS.agentError.message, code: RUN_ERRORS.agentError.code } as const;
+const INVALID_SEQUENCE = { kind: "error", message: RUN_ERRORS.invalidEventSequence.message, code: RUN_ERRORS.invalidEventSequence.code } as const;
+
+/**
+ * An error `runAgent()` rejects with when its own verifier refused an event: an `AGUIError`
+ * (from whichever `@ag-ui/core` copy the agent uses, so matched by name) worded as an
+ * ordering rule.
+ */
+function isSequenceError(error: unknown): boolean {
+  if (!(error instanceof Error) || error.constructor?.name !== "AGUIError") return false;
+  return /^(Cannot send|First event must be|Step ")/.test(error.message);
+}
+
 /** The messages the thread does not hold yet: `messages` itself when all are new. */
 function newMessages(options: RunSessionOptions, messages: RunInput["messages"]): RunInput["messages"] {
   for (let i = 0; i < messages.length; i++) {
@@ -197,20 +241,26 @@ function newMessages(options: RunSessionOptions, messages: RunInput["messages"])
   return messages;
 }
 
-/** Agents with `use()` middleware go through `runAgent()`, the only path that applies it. */
-function runWithMiddleware(agent: AgentLike, input: RunInput): EventSubscribable {
+/**
+ * Drives the agent the way CopilotKit does: `runAgent(input, { onEvent })`, its events handed on
+ * as they come. The agent gets the whole run input (a duck-typed agent has no other way to learn
+ * the thread and messages; `AbstractAgent` takes what it needs from it). `runAgent()` does not
+ * return an observable, so this adapts it to one; unsubscribing stops the hand-on.
+ */
+function runThroughRunAgent(agent: AgentLike, input: RunInput): EventSubscribable {
   return {
     subscribe(observer) {
       let active = true;
-      agent
-        .runAgent!(
-          { runId: input.runId, tools: input.tools, context: input.context, forwardedProps: input.forwardedProps },
-          { onEvent: ({ event }: { event: AgentEvent }) => active && observer.next(event) },
-        )
-        .then(
-          () => active && observer.complete(),
-          (error: unknown) => active && observer.error(error),
-        );
+      let running: Promise<unknown>;
+      try {
+        running = Promise.resolve(agent.runAgent!(input, { onEvent: ({ event }: { event: AgentEvent }) => active && observer.next(event) }));
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then(
+        () => active && observer.complete(),
+        (error: unknown) => active && observer.error(error),
+      );
       return {
         unsubscribe() {
           active = false;

@@ -72,9 +72,16 @@ describe("checkConfig", () => {
     expect((await checkConfig({ agents: factory }, "inline")).agents).toBe(factory);
   });
 
+  it("accepts a duck-typed agent with clone() and runAgent() only (CopilotKit's contract), and a debug option", async () => {
+    const duck = { clone: () => duck, runAgent: async () => ({ newMessages: [] }) };
+    const checked = await checkConfig({ agents: { default: duck }, runtime: { debug: true } }, "inline");
+    expect((checked.agents as Record<string, unknown>).default).toBe(duck);
+    expect(checked.runtime?.debug).toBe(true);
+  });
+
   it("rejects agents that are not AG-UI agents, naming the agent and what it got", async () => {
     const cases: Array<[unknown, RegExp]> = [
-      [{ default: "openai/gpt-4o" }, /agent "default" is not an AG-UI agent \(an object with clone\(\) and run\(\)\); got the string "openai\/gpt-4o"/],
+      [{ default: "openai/gpt-4o" }, /agent "default" is not an AG-UI agent \(an object with clone\(\) and run\(\) or runAgent\(\)\); got the string "openai\/gpt-4o"/],
       [{ a: new DemoAgent(), b: { run() {} } }, /agent "b" is not an AG-UI agent .*got an object with keys run/],
       [{ default: DemoAgent }, /agent "default" is not an AG-UI agent .*got a function \(DemoAgent\)\. Register an instance \(new DemoAgent\(\.\.\.\)\), not the class/],
       [{ default: null }, /agent "default" is not an AG-UI agent .*got null/],

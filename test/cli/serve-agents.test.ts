@@ -167,7 +167,7 @@ export default defineConfig({
     const result = await runCliToExit(["--config", "my.config.mjs"], { cwd: dir });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
-      `Config ${join(dir, "my.config.mjs")}: agent "default" is not an AG-UI agent (an object with clone() and run()); got the string "openai/gpt-4o".`,
+      `Config ${join(dir, "my.config.mjs")}: agent "default" is not an AG-UI agent (an object with clone() and run() or runAgent()); got the string "openai/gpt-4o".`,
     );
     expect(result.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
     expect(result.stdout).not.toContain("listening");

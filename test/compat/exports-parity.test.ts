@@ -34,8 +34,6 @@ const ABSENT: Record<Entry, Record<string, string>> = {
   "@copilotkit/runtime/v2": {
     // BuiltInAgent family: being added to src/built-in.ts, which /v2 re-exports as a whole.
     // Generative UI options and the run-event finalizer.
-    createRunEventFinalizer: "pending: h-drive",
-    finalizeRunEvents: "pending: h-drive",
     // Intelligence mode: threads, realtime and learned skills on CopilotKit's platform.
     CopilotIntelligenceRuntime: INTELLIGENCE,
     CopilotKitIntelligence: INTELLIGENCE,

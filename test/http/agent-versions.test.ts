@@ -71,3 +71,32 @@ describe("agents built with every @ag-ui/client version in the field", () => {
     expect(events.at(-1)?.type).toBe("RUN_FINISHED");
   });
 });
+
+describe("agents whose class overrides runAgent(), on every @ag-ui/client version", () => {
+  // The override changes what run() says: the stream proves which path the runtime took.
+  function overriding(Base: any): new () => any {
+    return class extends Base {
+      via = "via run";
+      runAgent(...args: any[]) {
+        this.via = "via runAgent";
+        return super.runAgent(...args);
+      }
+      run(input: any) {
+        return new Observable<any>((s) => {
+          for (const e of reply(input)) s.next(e.type === "TEXT_MESSAGE_CONTENT" ? { ...e, delta: this.via } : e);
+          s.complete();
+        });
+      }
+    };
+  }
+  it.each([
+    ["0.0.48", () => new (overriding(Agent048))()],
+    ["0.0.58", () => new (overriding(Agent058))()],
+    ["1.0.0", () => new (overriding(Agent100))()],
+  ])("%s: the override runs, and the stream is the agent's", async (_version, make) => {
+    const { post } = makeHandler({ agents: { default: make() as any } });
+    const events = await readSse(await post("/agent/default/run", runInput({ threadId: "t-o", runId: "r-o" })));
+    expect(types(events)).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+    expect(events.find((e) => e.type === "TEXT_MESSAGE_CONTENT")?.delta).toBe("via runAgent");
+  });
+});

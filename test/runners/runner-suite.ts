@@ -7,6 +7,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
 import {
   AgentControl,
+  OverridingAgent,
+  type RunHandle,
+  duckTypedAgent,
+  verified,
   ControlledAgent,
   type Ev,
   FrameReader,
@@ -304,6 +308,70 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       expect((await (await client.get("/threads", alice)).json()).threads.map((t: any) => t.id)).toEqual([thread]);
       expect((await client.send("POST", "/threads/clear", { user: alice })).status).toBe(204);
       expect((await (await client.get("/threads", alice)).json()).threads).toEqual([]);
+    });
+
+    it("drives agents that only implement runAgent() (duck-typed, or a class overriding it) the way CopilotKit does", async () => {
+      const runner = await harness.create();
+      made.push(runner);
+      const client = httpClient(runner, { duck: duckTypedAgent("quack"), custom: new OverridingAgent() });
+      const alice = uid("alice");
+      for (const [agent, text] of [
+        ["duck", "quack: hi"],
+        ["custom", "via runAgent"],
+      ]) {
+        const thread = uid("thread");
+        const frames = eventsOf(await readFrames(await client.run(thread, { user: alice, agent })));
+        expect(shape(frames), agent).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
+        expect(replyTexts(frames), agent).toEqual([text]);
+        expect(frames[0].input.messages.map((m: any) => m.content), agent).toEqual(["hi"]);
+        // Stored like any run: a reconnect replays it.
+        const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice, agent })));
+        expect(replyTexts(replay), agent).toEqual([text]);
+      }
+    });
+
+    describe("an agent that breaks AG-UI's event order", () => {
+      const cases: Array<[string, (run: RunHandle) => void, string[]]> = [
+        ["content for a message never started", (run) => run.started().emit({ type: "TEXT_MESSAGE_CONTENT", messageId: "ghost", delta: "boo" }), ["RUN_STARTED"]],
+        ["a second RUN_STARTED, with a message open", (run) => run.started().textStart().text("a").started(), ["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END"]],
+        ["the end of a tool call never started", (run) => run.started().emit({ type: "TOOL_CALL_END", toolCallId: "nope" }), ["RUN_STARTED"]],
+        ["RUN_FINISHED with a message still open", (run) => run.started().textStart().text("a").finish(), ["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END"]],
+        ["events after RUN_FINISHED", (run) => {
+          run.started().textStart().text("a").textEnd();
+          run.emit({ type: "RUN_FINISHED", threadId: run.input.threadId, runId: run.input.runId });
+          run.textStart();
+        }, ["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]],
+      ];
+      it.each(cases)("%s: the run ends with RUN_ERROR INVALID_EVENT_SEQUENCE, a stream AG-UI's verifier accepts", async (_name, misbehave, before) => {
+        const { client, control, alice, thread } = await setup();
+        const response = client.run(thread, { user: alice });
+        const run = await control.nextRun();
+        misbehave(run);
+        const events = eventsOf(await readFrames(await response));
+        expect(types(events)).toEqual([...before, "RUN_ERROR"]);
+        expect(events.at(-1)).toMatchObject({ code: "INVALID_EVENT_SEQUENCE" });
+        expect(run.aborted || run.closed).toBe(true);
+        await expect(verified(events)).resolves.toHaveLength(events.length);
+        // Stored and replayed the same way, and the thread is free for the next run.
+        const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+        expect(types(replay).at(-1)).toBe("RUN_ERROR");
+        await expect(verified(replay)).resolves.toHaveLength(replay.length);
+        const next = client.run(thread, { user: alice });
+        (await control.nextRun()).reply(["fine"]);
+        const second = eventsOf(await readFrames(await next));
+        expect(replyTexts(second)).toEqual(["fine"]);
+        const both = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+        await expect(verified(both)).resolves.toHaveLength(both.length);
+      });
+
+      it("driven through runAgent(), whose own verifier refuses the event, ends the same way", async () => {
+        const runner = await harness.create();
+        made.push(runner);
+        const client = httpClient(runner, { custom: new OverridingAgent({ ghostContent: true }) });
+        const events = eventsOf(await readFrames(await client.run(uid("thread"), { user: uid("alice"), agent: "custom" })));
+        expect(types(events)).toEqual(["RUN_STARTED", "RUN_ERROR"]);
+        expect(events.at(-1)).toMatchObject({ code: "INVALID_EVENT_SEQUENCE" });
+      });
     });
 
     describe.runIf(harness.numbered)("resumable streams (Last-Event-ID)", () => {

@@ -3,8 +3,8 @@
  * and resume tests are deterministic), an HTTP client over the web-standard handler, and an
  * SSE reader that keeps `id:` lines.
  */
-import { AbstractAgent, type BaseEvent, type RunAgentInput } from "@ag-ui/client";
-import { Observable, type Subscriber } from "rxjs";
+import { AbstractAgent, type BaseEvent, type RunAgentInput, verifyEvents } from "@ag-ui/client";
+import { Observable, type Subscriber, from, lastValueFrom, toArray } from "rxjs";
 import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
@@ -102,6 +102,70 @@ export class ControlledAgent extends AbstractAgent {
       };
     });
   }
+}
+
+/**
+ * A duck-typed agent: no AbstractAgent, no `run()`, only `clone()` and `runAgent(input, { onEvent })`
+ * (CopilotKit's contract). It answers "<word>: <last user text>".
+ */
+export function duckTypedAgent(word: string) {
+  return {
+    description: "duck-typed agent",
+    clone() {
+      return duckTypedAgent(word);
+    },
+    async runAgent(input: RunAgentInput, subscriber: { onEvent?: (params: { event: BaseEvent }) => void }) {
+      const last = [...input.messages].reverse().find((m) => m.role === "user");
+      const messageId = `duck-${input.runId}`;
+      const events: Ev[] = [
+        { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+        { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
+        { type: "TEXT_MESSAGE_CONTENT", messageId, delta: `${word}: ${typeof last?.content === "string" ? last.content : ""}` },
+        { type: "TEXT_MESSAGE_END", messageId },
+        { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+      ];
+      for (const event of events) {
+        await Promise.resolve();
+        subscriber.onEvent?.({ event: event as unknown as BaseEvent });
+      }
+      return { newMessages: [] };
+    },
+  };
+}
+
+/** An AbstractAgent whose class overrides runAgent(): what its run() says depends on the override having run. */
+export class OverridingAgent extends AbstractAgent {
+  private via = "via run";
+  /** `ghostContent`: the reply's content goes to a message never started (an invalid sequence). */
+  constructor(private readonly options: { ghostContent?: boolean } = {}) {
+    super({ description: "overrides runAgent" });
+  }
+  override clone(): OverridingAgent {
+    return new OverridingAgent(this.options);
+  }
+  override runAgent(...args: Parameters<AbstractAgent["runAgent"]>): ReturnType<AbstractAgent["runAgent"]> {
+    this.via = "via runAgent";
+    return super.runAgent(...args);
+  }
+  run(input: RunAgentInput): Observable<BaseEvent> {
+    return new Observable<BaseEvent>((subscriber) => {
+      const messageId = `custom-${input.runId}`;
+      const events: Ev[] = [
+        { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+        { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
+        { type: "TEXT_MESSAGE_CONTENT", messageId: this.options.ghostContent ? "ghost" : messageId, delta: this.via },
+        { type: "TEXT_MESSAGE_END", messageId },
+        { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+      ];
+      for (const event of events) subscriber.next(event as unknown as BaseEvent);
+      subscriber.complete();
+    });
+  }
+}
+
+/** The events after AG-UI's own verifier (`@ag-ui/client` 1.0): rejects as a client would. */
+export function verified(events: Ev[]): Promise<Ev[]> {
+  return lastValueFrom(from(events as unknown as BaseEvent[]).pipe(verifyEvents(), toArray())) as unknown as Promise<Ev[]>;
 }
 
 export interface Frame {
