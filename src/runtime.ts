@@ -86,6 +86,7 @@ export interface CopilotRuntimeOptions {
    * an optional peer) on the agents' runs; `true` for every agent, `{ agents: ["id"] }` for some.
    */
   openGenerativeUI?: OpenGenerativeUIConfig;
+  /**
    * Debug output, as in CopilotKit: `true` logs a debug line per event sent and per stream opened
    * and ended (summaries, no payloads); `{ events, lifecycle, verbose }` picks them (`verbose`
    * logs whole events). It also serves `GET <basePath>/cpk-debug-events`, the live feed of every

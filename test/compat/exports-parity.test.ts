@@ -32,8 +32,6 @@ const INTERNAL = "ɵ-prefixed: CopilotKit's internal in-memory store, not public
  */
 const ABSENT: Record<Entry, Record<string, string>> = {
   "@copilotkit/runtime/v2": {
-    // BuiltInAgent family: being added to src/built-in.ts, which /v2 re-exports as a whole.
-    // Generative UI options and the run-event finalizer.
     // Intelligence mode: threads, realtime and learned skills on CopilotKit's platform.
     CopilotIntelligenceRuntime: INTELLIGENCE,
     CopilotKitIntelligence: INTELLIGENCE,
