@@ -20,7 +20,8 @@ export type RouteInfo =
   | { method: "threads/messages"; threadId: string }
   | { method: "threads/events"; threadId: string }
   | { method: "threads/state"; threadId: string }
-  | { method: "threads/clear" };
+  | { method: "threads/clear" }
+  | { method: "cpk-debug-events" };
 
 /** What every hook receives. */
 export interface HookContext {
@@ -108,6 +109,8 @@ export function routeInfoOf(name: RouteName, params: Record<string, string>): Ro
       return { method: "info" };
     case "inspector-metadata":
       return { method: "inspector/metadata" };
+    case "cpk-debug-events":
+      return { method: "cpk-debug-events" };
     case "transcribe":
       return { method: "transcribe" };
     case "threads/list":
