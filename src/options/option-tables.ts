@@ -88,7 +88,8 @@ export const HANDLER_OPTIONS: OptionTable = {
   limits: OBJECT,
   metrics: { status: "supported", kinds: ["boolean", "object"] },
   health: { status: "supported", kinds: ["boolean", "object", "function"] },
-  hooks: { status: "supported", kinds: ["object"] },
+  // No kinds: src/http/hooks.ts checks the object and each hook, naming the hook.
+  hooks: { status: "supported" },
   activateChannels: { status: CHANNELS, kinds: ["boolean"] },
   __channelEngine: { status: "unsupported: CopilotKit's internal test seam for channels", kinds: ["object"] },
 };
