@@ -12,10 +12,13 @@ import type { Settings } from "./settings";
  * Generative UI needs no code here: when the runtime's `/info` says `a2uiEnabled` (its `a2ui`
  * option), the provider mounts CopilotKit's A2UI renderer, and the surfaces an agent draws appear
  * in the chat. `?agent=` picks the agent, e.g. one the runtime's `a2ui.agents` names.
+ *
+ * `?inspector=1` turns on CopilotKit's web inspector (a launcher button at the corner of the page).
+ * The provider itself still requires a development build and a loopback host before it mounts it.
  */
 export function App({ settings }: { settings: Settings }) {
   return (
-    <CopilotKitProvider runtimeUrl={settings.runtimeUrl} credentials={settings.credentials} enableInspector={false}>
+    <CopilotKitProvider runtimeUrl={settings.runtimeUrl} credentials={settings.credentials} enableInspector={settings.inspector}>
       <Page threadId={settings.threadId} agentId={settings.agentId} />
     </CopilotKitProvider>
   );

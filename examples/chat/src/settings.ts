@@ -8,6 +8,11 @@ export interface Settings {
   credentials?: RequestCredentials;
   /** `?agent=`: which of the runtime's agents the chat talks to; default `default`. */
   agentId?: string;
+  /**
+   * `?inspector=1`: let CopilotKit's provider mount its web inspector. The provider only does so
+   * in a development build (`npm run dev`) on a loopback host; the default page keeps it off.
+   */
+  inspector: boolean;
 }
 
 const DEFAULT_RUNTIME_URL = import.meta.env.VITE_RUNTIME_URL ?? "http://localhost:3001/api/copilotkit";
@@ -26,5 +31,6 @@ export function readSettings(): Settings {
     threadId,
     credentials: credentials === "include" || credentials === "same-origin" ? credentials : undefined,
     agentId: url.searchParams.get("agent") || undefined,
+    inspector: url.searchParams.get("inspector") === "1",
   };
 }
