@@ -87,8 +87,9 @@ function objectSchema(schema: unknown): Record<string, unknown> {
 /**
  * Converts a TanStack AI `chat()` stream into AG-UI events, without lifecycle events (the agent owns
  * those): a `RUN_ERROR` chunk is thrown; the finish reason and token counts of its `RUN_FINISHED`
- * chunks go into `runFinishedDetails`; a CUSTOM `approval-requested` chunk (a tool with
- * `needsApproval`) adds a `tool_approval` interrupt to `pendingInterrupts`. Text gets proper
+ * chunks go into `runFinishedDetails`; a tool with `needsApproval` (a CUSTOM `approval-requested`
+ * chunk, or in TanStack AI 0.5x an approval interrupt in a turn's RUN_FINISHED outcome) adds a
+ * `tool_approval` interrupt to `pendingInterrupts`. Text gets proper
  * START/CONTENT/END framing, reasoning is always closed, and tool calls TanStack re-announces after
  * running a tool are not repeated. `initialState` is accepted for CopilotKit's call shape.
  *
@@ -105,7 +106,10 @@ export async function* convertTanStackStream(
   runFinishedDetails?: RunFinishedDetails,
 ): AsyncGenerator<BaseEvent> {
   void initialState;
+  // The assistant message of the current turn: its first text takes this id and its tool calls name
+  // it as their parent, so that a client shows the text and the calls it announces as one message.
   let turnMessageId = randomUUID();
+  let turnMessageUsed = false;
   let textId: string | undefined;
   let reasoning: { id: string; messageOpen: boolean } | undefined;
   const toolNames = new Map<string, string>();
@@ -136,29 +140,27 @@ export async function* convertTanStackStream(
       case "RUN_STARTED":
         yield* closeText();
         turnMessageId = randomUUID();
+        turnMessageUsed = false;
         break;
       case "RUN_FINISHED":
         collectDetails(raw, runFinishedDetails);
+        for (const interrupt of approvalsOfOutcome(raw.outcome)) addApproval(pendingInterrupts, interrupt.toolCallId, interrupt.toolName);
         break;
       case "RUN_ERROR":
         yield* [...closeReasoning(), ...closeText()];
         throw new Error(typeof raw.message === "string" ? raw.message : "TanStack AI reported a run error.");
       case "CUSTOM":
         if (raw.name === "approval-requested" && typeof raw.value?.toolCallId === "string") {
-          const toolName = typeof raw.value.toolName === "string" ? raw.value.toolName : undefined;
-          pendingInterrupts?.push({
-            id: raw.value.toolCallId,
-            toolCallId: raw.value.toolCallId,
-            reason: TOOL_APPROVAL_INTERRUPT_REASON,
-            ...(toolName ? { message: `Approve "${toolName}"?`, metadata: { toolName } } : {}),
-          });
+          addApproval(pendingInterrupts, raw.value.toolCallId, typeof raw.value.toolName === "string" ? raw.value.toolName : undefined);
         }
         break;
       case "TEXT_MESSAGE_CONTENT": {
         if (typeof raw.delta !== "string" || raw.delta === "") break;
         yield* closeReasoning();
         if (!textId) {
-          textId = randomUUID();
+          // A second text of the same turn (after its tool calls) is a message of its own.
+          textId = turnMessageUsed ? randomUUID() : turnMessageId;
+          turnMessageUsed = true;
           yield { type: EventType.TEXT_MESSAGE_START, messageId: textId, role: "assistant" } as BaseEvent;
         }
         yield { type: EventType.TEXT_MESSAGE_CONTENT, messageId: textId, delta: raw.delta } as BaseEvent;
@@ -168,6 +170,7 @@ export async function* convertTanStackStream(
         if (typeof raw.toolCallId !== "string" || started.has(raw.toolCallId)) break;
         yield* [...closeReasoning(), ...closeText()];
         started.add(raw.toolCallId);
+        turnMessageUsed = true;
         toolNames.set(raw.toolCallId, String(raw.toolCallName ?? ""));
         yield { type: EventType.TOOL_CALL_START, toolCallId: raw.toolCallId, toolCallName: String(raw.toolCallName ?? ""), parentMessageId: turnMessageId } as BaseEvent;
         break;
@@ -231,6 +234,33 @@ export async function* convertTanStackStream(
   }
 }
 
+/** A `tool_approval` interrupt for a call, once per call (keyed by its id, which the resume answers). */
+function addApproval(pending: Interrupt[] | undefined, toolCallId: string, toolName: string | undefined): void {
+  if (!pending || pending.some((interrupt) => interrupt.id === toolCallId)) return;
+  pending.push({
+    id: toolCallId,
+    toolCallId,
+    reason: TOOL_APPROVAL_INTERRUPT_REASON,
+    ...(toolName ? { message: `Approve "${toolName}"?`, metadata: { toolName } } : {}),
+  });
+}
+
+/**
+ * The approvals a turn's RUN_FINISHED asks for. TanStack AI 0.5x ends a turn whose tool has
+ * `needsApproval` with an AG-UI interrupt outcome (`metadata.kind: "approval"`) instead of the older
+ * CUSTOM `approval-requested` chunk. Its other interrupts are left alone: `client_tool` ones are the
+ * client's frontend tools, which an AG-UI client runs when their call ends, with no pause.
+ */
+function approvalsOfOutcome(outcome: unknown): Array<{ toolCallId: string; toolName?: string }> {
+  const interrupts = (outcome as { type?: unknown; interrupts?: unknown } | undefined)?.interrupts;
+  if ((outcome as { type?: unknown } | undefined)?.type !== "interrupt" || !Array.isArray(interrupts)) return [];
+  return interrupts.flatMap((interrupt: Record<string, any> | null) => {
+    if (!interrupt || interrupt.metadata?.kind !== "approval" || typeof interrupt.toolCallId !== "string") return [];
+    const toolName = interrupt.metadata.toolName;
+    return [{ toolCallId: interrupt.toolCallId, ...(typeof toolName === "string" ? { toolName } : {}) }];
+  });
+}
+
 function* stateEvents(toolName: string | undefined, payload: unknown): Generator<BaseEvent> {
   if (!payload || typeof payload !== "object") return;
   const value = payload as { snapshot?: unknown; delta?: unknown };
@@ -240,10 +270,13 @@ function* stateEvents(toolName: string | undefined, payload: unknown): Generator
 
 const count = (value: unknown) => (typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
 
-// TanStack reports usage per turn (promptTokens/completionTokens); the run's is their sum.
+// TanStack reports usage per turn (promptTokens/completionTokens); the run's is their sum. The finish
+// reason is top-level in older releases and under `metadata.tanstack` in 0.5x's chat().
 function collectDetails(event: Record<string, any>, details: RunFinishedDetails | undefined): void {
   if (!details) return;
-  if (typeof event.finishReason === "string") details.finishReason = event.finishReason;
+  const tanstack = event.metadata?.tanstack && typeof event.metadata.tanstack === "object" ? (event.metadata.tanstack as Record<string, unknown>) : {};
+  const finishReason = typeof event.finishReason === "string" ? event.finishReason : tanstack.finishReason;
+  if (typeof finishReason === "string") details.finishReason = finishReason;
   const usage = event.usage;
   if (!usage || typeof usage !== "object" || Array.isArray(usage)) return;
   const turn = {

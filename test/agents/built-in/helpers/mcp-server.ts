@@ -19,8 +19,17 @@ export interface LocalMcpServer {
   close(): Promise<void>;
 }
 
-/** An MCP server (the official SDK) on 127.0.0.1, with a `db.lookup` tool, a failing `broken` tool and `whoami`, which fails echoing the caller's authorization header. */
-export async function startMcpServer(): Promise<LocalMcpServer> {
+/** What the local MCP server demands of its callers. */
+export interface LocalMcpServerOptions {
+  /** Answer 401 (with a `WWW-Authenticate: Bearer` challenge) to every request without `Authorization: Bearer <this>`. */
+  requireBearer?: string;
+}
+
+/**
+ * An MCP server (the official SDK) on 127.0.0.1, with a `db.lookup` tool, a failing `broken` tool and
+ * `whoami`, which fails echoing the caller's authorization header.
+ */
+export async function startMcpServer(options: LocalMcpServerOptions = {}): Promise<LocalMcpServer> {
   const calls: LocalMcpServer["calls"] = [];
   const headers: LocalMcpServer["headers"] = [];
   const sseTransports = new Map<string, SSEServerTransport>();
@@ -51,6 +60,11 @@ export async function startMcpServer(): Promise<LocalMcpServer> {
   const http: Server = createServer(async (req, res) => {
     headers.push(req.headers);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (options.requireBearer && req.headers.authorization !== `Bearer ${options.requireBearer}`) {
+      // Also the OAuth discovery paths: the server has no metadata, so a client falls back to defaults.
+      res.writeHead(401, { "www-authenticate": 'Bearer error="invalid_token"' }).end();
+      return;
+    }
     try {
       if (url.pathname === "/mcp") {
         const server = build();
