@@ -142,6 +142,51 @@ const phases = {
   },
 
   /**
+   * The issue's method: `streams` idle streams opened twice over (2 x 1,000), the orchestrator
+   * reading the server's memory (after forced GC) at "warm", "half" and "open"; the per-stream
+   * figure is the marginal one over the second batch, so one-off warm-up costs (V8's young
+   * generation growing, lazily compiled code, Node's first socket pools) fall in the first batch.
+   */
+  async "idle-marginal"(port, { streams = 1_000, warmup = 20 }) {
+    const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    const controller = new AbortController();
+    (await import("node:events")).setMaxListeners(0, controller.signal);
+    const open = (n) =>
+      Promise.all(
+        Array.from(
+          { length: n },
+          () =>
+            new Promise((resolve, reject) => {
+              run(port, "idle", {}, { agent, signal: controller.signal, onEvent: (e, s) => s.count === 1 && resolve(s) }).then(
+                (s) => (s.count === 0 ? reject(new Error(`idle stream ended early (status ${s.status})`)) : undefined),
+                reject,
+              );
+            }),
+        ),
+      );
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+    await open(warmup);
+    await settle();
+    process.send({ stage: "warm" });
+    await waitFor("next");
+    const t0 = performance.now();
+    await open(streams);
+    const firstOpenMs = performance.now() - t0;
+    await settle();
+    process.send({ stage: "half" });
+    await waitFor("next");
+    const t1 = performance.now();
+    await open(streams);
+    const secondOpenMs = performance.now() - t1;
+    await settle();
+    process.send({ stage: "open" });
+    await waitFor("next");
+    controller.abort();
+    agent.destroy();
+    return { streams, firstOpenMs, secondOpenMs };
+  },
+
+  /**
    * Cost per event for a short and a long stream: the server's CPU time for a run, minus that
    * of a run with no deltas made just before it (the per-request part), divided by the deltas.
    * CPU time stays honest when other processes share the machine; the client-side wall time
