@@ -265,6 +265,15 @@ if (results.firehose) {
   row(ph("firehose", `firehose events/s (${fmt(PHASE_OPTIONS.firehose.events)} deltas, client-parsed SSE)`), (r) => r.eventsPerSec, { target: ">= 10x", pass: (x) => x >= 10 });
   row(ph("firehose", "  (server CPU per firehose event)"), (r) => r.serverCpuUsPerEvent, { digits: 2, unit: " us" });
 }
+// The best of N for each runtime separately can pair a quiet round of one with a disturbed round
+// of the other; the ratios of the same round (run back to back) are shown too.
+function roundRatios(key, what, get) {
+  const { ours = [], theirs = [] } = raw[key] ?? {};
+  const ratios = ours.slice(0, theirs.length).map((r, i) => get(r) / get(theirs[i]));
+  if (ratios.length < 2) return;
+  const sorted = [...ratios].sort((a, b) => a - b);
+  rows.push([`    (${what}, ratio per round; median ${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(2)}x)`, "", "", ratios.map((x) => x.toFixed(2)).join(" "), "", ""]);
+}
 const aguiLabel = (key) => `agents on @ag-ui/client ${Object.values(results[key] ?? {})[0]?.agui ?? key.split("@")[1]}`;
 for (const key of Object.keys(results).filter((k) => k.startsWith("concurrent@"))) {
   const n = PHASE_OPTIONS.concurrent.runs;
@@ -273,6 +282,7 @@ for (const key of Object.keys(results).filter((k) => k.startsWith("concurrent@")
   row(ph(key, `  mean time to first event`), (r) => r.meanTtfeMs, { digits: 1, unit: " ms" });
   row(ph(key, `  p99 time to first event`), (r) => r.p99TtfeMs, { digits: 1, unit: " ms", target: "<= 0.25x", pass: (x) => x <= 0.25 });
   row(ph(key, `  (server CPU for the ${n} runs)`), (r) => r.serverCpuMs, { unit: " ms" });
+  roundRatios(key, "p99 time to first event", (r) => r.p99TtfeMs);
 }
 for (const key of Object.keys(results).filter((k) => k.startsWith("idle-marginal@"))) {
   const n = PHASE_OPTIONS["idle-marginal"].streams;
@@ -285,6 +295,7 @@ for (const key of Object.keys(results).filter((k) => k.startsWith("idle-marginal
   row(ph(key, `    (external + array buffers)`), kb((r) => r.marginalExternal), { digits: 1, unit: " KB", ratioLabel: () => "" });
   row(ph(key, `    (native: RSS - V8 heap - external)`), kb((r) => r.marginalNative), { digits: 1, unit: " KB" });
   row(ph(key, `  (RSS per stream, first ${fmt(n)}, for comparison)`), kb((r) => r.firstRss), { digits: 1, unit: " KB" });
+  roundRatios(key, "marginal RSS", (r) => r.marginalRss);
 }
 if (results.idle) {
   const n = PHASE_OPTIONS.idle.streams;
