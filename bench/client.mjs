@@ -96,7 +96,12 @@ const phases = {
     const clientCpuMs = (cpu.user + cpu.system) / 1000;
     const serverCpuMs = ((await serverCpuUs(port)) - serverCpu0) / 1000;
     for (const r of results) checkRun(r, 50);
-    const ttfe = results.map((r) => r.firstEventAt - r.sentAt).sort((a, b) => a - b);
+    const inOrder = results.map((r) => r.firstEventAt - r.sentAt);
+    const ttfe = [...inOrder].sort((a, b) => a - b);
+    // Where the tail sits: time to first event of the first and last tenth of the requests, in
+    // the order they were sent (connections reach the server's accept queue in about that order).
+    const tenth = Math.max(1, Math.floor(runs / 10));
+    const meanOf = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     agent.destroy();
     return {
       clientCpuMs,
@@ -105,6 +110,8 @@ const phases = {
       meanTtfeMs: ttfe.reduce((a, b) => a + b, 0) / ttfe.length,
       p50TtfeMs: quantile(ttfe, 0.5),
       p99TtfeMs: quantile(ttfe, 0.99),
+      firstTenthTtfeMs: meanOf(inOrder.slice(0, tenth)),
+      lastTenthTtfeMs: meanOf(inOrder.slice(-tenth)),
     };
   },
 
