@@ -282,6 +282,9 @@ for (const key of Object.keys(results).filter((k) => k.startsWith("concurrent@")
   row(ph(key, `  mean time to first event`), (r) => r.meanTtfeMs, { digits: 1, unit: " ms" });
   row(ph(key, `  p99 time to first event`), (r) => r.p99TtfeMs, { digits: 1, unit: " ms", target: "<= 0.25x", pass: (x) => x <= 0.25 });
   row(ph(key, `  (server CPU for the ${n} runs)`), (r) => r.serverCpuMs, { unit: " ms" });
+  row(ph(key, `  (mean time to first event, first / last tenth of requests sent)`), (r) => r.firstTenthTtfeMs, { digits: 0, unit: " ms", ratioLabel: () => "" });
+  if (results[key].ours) rows[rows.length - 1][1] += ` / ${fmt(results[key].ours.lastTenthTtfeMs)} ms`;
+  if (results[key].theirs) rows[rows.length - 1][2] += ` / ${fmt(results[key].theirs.lastTenthTtfeMs)} ms`;
   roundRatios(key, "p99 time to first event", (r) => r.p99TtfeMs);
 }
 for (const key of Object.keys(results).filter((k) => k.startsWith("idle-marginal@"))) {
