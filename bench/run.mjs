@@ -2,7 +2,8 @@
 // Every phase starts a fresh server process per runtime and a separate client process, then
 // prints one table with both numbers, the ratio (ours / theirs) and the target.
 //
-// Flags: --phases info,firehose,concurrent,idle,growth   --impls ours,theirs
+// Flags: --phases info,firehose,concurrent,idle,growth[,idle-marginal]   --impls ours,theirs
+//        --agui 1.0,0.0 (concurrent and idle-marginal: one row set per @ag-ui/client the agents extend)
 //        --quick (smaller sizes, for a smoke run)          --cpu-prof (profiles in bench/profiles/)
 //        --json <file> (also write the raw results)   --rounds N (best of N, for a busy machine)
 //        --heap-snapshots (idle phase: server heap snapshots before/after in bench/profiles/)
@@ -25,6 +26,10 @@ const impls = option("impls", "ours,theirs").split(",");
 const cpuProf = flag("cpu-prof");
 const heapSnapshots = flag("heap-snapshots");
 const rounds = Number(option("rounds", "1"));
+// The phases measured once per @ag-ui/client version the agents are built on (the issue's
+// figures use agents on 0.0.5x; our tests use 1.0). Results are keyed "phase@version".
+const VARIANT_PHASES = new Set(["concurrent", "idle-marginal"]);
+const aguis = option("agui", "1.0,0.0").split(",");
 
 const env = { ...process.env, COPILOTKIT_TELEMETRY_DISABLED: "true", DO_NOT_TRACK: "1", NODE_ENV: "production" };
 
@@ -33,6 +38,7 @@ const PHASE_OPTIONS = {
   firehose: quick ? { events: 10_000, reps: 1 } : { events: 50_000, reps: 3 },
   concurrent: quick ? { runs: 100 } : { runs: 500 },
   idle: quick ? { streams: 200 } : { streams: 1_000 },
+  "idle-marginal": quick ? { streams: 200 } : { streams: 1_000 },
   growth: quick ? { reps: 2 } : { small: 2_000, large: 8_000, reps: 30 },
 };
 
@@ -65,16 +71,16 @@ function once(child, predicate) {
   });
 }
 
-async function startServer(impl, phase) {
+async function startServer(impl, phase, agui) {
   const execArgv = ["--expose-gc", ...(process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean)];
   if (cpuProf) {
     const dir = path.join(BENCH_DIR, "profiles");
     mkdirSync(dir, { recursive: true });
     execArgv.push("--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${impl}-${phase}-${Date.now()}.cpuprofile`);
   }
-  const child = fork(path.join(BENCH_DIR, "server.mjs"), [impl], { execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(path.join(BENCH_DIR, "server.mjs"), [impl], { execArgv, env: { ...env, BENCH_AGUI: agui }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const ready = await once(child, (m) => m.ready);
-  return { child, port: ready.port, adapter: ready.adapter };
+  return { child, port: ready.port, adapter: ready.adapter, agui: ready.agui };
 }
 
 async function stopProcess(child) {
@@ -103,8 +109,24 @@ async function snapshot(server, name) {
   await once(server, (m) => m.snapshot);
 }
 
-async function runPhase(impl, phase) {
-  const server = await startServer(impl, phase);
+/** Per-stream differences of the server's memory between two readings (bytes). */
+function perStream(from, to, n) {
+  const d = (key) => (to[key] - from[key]) / n;
+  return {
+    rss: d("rss"),
+    heapUsed: d("heapUsed"),
+    heapTotal: d("heapTotal"),
+    external: d("external"),
+    arrayBuffers: d("arrayBuffers"),
+    newSpace: d("newSpace"),
+    // What RSS holds beyond V8's heap pages and external memory: native allocations (libuv
+    // handles, llhttp parsers, socket buffers), malloc arenas, code.
+    native: d("rss") - d("heapTotal") - d("external"),
+  };
+}
+
+async function runPhase(impl, phase, agui = "1.0") {
+  const server = await startServer(impl, phase, agui);
   const client = fork(path.join(BENCH_DIR, "client.mjs"), [], { env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   try {
     const options = PHASE_OPTIONS[phase];
@@ -112,6 +134,36 @@ async function runPhase(impl, phase) {
     resultPromise.catch(() => {});
     client.send({ phase, port: server.port, options });
     let extra = {};
+    if (phase === "idle-marginal") {
+      // The issue's method: marginal RSS per stream over the second 1,000 of 2,000 open streams,
+      // each reading after forced GCs in the server, the client in its own process.
+      await once(client, (m) => m.stage === "warm");
+      const warm = await memory(server.child);
+      client.send({ cmd: "next" });
+      await once(client, (m) => m.stage === "half");
+      const half = await memory(server.child);
+      if (heapSnapshots) await snapshot(server.child, `${impl}-${agui}-marginal-half`);
+      client.send({ cmd: "next" });
+      await once(client, (m) => m.stage === "open");
+      const open = await memory(server.child);
+      if (heapSnapshots) await snapshot(server.child, `${impl}-${agui}-marginal-open`);
+      client.send({ cmd: "next" });
+      const second = perStream(half, open, options.streams);
+      const first = perStream(warm, half, options.streams);
+      extra = {
+        marginalRss: second.rss,
+        marginalHeapUsed: second.heapUsed,
+        marginalHeapTotal: second.heapTotal,
+        marginalExternal: second.external,
+        marginalNative: second.native,
+        marginalNewSpace: second.newSpace,
+        firstRss: first.rss,
+        firstNewSpace: first.newSpace,
+        rssWarm: warm.rss,
+        rssHalf: half.rss,
+        rssOpen: open.rss,
+      };
+    }
     if (phase === "idle") {
       await once(client, (m) => m.stage === "warm");
       const before = await memory(server.child);
@@ -137,7 +189,7 @@ async function runPhase(impl, phase) {
       };
     }
     const { result } = await resultPromise;
-    return { ...result, ...extra, adapter: server.adapter };
+    return { ...result, ...extra, adapter: server.adapter, agui: server.agui };
   } finally {
     await stopProcess(client);
     await stopProcess(server.child);
@@ -150,6 +202,8 @@ async function runPhase(impl, phase) {
 const HIGHER_IS_BETTER = new Set(["reqPerSec", "eventsPerSec"]);
 function best(a, b) {
   if (a === undefined) return b;
+  // The memory breakdown must come from one reading: keep the whole round with the lower marginal RSS.
+  if (typeof a.marginalRss === "number") return b.marginalRss < a.marginalRss ? b : a;
   const out = { ...a };
   for (const [key, value] of Object.entries(b)) {
     if (typeof value !== "number" || typeof a[key] !== "number") continue;
@@ -171,14 +225,21 @@ function best(a, b) {
 const load = (await import("node:os")).loadavg()[0];
 if (load > 1) process.stderr.write(`note: load average ${load.toFixed(1)} on ${(await import("node:os")).cpus().length} CPUs: other work shares this machine; consider --rounds 3\n`);
 const results = {};
+/** Every round's result, not only the best (written with --json). */
+const raw = {};
 for (const phase of phases) {
-  results[phase] = {};
-  for (let round = 0; round < rounds; round++) {
-    for (const impl of impls) {
-      process.stderr.write(`${phase} / ${impl}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ""} ... `);
-      const t0 = performance.now();
-      results[phase][impl] = best(results[phase][impl], await runPhase(impl, phase));
-      process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  for (const agui of VARIANT_PHASES.has(phase) ? aguis : ["1.0"]) {
+    const key = VARIANT_PHASES.has(phase) ? `${phase}@${agui}` : phase;
+    results[key] = {};
+    for (let round = 0; round < rounds; round++) {
+      for (const impl of impls) {
+        process.stderr.write(`${key} / ${impl}${rounds > 1 ? ` (round ${round + 1}/${rounds})` : ""} ... `);
+        const t0 = performance.now();
+        const r = await runPhase(impl, phase, agui);
+        (raw[key] ??= { ours: [], theirs: [] })[impl]?.push(r);
+        results[key][impl] = best(results[key][impl], r);
+        process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      }
     }
   }
 }
@@ -204,12 +265,40 @@ if (results.firehose) {
   row(ph("firehose", `firehose events/s (${fmt(PHASE_OPTIONS.firehose.events)} deltas, client-parsed SSE)`), (r) => r.eventsPerSec, { target: ">= 10x", pass: (x) => x >= 10 });
   row(ph("firehose", "  (server CPU per firehose event)"), (r) => r.serverCpuUsPerEvent, { digits: 2, unit: " us" });
 }
-if (results.concurrent) {
+// The best of N for each runtime separately can pair a quiet round of one with a disturbed round
+// of the other; the ratios of the same round (run back to back) are shown too.
+function roundRatios(key, what, get) {
+  const { ours = [], theirs = [] } = raw[key] ?? {};
+  const ratios = ours.slice(0, theirs.length).map((r, i) => get(r) / get(theirs[i]));
+  if (ratios.length < 2) return;
+  const sorted = [...ratios].sort((a, b) => a - b);
+  rows.push([`    (${what}, ratio per round; median ${sorted[Math.floor((sorted.length - 1) / 2)].toFixed(2)}x)`, "", "", ratios.map((x) => x.toFixed(2)).join(" "), "", ""]);
+}
+const aguiLabel = (key) => `agents on @ag-ui/client ${Object.values(results[key] ?? {})[0]?.agui ?? key.split("@")[1]}`;
+for (const key of Object.keys(results).filter((k) => k.startsWith("concurrent@"))) {
   const n = PHASE_OPTIONS.concurrent.runs;
-  row(ph("concurrent", `${n} concurrent short runs: total time`), (r) => r.totalMs, { unit: " ms", target: "<= 0.5x", pass: (x) => x <= 0.5 });
-  row(ph("concurrent", `${n} concurrent short runs: mean time to first event`), (r) => r.meanTtfeMs, { digits: 1, unit: " ms" });
-  row(ph("concurrent", `${n} concurrent short runs: p99 time to first event`), (r) => r.p99TtfeMs, { digits: 1, unit: " ms", target: "<= 0.25x", pass: (x) => x <= 0.25 });
-  row(ph("concurrent", `  (server CPU for the ${n} runs)`), (r) => r.serverCpuMs, { unit: " ms" });
+  rows.push([`${n} concurrent short runs, ${aguiLabel(key)}:`, "", "", "", "", ""]);
+  row(ph(key, `  total time`), (r) => r.totalMs, { unit: " ms", target: "<= 0.5x", pass: (x) => x <= 0.5 });
+  row(ph(key, `  mean time to first event`), (r) => r.meanTtfeMs, { digits: 1, unit: " ms" });
+  row(ph(key, `  p99 time to first event`), (r) => r.p99TtfeMs, { digits: 1, unit: " ms", target: "<= 0.25x", pass: (x) => x <= 0.25 });
+  row(ph(key, `  (server CPU for the ${n} runs)`), (r) => r.serverCpuMs, { unit: " ms" });
+  row(ph(key, `  (mean time to first event, first / last tenth of requests sent)`), (r) => r.firstTenthTtfeMs, { digits: 0, unit: " ms", ratioLabel: () => "" });
+  if (results[key].ours) rows[rows.length - 1][1] += ` / ${fmt(results[key].ours.lastTenthTtfeMs)} ms`;
+  if (results[key].theirs) rows[rows.length - 1][2] += ` / ${fmt(results[key].theirs.lastTenthTtfeMs)} ms`;
+  roundRatios(key, "p99 time to first event", (r) => r.p99TtfeMs);
+}
+for (const key of Object.keys(results).filter((k) => k.startsWith("idle-marginal@"))) {
+  const n = PHASE_OPTIONS["idle-marginal"].streams;
+  const kb = (get) => (r) => get(r) / 1024;
+  rows.push([`idle streams, ${aguiLabel(key)}:`, "", "", "", "", ""]);
+  row(ph(key, `  marginal RSS per stream, streams ${fmt(n + 1)}-${fmt(2 * n)}`), kb((r) => r.marginalRss), { digits: 1, unit: " KB", target: "<= 0.3x", pass: (x) => x <= 0.3 });
+  row(ph(key, `    (of which JS heap used)`), kb((r) => r.marginalHeapUsed), { digits: 1, unit: " KB" });
+  row(ph(key, `    (V8 heap committed)`), kb((r) => r.marginalHeapTotal), { digits: 1, unit: " KB" });
+  row(ph(key, `    (of which young generation)`), kb((r) => r.marginalNewSpace), { digits: 1, unit: " KB", ratioLabel: () => "" });
+  row(ph(key, `    (external + array buffers)`), kb((r) => r.marginalExternal), { digits: 1, unit: " KB", ratioLabel: () => "" });
+  row(ph(key, `    (native: RSS - V8 heap - external)`), kb((r) => r.marginalNative), { digits: 1, unit: " KB" });
+  row(ph(key, `  (RSS per stream, first ${fmt(n)}, for comparison)`), kb((r) => r.firstRss), { digits: 1, unit: " KB" });
+  roundRatios(key, "marginal RSS", (r) => r.marginalRss);
 }
 if (results.idle) {
   const n = PHASE_OPTIONS.idle.streams;
@@ -249,4 +338,4 @@ for (const r of rows) console.log(line(r));
 const any = Object.values(results)[0] ?? {};
 console.log();
 console.log(`ours: ${any.ours?.adapter ?? "-"}; theirs: ${any.theirs?.adapter ?? "-"}; Node ${process.version}, ${(await import("node:os")).cpus().length} CPUs${quick ? "; --quick sizes" : ""}`);
-if (option("json")) writeFileSync(option("json"), JSON.stringify({ options: PHASE_OPTIONS, results }, null, 2));
+if (option("json")) writeFileSync(option("json"), JSON.stringify({ options: PHASE_OPTIONS, load: (await import("node:os")).loadavg(), results, raw }, null, 2));

@@ -1,6 +1,6 @@
 // One runtime in its own process: `node server.mjs ours|theirs [port]`. Serves the bench agents
 // at http://127.0.0.1:<port>/api/copilotkit and talks to its parent over IPC:
-//   -> { ready: true, port, adapter }           once listening
+//   -> { ready: true, port, adapter, agui }     once listening (agui: the agents' @ag-ui/client version)
 //   <- { cmd: "mem" }  -> { mem: memoryUsage + newSpace }  after forced GCs (needs --expose-gc);
 //                         newSpace: the bytes V8's young generation holds from the OS
 //   <- { cmd: "cpu" }  -> { cpu: cpuUsage }
@@ -15,7 +15,7 @@ import { getHeapSpaceStatistics } from "node:v8";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { OURS_ENTRY, OURS_NODE_ENTRY, repoModule, benchResolve } from "./lib/paths.mjs";
-import { createAgents } from "./lib/agents.mjs";
+import { AGUI_VERSION, createAgents } from "./lib/agents.mjs";
 
 const impl = process.argv[2];
 const port = Number(process.argv[3] ?? 0);
@@ -62,7 +62,7 @@ server.keepAliveTimeout = 65_000;
 // connections overflows it while the loop is busy, and the kernel's 1 s SYN retry would be
 // measured instead of the runtime.
 server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => {
-  process.send?.({ ready: true, port: server.address().port, adapter, pid: process.pid });
+  process.send?.({ ready: true, port: server.address().port, adapter, agui: AGUI_VERSION, pid: process.pid });
 });
 
 let profiler;

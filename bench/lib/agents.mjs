@@ -10,10 +10,17 @@
 //   idle      RUN_STARTED, then nothing until the run is aborted or the subscriber leaves.
 //   slow      the same shape with a delay between events (forwardedProps.delayMs, default 20 ms,
 //             forwardedProps.events deltas, default 20): for stop/connect differential scenarios.
-import { repoModule, requireFromRepo } from "./paths.mjs";
+//
+// BENCH_AGUI=0.0 builds them on the @ag-ui/client 0.0.5x (and rxjs) in bench/node_modules instead,
+// the client CopilotKit 1.75 itself bundles and most of its users' agents are built on.
+import { benchRequire, benchResolve, repoModule, requireFromRepo } from "./paths.mjs";
 
-const { AbstractAgent } = await import(repoModule("@ag-ui/client"));
-const { Observable } = requireFromRepo("rxjs");
+/** Which @ag-ui/client the agents are built on: "1.0" (repository root) or "0.0" (bench/node_modules). */
+export const AGUI = process.env.BENCH_AGUI === "0.0" ? "0.0" : "1.0";
+const { AbstractAgent } = await import(AGUI === "0.0" ? benchResolve("@ag-ui/client") : repoModule("@ag-ui/client"));
+const { Observable } = AGUI === "0.0" ? benchRequire("rxjs") : requireFromRepo("rxjs");
+/** The version of the @ag-ui/client the agents extend, for reports. */
+export const AGUI_VERSION = (AGUI === "0.0" ? benchRequire : requireFromRepo)("@ag-ui/client/package.json").version;
 
 const DELTA = "0123456789abcdef"; // 16 bytes
 

@@ -11,7 +11,7 @@ export const OURS_ENTRY = pathToFileURL(path.join(REPO_DIR, "dist", "index.js"))
 export const OURS_NODE_ENTRY = pathToFileURL(path.join(REPO_DIR, "dist", "adapters", "node.js")).href;
 
 const repoRequire = createRequire(path.join(REPO_DIR, "package.json"));
-const benchRequire = createRequire(path.join(BENCH_DIR, "package.json"));
+export const benchRequire = createRequire(path.join(BENCH_DIR, "package.json"));
 
 /** The ESM entry of a package installed at the repository root (e.g. @ag-ui/client 1.0). */
 export function repoModule(name) {
