@@ -27,26 +27,37 @@ type Observer = Parameters<EventSubscribable["subscribe"]>[0];
  * bus.publish(event, { agentId: "default", threadId: "t1", runId: "r1" });
  */
 export class DebugEventBus {
-  private readonly observers = new Set<Observer>();
+  /** Each subscriber, with the owner whose streams it may see (`undefined`: every stream). */
+  private readonly observers = new Map<Observer, string | undefined>();
 
   /** How many subscribers are listening. */
   get size(): number {
     return this.observers.size;
   }
 
-  publish(event: AgentEvent, where: { agentId: string; threadId: string; runId: string }): void {
+  /**
+   * `where.owner` is the stream's owner when the runtime identifies users: such an event reaches
+   * only the subscribers of that owner (and those without an owner filter).
+   */
+  publish(event: AgentEvent, where: { agentId: string; threadId: string; runId: string; owner?: string }): void {
     if (this.observers.size === 0) return;
     const envelope: DebugEventEnvelope = { timestamp: Date.now(), agentId: where.agentId, threadId: where.threadId, runId: where.runId, event };
     // The SSE writer takes any object with a type-less shape; it serialises `envelope` as is.
-    for (const observer of this.observers) observer.next(envelope as unknown as AgentEvent);
+    for (const [observer, owner] of this.observers) {
+      if (owner === undefined || owner === where.owner) observer.next(envelope as unknown as AgentEvent);
+    }
   }
 
-  /** The feed as an event source: each subscription is one subscriber, removed on unsubscribe. */
-  feed(): EventSubscribable {
+  /**
+   * The feed as an event source: each subscription is one subscriber, removed on unsubscribe.
+   * With `owner`, only the streams of that owner: with `identifyUser`, one user's feed never
+   * carries another user's threads.
+   */
+  feed(owner?: string): EventSubscribable {
     const observers = this.observers;
     return {
       subscribe(observer) {
-        observers.add(observer);
+        observers.set(observer, owner);
         return { unsubscribe: () => void observers.delete(observer) };
       },
     };
@@ -64,6 +75,8 @@ export class DebugStreamTap {
   constructor(
     private readonly bus: DebugEventBus,
     readonly agentId: string,
+    /** Whose stream this is, when the runtime identifies users. */
+    readonly owner?: string,
   ) {}
 
   onEvent(event: AgentEvent): void {

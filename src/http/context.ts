@@ -89,8 +89,15 @@ export class RequestContext {
     if (user === undefined || user === null || typeof user.id !== "string" || user.id === "") {
       throw httpError(HTTP_ERRORS.unauthenticated, "identifyUser did not return a user id for this request.");
     }
+    this.knownOwnerId = user.id;
     return user.id;
   }
+
+  /**
+   * The owner id once {@link ownerId} has resolved it for this request (run and connect resolve it
+   * before they stream); `undefined` before that, or without `identifyUser`.
+   */
+  knownOwnerId?: string;
 
   /** A body the single-route envelope already parsed, so it is not serialised again. */
   preparsedBody?: unknown;
@@ -185,7 +192,7 @@ function debugHooks(ctx: RequestContext): { onEvent: (event: AgentEvent) => void
   const log = ctx.log;
   const fields = { route: ctx.route, agentId: ctx.params.agentId };
   if (debug.lifecycle) log.debug?.(fields, "SSE stream opened");
-  const tap = debugEvents === undefined ? undefined : new DebugStreamTap(debugEvents, ctx.params.agentId ?? "");
+  const tap = debugEvents === undefined ? undefined : new DebugStreamTap(debugEvents, ctx.params.agentId ?? "", ctx.knownOwnerId);
   const logEvents = debug.events && log.debug !== undefined;
   return {
     onEvent(event) {

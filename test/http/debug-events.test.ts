@@ -104,6 +104,28 @@ describe("the feed", () => {
     await waitFor(() => runtime.debugEvents!.size === 0, "the reader to leave");
   });
 
+  it("with identifyUser, a reader must be identified and sees only its own user's streams", async () => {
+    const identifyUser = (request: Request) => {
+      const user = request.headers.get("x-user");
+      return user === null ? undefined : { id: user };
+    };
+    const { runtime, get, post } = makeHandler({ agents: { default: new ScriptedAgent({ script: textReply("hello world"), delayMs: 1 }) }, debug: true, identifyUser });
+    const anonymous = await get("/cpk-debug-events");
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ error: "unauthenticated" });
+    const alice = frameReader((await get("/cpk-debug-events", { "x-user": "alice" })).body!);
+    await waitFor(() => runtime.debugEvents!.size === 1, "alice's reader");
+    const aliceRun = await readSse(await post("/agent/default/run", runInput({ threadId: "t-alice", runId: "r-alice" }), { "x-user": "alice" }));
+    const bobRun = await readSse(await post("/agent/default/run", runInput({ threadId: "t-bob", runId: "r-bob" }), { "x-user": "bob" }));
+    expect(bobRun.at(-1)?.type).toBe("RUN_FINISHED");
+    await waitFor(() => alice.frames.length >= aliceRun.length, "alice's envelopes");
+    // Bob's run finished after Alice's; a leak would have arrived by now, in order, after hers.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(alice.frames.map((f) => f.event)).toEqual(aliceRun);
+    expect(alice.frames.every((f) => f.threadId === "t-alice")).toBe(true);
+    await alice.cancel();
+  });
+
   it("cuts off a reader that stops reading, instead of buffering without bound", async () => {
     const delta = "x".repeat(16 * 1024);
     const script: Script = (input) => [

@@ -15,6 +15,7 @@ export const DEBUG_FEED_MAX_READERS = 32;
  * `{ timestamp, agentId, threadId, runId, event }`. Served only when the runtime's `debug`
  * option is on or `NODE_ENV` is `development` (404 otherwise, like an unknown path). The stream
  * ends when the client goes away, or when it falls {@link DEBUG_FEED_MAX_BUFFERED_BYTES} behind.
+ * With `identifyUser`, a reader must be identified (401 otherwise) and sees only its own streams.
  */
 export async function handleDebugEvents(ctx: RequestContext): Promise<Response> {
   const bus = ctx.runtime.debugEvents;
@@ -24,5 +25,8 @@ export async function handleDebugEvents(ctx: RequestContext): Promise<Response> 
   if (bus.size >= DEBUG_FEED_MAX_READERS) {
     throw httpError(HTTP_ERRORS.tooManyStreams, `The debug feed already has ${DEBUG_FEED_MAX_READERS} readers.`, { limit: DEBUG_FEED_MAX_READERS, scope: "debug-feed" });
   }
-  return ctx.stream(bus.feed(), { maxBufferedBytes: DEBUG_FEED_MAX_BUFFERED_BYTES });
+  // With identifyUser, the feed is the caller's own: 401 without an identity, and only the
+  // caller's streams (CopilotKit's feed carries every user's threads to anyone who asks).
+  const owner = ctx.runtime.identifyUser === undefined ? undefined : await ctx.ownerId();
+  return ctx.stream(bus.feed(owner), { maxBufferedBytes: DEBUG_FEED_MAX_BUFFERED_BYTES });
 }
