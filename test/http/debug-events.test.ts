@@ -105,10 +105,8 @@ describe("the feed", () => {
   });
 
   it("with identifyUser, a reader must be identified and sees only its own user's streams", async () => {
-    const identifyUser = (request: Request) => {
-      const user = request.headers.get("x-user");
-      return user === null ? undefined : { id: user };
-    };
+    // No x-user header: an empty id, which the runtime answers with 401 unauthenticated.
+    const identifyUser = (request: Request) => ({ id: request.headers.get("x-user") ?? "" });
     const { runtime, get, post } = makeHandler({ agents: { default: new ScriptedAgent({ script: textReply("hello world"), delayMs: 1 }) }, debug: true, identifyUser });
     const anonymous = await get("/cpk-debug-events");
     expect(anonymous.status).toBe(401);
