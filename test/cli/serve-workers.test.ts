@@ -11,6 +11,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fetchFresh, postFresh } from "../helpers/fresh-connection.js";
+import { REDIS_URL, findRedis } from "../helpers/redis.js";
 import { dropSchema, findPostgres, uniqueSchema } from "../runners/postgres-env.js";
 import { FrameReader, eventsOf, runBody, types, uid } from "../runners/support.js";
 import { parsePrometheusText } from "../observability/prom-text.js";
@@ -228,20 +229,8 @@ describe("serve --workers: supervision", () => {
   }, 60_000);
 });
 
-const redisUrl = process.env.COPILOT_RUNTIME_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const redisUp = await (async () => {
-  const { Redis } = await import("ioredis");
-  const client = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-})();
+const redisUrl = REDIS_URL;
+const redisUp = await findRedis();
 if (!redisUp && process.env.CI !== "true") console.warn(`\n*** Redis is unreachable at ${redisUrl}: SKIPPING serve --bus. Set CI=true to make this a failure. ***\n`);
 
 describe.skipIf((!redisUp || postgresUrl === undefined) && process.env.CI !== "true")("serve --bus redis:// (two instances on one PostgreSQL)", () => {

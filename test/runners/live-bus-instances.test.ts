@@ -7,25 +7,11 @@
 import { createConnection } from "node:net";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REDIS_URL, findRedis } from "../helpers/redis.js";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
 import { type ServerProcess, buildRuntime, kill, post, startServer } from "./server-process.js";
 import { FrameReader, eventsOf, runBody, types, uid, waitFor } from "./support.js";
-
-const REDIS_URL = process.env.COPILOT_RUNTIME_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-async function findRedis(): Promise<boolean> {
-  const client = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on("error", () => {});
-  try {
-    await client.connect();
-    return (await client.ping()) === "PONG";
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
 
 const pgUrl = await findPostgres();
 const NATS_URL = process.env.COPILOT_RUNTIME_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
