@@ -1,7 +1,10 @@
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "tsup";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqliteIntelligenceStore } from "../../src/intelligence/store/sqlite.js";
 import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
@@ -10,6 +13,8 @@ import { describeIntelligenceStore } from "./store-conformance.js";
 const dir = mkdtempSync(path.join(tmpdir(), "copilot-runtime-intelligence-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const file = path.join(dir, "intelligence.db");
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const RACER_SCRIPT = fileURLToPath(new URL("./fixtures/sqlite-lock-racer.mjs", import.meta.url));
 
 async function open(options: ConstructorParameters<typeof SqliteIntelligenceStore>[0] = {}): Promise<SqliteIntelligenceStore> {
   const store = new SqliteIntelligenceStore({ path: file, ...options });
@@ -129,4 +134,76 @@ describe("SqliteIntelligenceStore: several connections on one file", () => {
       db.close();
     }
   });
+});
+
+describe("SqliteIntelligenceStore: several processes on one file", () => {
+  it("gives each thread's lock to exactly one of three racing processes, and the user one join code", async () => {
+    const outDir = path.join(REPO, "node_modules", ".cache", "copilot-runtime-intelligence-store", `${process.pid}-${Date.now()}`);
+    mkdirSync(outDir, { recursive: true });
+    const racers: ChildProcess[] = [];
+    try {
+      await build({
+        config: false,
+        entry: { sqlite: path.join(REPO, "src/intelligence/store/sqlite.ts") },
+        outDir,
+        format: ["esm"],
+        target: "node20",
+        dts: false,
+        sourcemap: false,
+        clean: false,
+        silent: true,
+      });
+      const project = `processes-${Date.now()}`;
+      const THREADS = 40;
+      const setup = await open();
+      for (let i = 0; i < THREADS; i++) await setup.createThread({ projectId: project, threadId: `t${i}`, userId: "u", agentId: "agent", name: null, now: T0 });
+      await setup.close();
+
+      const outputs = ["a", "b", "c"].map((racer) => {
+        const child = spawn(process.execPath, [RACER_SCRIPT], {
+          cwd: REPO,
+          env: { ...process.env, STORE_MODULE: pathToFileURL(path.join(outDir, "sqlite.js")).href, FILE: file, PROJECT: project, RACER: racer, THREADS: String(THREADS) },
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        racers.push(child);
+        let stdout = "";
+        let stderr = "";
+        child.stderr!.on("data", (chunk) => (stderr += chunk));
+        const ready = new Promise<void>((resolve, reject) => {
+          child.stdout!.on("data", (chunk) => {
+            stdout += chunk;
+            if (stdout.includes("READY\n")) resolve();
+          });
+          child.once("exit", () => reject(new Error(`racer ${racer} exited early: ${stderr}`)));
+        });
+        const done = new Promise<string>((resolve, reject) =>
+          child.once("exit", (code) => (code === 0 ? resolve(stdout.split("\n")[1]) : reject(new Error(`racer ${racer} failed: ${stderr}`)))),
+        );
+        return { child, ready, done };
+      });
+      await Promise.all(outputs.map((o) => o.ready));
+      for (const { child } of outputs) child.stdin!.end("go\n");
+      const results = (await Promise.all(outputs.map((o) => o.done))).map(
+        (line) => JSON.parse(line) as { locks: Array<{ thread: string; status: string; runId: string }>; joinCode: string },
+      );
+
+      const check = await open();
+      try {
+        for (let i = 0; i < THREADS; i++) {
+          const answers = results.map((r) => r.locks[i]);
+          expect(answers.filter((a) => a.status === "acquired")).toHaveLength(1);
+          const winner = answers.find((a) => a.status === "acquired")!.runId;
+          for (const answer of answers) expect(answer.runId).toBe(winner);
+          expect((await check.activeRun(project, `t${i}`))?.runId).toBe(winner);
+        }
+        expect(new Set(results.map((r) => r.joinCode)).size).toBe(1);
+        expect(await check.userForJoinCode(project, results[0].joinCode)).toBe("shared-user");
+      } finally {
+        await check.close();
+      }
+    } finally {
+      for (const child of racers) if (child.exitCode === null) child.kill("SIGKILL");
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
