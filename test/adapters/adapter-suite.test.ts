@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { ADAPTERS, PUBLIC_BASE, type Mounted } from "./adapters.js";
-import { GatedAgent, Gates, runInput, SseReader } from "./support.js";
+import { GatedAgent, Gates, userRunInput, SseReader } from "./support.js";
 
 const ALLOWED = "http://allowed.test";
 const OTHER = "http://other.test";
@@ -55,7 +55,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
 
   it("streams a run's events while the run is still going, then finishes it", async () => {
     const threadId = "thread-run";
-    const response = await post("/agent/default/run", runInput(threadId, "héllo ✓"));
+    const response = await post("/agent/default/run", userRunInput(threadId, "héllo ✓"));
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const stream = new SseReader(response);
@@ -77,9 +77,9 @@ describe.each(ADAPTERS)("$name", (adapter) => {
   it("replays a finished thread on connect, each message once", async () => {
     const threadId = "thread-connect";
     gates.open(threadId);
-    await new SseReader(await post("/agent/default/run", runInput(threadId, "remember me"))).rest();
+    await new SseReader(await post("/agent/default/run", userRunInput(threadId, "remember me"))).rest();
 
-    const response = await post("/agent/default/connect", { ...runInput(threadId), messages: [] });
+    const response = await post("/agent/default/connect", { ...userRunInput(threadId), messages: [] });
     expect(response.status).toBe(200);
     const events = await new SseReader(response).rest();
     const text = events
@@ -93,7 +93,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
 
   it("stops an active run: stop answers stopped:true and the run's stream ends", async () => {
     const threadId = "thread-stop";
-    const stream = new SseReader(await post("/agent/default/run", runInput(threadId)));
+    const stream = new SseReader(await post("/agent/default/run", userRunInput(threadId)));
     await stream.until((e) => e.type === "TEXT_MESSAGE_CONTENT", "the first delta");
 
     const stop = await post(`/agent/default/stop/${threadId}`, {});
@@ -117,7 +117,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
   it("aborts the request's signal when the client goes away mid-stream", async () => {
     const threadId = "thread-disconnect";
     const client = new AbortController();
-    const response = await post("/agent/default/run", runInput(threadId), { "x-test-id": threadId }, client.signal);
+    const response = await post("/agent/default/run", userRunInput(threadId), { "x-test-id": threadId }, client.signal);
     const stream = new SseReader(response);
     await stream.until((e) => e.type === "TEXT_MESSAGE_CONTENT", "the first delta");
     const signal = signals.get(threadId);
@@ -139,7 +139,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
   it("runs through the envelope too, with the body intact", async () => {
     const threadId = "thread-envelope";
     gates.open(threadId);
-    const response = await post("", { method: "agent/run", params: { agentId: "default" }, body: runInput(threadId, "via envelope") });
+    const response = await post("", { method: "agent/run", params: { agentId: "default" }, body: userRunInput(threadId, "via envelope") });
     const events = await new SseReader(response).rest();
     expect(events.find((e) => e.type === "TEXT_MESSAGE_CONTENT")?.delta).toBe("echo:via envelope");
   });
@@ -151,7 +151,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
   });
 
   it("answers an unknown agent with a JSON 404", async () => {
-    const response = await post("/agent/nobody/run", runInput("thread-x"));
+    const response = await post("/agent/nobody/run", userRunInput("thread-x"));
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: "Agent not found" });
   });
@@ -189,7 +189,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
   it("labels event streams for the browser too: the stream's own headers plus the allowed origin's", async () => {
     const threadId = "thread-cors-stream";
     gates.open(threadId);
-    const allowed = await post("/agent/default/run", runInput(threadId, "hi"), { Origin: ALLOWED });
+    const allowed = await post("/agent/default/run", userRunInput(threadId, "hi"), { Origin: ALLOWED });
     expect(allowed.headers.get("content-type")).toContain("text/event-stream");
     expect(allowed.headers.get("cache-control")).toBe("no-cache");
     expect(allowed.headers.get("x-accel-buffering")).toBe("no");
@@ -199,7 +199,7 @@ describe.each(ADAPTERS)("$name", (adapter) => {
     expect(allowed.headers.get("vary")).toContain("Origin");
     await new SseReader(allowed).rest();
 
-    const other = await post("/agent/default/run", runInput("thread-cors-other", "hi"), { Origin: OTHER });
+    const other = await post("/agent/default/run", userRunInput("thread-cors-other", "hi"), { Origin: OTHER });
     gates.open("thread-cors-other");
     expect(other.headers.get("content-type")).toContain("text/event-stream");
     expect(other.headers.get("access-control-allow-origin")).toBeNull();

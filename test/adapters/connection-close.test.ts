@@ -10,7 +10,8 @@ import { serve } from "@hono/node-server";
 import { createCopilotEndpoint } from "../../src/adapters/hono.js";
 import { createCopilotNodeListener } from "../../src/adapters/node.js";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { ScriptedAgent, runInput } from "../http/fixtures.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript } from "../helpers/agents.js";
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -21,7 +22,7 @@ afterEach(() => {
 });
 
 function runtime(): CopilotRuntime {
-  return new CopilotRuntime({ agents: { default: new ScriptedAgent() } });
+  return new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) } });
 }
 
 async function listening(server: Server): Promise<number> {

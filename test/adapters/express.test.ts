@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createCopilotEndpointExpress, createCopilotEndpointSingleRouteExpress } from "../../src/adapters/express.js";
 import { DemoAgent } from "../../src/agents/demo.js";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { runInput, SseReader } from "./support.js";
+import { userRunInput, SseReader } from "./support.js";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -46,7 +46,7 @@ function postRun(base: string, threadId: string, text: string, headers: Record<s
   return fetch(`${base}/api/copilotkit/agent/default/run`, {
     method: "POST",
     headers: { "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(runInput(threadId, text)),
+    body: JSON.stringify(userRunInput(threadId, text)),
   });
 }
 
@@ -90,7 +90,7 @@ describe("createCopilotEndpointExpress", () => {
     app.use(createCopilotEndpointExpress({ runtime: runtime(), basePath: "/api/copilotkit" }));
     const base = await serve(app);
     // Pretty-printed with escapes: JSON.stringify(req.body) is shorter than the bytes sent.
-    const body = JSON.stringify(runInput("pretty", "caf\u00e9 \u2713"), null, 4).replace("café", "caf\\u00e9");
+    const body = JSON.stringify(userRunInput("pretty", "caf\u00e9 \u2713"), null, 4).replace("café", "caf\\u00e9");
 
     const response = await fetch(`${base}/api/copilotkit/agent/default/run`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
     expect(await replyText(response)).toContain('You said: "café ✓"');
@@ -143,7 +143,7 @@ describe("createCopilotEndpointSingleRouteExpress", () => {
     const run = await fetch(`${base}/api/copilotkit`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ method: "agent/run", params: { agentId: "default" }, body: runInput("single", "one route") }),
+      body: JSON.stringify({ method: "agent/run", params: { agentId: "default" }, body: userRunInput("single", "one route") }),
     });
     expect(await replyText(run)).toContain('You said: "one route"');
     expect((await fetch(`${base}/api/copilotkit/info`)).status).toBe(404);

@@ -14,7 +14,8 @@ import * as reference from "@copilotkit/runtime/v2";
 import { CopilotRuntime, CopilotSseRuntime, createCopilotEndpoint, createCopilotHonoHandler } from "../../src/index.js";
 import { ScriptedAgent, textReply } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
-import { parseSse, runInput } from "../compat/support.js";
+import { runInput } from "../helpers/inputs.js";
+import { parseSse } from "../helpers/sse.js";
 
 const BASE = "/api/copilotkit";
 const servers: TestServer[] = [];
@@ -82,13 +83,13 @@ describe("createCopilotHonoHandler answers as @copilotkit/runtime 1.75's does", 
   });
 
   it("POST /agent/:id/run streams the same event sequence", async () => {
-    const answer = await expectSame({}, `${BASE}/agent/default/run`, json(runInput("t1", "r1", [{ id: "m1", role: "user", content: "hi" }])));
+    const answer = await expectSame({}, `${BASE}/agent/default/run`, json(runInput({ threadId: "t1", runId: "r1", messages: [{ id: "m1", role: "user", content: "hi" }] })));
     expect(answer.contentType).toBe("text/event-stream");
     expect(answer.summary).toEqual(expect.arrayContaining(["RUN_STARTED", "TEXT_MESSAGE_CONTENT", "RUN_FINISHED"]));
   });
 
   it("an unknown agent is a JSON 404", async () => {
-    const answer = await expectSame({}, `${BASE}/agent/missing/run`, json(runInput("t1", "r1")));
+    const answer = await expectSame({}, `${BASE}/agent/missing/run`, json(runInput({ threadId: "t1", runId: "r1", messages: [] })));
     expect(answer).toMatchObject({ status: 404, contentType: "application/json" });
   });
 
@@ -128,7 +129,7 @@ describe("createCopilotHonoHandler answers as @copilotkit/runtime 1.75's does", 
   it("mode single-route serves the envelope at POST basePath: info and a run", async () => {
     const info = await expectSame({ mode: "single-route" }, BASE, json({ method: "info" }));
     expect(info).toMatchObject({ status: 200, summary: ["default"] });
-    const run = await expectSame({ mode: "single-route" }, BASE, json({ method: "agent/run", params: { agentId: "default" }, body: runInput("t2", "r2") }));
+    const run = await expectSame({ mode: "single-route" }, BASE, json({ method: "agent/run", params: { agentId: "default" }, body: runInput({ threadId: "t2", runId: "r2", messages: [] }) }));
     expect(run.summary).toEqual(expect.arrayContaining(["RUN_STARTED", "RUN_FINISHED"]));
   });
 

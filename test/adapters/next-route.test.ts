@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import * as route from "./fixtures/next-app/app/api/copilotkit/[...slug]/route.js";
 import { createCopilotNextHandlers } from "../../src/adapters/next.js";
 import { CopilotRuntime, DemoAgent } from "../../src/index.js";
-import { runInput, SseReader } from "./support.js";
+import { userRunInput, SseReader } from "./support.js";
 
 const ORIGIN = "http://localhost:3000";
 const context = (slug: string[]) => ({ params: Promise.resolve({ slug }) });
@@ -35,7 +35,7 @@ describe("Next.js App Router route: app/api/copilotkit/[...slug]/route.ts", () =
   it("POST /api/copilotkit/agent/default/run streams a reply (three catch-all segments)", async () => {
     const response = await call("POST", "/api/copilotkit/agent/default/run", {
       headers: json,
-      body: JSON.stringify(runInput("next-thread", "hello from next")),
+      body: JSON.stringify(userRunInput("next-thread", "hello from next")),
     });
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const events = await new SseReader(response).rest();
@@ -87,7 +87,7 @@ describe("createCopilotNextHandlers with hooks", () => {
     expect(denied.status).toBe(401);
     expect(await denied.text()).toBe("Unauthorized");
     const run = await handlers.POST(
-      new Request(`${ORIGIN}/api/copilotkit/agent/default/run`, { method: "POST", headers: json, body: JSON.stringify(runInput("next-hooks", "hi")) }),
+      new Request(`${ORIGIN}/api/copilotkit/agent/default/run`, { method: "POST", headers: json, body: JSON.stringify(userRunInput("next-hooks", "hi")) }),
     );
     expect(run.status).toBe(401);
     const allowed = await handlers.GET(new Request(`${ORIGIN}/api/copilotkit/info`, { headers: { authorization: "Bearer good" } }));

@@ -23,7 +23,8 @@ import {
 import { SqliteAgentRunner } from "../../src/sqlite.js";
 import { createCopilotNodeHandler, createNodeFetchHandler } from "../../src/adapters/node.js";
 import { ScriptedAgent, textReply } from "../helpers/agents.js";
-import { parseSse, runInput } from "../compat/support.js";
+import { runInput } from "../helpers/inputs.js";
+import { parseSse } from "../helpers/sse.js";
 
 describe("toFetchCorsConfig returns what 1.75's returns", () => {
   const ORIGINS = ["https://app.example", "https://other.example", "null", ""];
@@ -147,7 +148,7 @@ describe("createNodeFetchHandler", () => {
     const run = await fetch(`${base}/agent/default/run`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(runInput("t1", "r1", [{ id: "m1", role: "user", content: "hi" }])),
+      body: JSON.stringify(runInput({ threadId: "t1", runId: "r1", messages: [{ id: "m1", role: "user", content: "hi" }] })),
     });
     expect(run.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const events = parseSse(await run.text());

@@ -5,8 +5,11 @@
  */
 import { AbstractAgent, type BaseEvent, type RunAgentInput } from "@ag-ui/client";
 import { Observable } from "rxjs";
+import { runInput, uid } from "../helpers/inputs.js";
+export { SseReader } from "../helpers/sse.js";
 
-export type WireEvent = { type: string } & Record<string, any>;
+export type { WireEvent } from "../helpers/sse.js";
+import type { WireEvent } from "../helpers/sse.js";
 
 /** Gates keyed by thread id, shared by an agent and all its clones. */
 export class Gates {
@@ -84,70 +87,8 @@ function lastUserText(input: RunAgentInput): string {
   return typeof message?.content === "string" ? message.content : "";
 }
 
-/** A `RunAgentInput` body with one user message. */
-export function runInput(threadId: string, text = "hi", runId = `run-${Math.random().toString(36).slice(2)}`): Record<string, unknown> {
-  return {
-    threadId,
-    runId,
-    state: {},
-    messages: [{ id: `u-${runId}`, role: "user", content: text }],
-    tools: [],
-    context: [],
-    forwardedProps: {},
-  };
+/** A `RunAgentInput` body whose one user message says `text`. */
+export function userRunInput(threadId: string, text = "hi", runId = uid("run")): Record<string, unknown> {
+  return runInput({ threadId, runId, messages: [{ id: `u-${runId}`, role: "user", content: text }] });
 }
 
-/** Reads an SSE body frame by frame, so a test can stop at a given event and read on later. */
-export class SseReader {
-  readonly events: WireEvent[] = [];
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
-  private buffer = "";
-  done = false;
-
-  constructor(response: Response) {
-    if (response.body === null) throw new Error("the response has no body");
-    this.reader = response.body.getReader();
-  }
-
-  /** Reads until an event matches (returns it) or the stream ends (throws). */
-  async until(predicate: (event: WireEvent) => boolean, what = "the expected event"): Promise<WireEvent> {
-    let checked = 0;
-    for (;;) {
-      for (; checked < this.events.length; checked++) if (predicate(this.events[checked])) return this.events[checked];
-      if (this.done) throw new Error(`the stream ended before ${what}; got ${this.events.map((e) => e.type).join(", ")}`);
-      await this.readMore();
-    }
-  }
-
-  /** Reads to the end of the stream and returns every event. */
-  async rest(): Promise<WireEvent[]> {
-    while (!this.done) await this.readMore();
-    return this.events;
-  }
-
-  async cancel(): Promise<void> {
-    await this.reader.cancel().catch(() => {});
-  }
-
-  private async readMore(): Promise<void> {
-    const { done, value } = await this.reader.read();
-    if (done) {
-      this.done = true;
-      this.buffer += this.decoder.decode();
-    } else {
-      this.buffer += this.decoder.decode(value, { stream: true });
-    }
-    let end: number;
-    while ((end = this.buffer.indexOf("\n\n")) !== -1) {
-      const frame = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      const data = frame
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).trimStart())
-        .join("\n");
-      if (data !== "") this.events.push(JSON.parse(data) as WireEvent);
-    }
-  }
-}

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { parseSse } from "../http/fixtures.js";
 import { killAllClis, startCli, type RunningCli } from "./helpers/cli-process.js";
+import { parseSse } from "../helpers/sse.js";
 
 const DIST_INDEX = pathToFileURL(fileURLToPath(new URL("../../dist/index.js", import.meta.url))).href;
 const DIST_CONFIG = pathToFileURL(fileURLToPath(new URL("../../dist/config.js", import.meta.url))).href;

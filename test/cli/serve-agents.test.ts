@@ -15,9 +15,9 @@ import { CopilotRuntime } from "../../src/runtime.js";
 import { startFakeProvider, type FakeProvider } from "../agents/built-in/helpers/fake-provider.js";
 import { responses, responsesStream } from "../agents/built-in/helpers/scripts.js";
 import { expectValidStream } from "../agents/built-in/helpers/verify.js";
-import { parseSse } from "../http/fixtures.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { killAllClis, runCliToExit, startCli } from "./helpers/cli-process.js";
+import { parseSse } from "../helpers/sse.js";
 
 const DIST_INDEX = pathToFileURL(join(import.meta.dirname, "../../dist/index.js")).href;
 const DIST_CONFIG = pathToFileURL(join(import.meta.dirname, "../../dist/config.js")).href;

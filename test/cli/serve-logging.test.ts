@@ -10,8 +10,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseArgs } from "../../src/cli/args.js";
 import { createCliLogger, formatPretty } from "../../src/cli/log-output.js";
 import { prepareServe } from "../../src/cli/startup.js";
-import { parseSse } from "../http/fixtures.js";
 import { killAllClis, startCli } from "./helpers/cli-process.js";
+import { parseSse } from "../helpers/sse.js";
 
 afterEach(() => killAllClis());
 

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { killAllClis, startCli } from "./helpers/cli-process.js";
-import { parseSse } from "../http/fixtures.js";
 import { parsePrometheusText } from "../observability/prom-text.js";
+import { parseSse } from "../helpers/sse.js";
 
 afterEach(() => killAllClis());
 

@@ -13,9 +13,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { fetchFresh, postFresh } from "../helpers/fresh-connection.js";
 import { REDIS_URL, findRedis } from "../helpers/redis.js";
 import { dropSchema, findPostgres, uniqueSchema } from "../runners/postgres-env.js";
-import { FrameReader, eventsOf, runBody, types, uid } from "../runners/support.js";
+import { eventsOf } from "../runners/support.js";
 import { parsePrometheusText } from "../observability/prom-text.js";
 import { killAllClis, runCliToExit, startCli, type RunningCli } from "./helpers/cli-process.js";
+import { FrameReader, types } from "../helpers/sse.js";
+import { runBody, uid } from "../helpers/inputs.js";
 
 interface AccessLine {
   pid: number;

@@ -12,7 +12,9 @@ import type { AgentRunner, AgentRunnerConnectRequest } from "../../src/runners/a
 import { ScriptedAgent, echoReply, lastUserText, textReply, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type CoreClient, type CoreError, coreClients } from "./clients.js";
-import { deferred, ids, installBrowserGlobals, parseSse, runInput, transcript, waitUntil, type WireEvent } from "./support.js";
+import { deferred, ids, installBrowserGlobals, transcript, waitUntil } from "./support.js";
+import { runInput } from "../helpers/inputs.js";
+import { parseSse, type WireEvent } from "../helpers/sse.js";
 
 installBrowserGlobals();
 
@@ -164,14 +166,14 @@ describe("connect during an active run, on the wire", () => {
     const threadId = "wire-live";
     const u1 = { id: "u1", role: "user", content: "hello" };
     const u2 = { id: "u2", role: "user", content: "please go long" };
-    await (await post("/agent/default/run", runInput(threadId, "r1", [u1]))).text();
+    await (await post("/agent/default/run", runInput({ threadId, runId: "r1", messages: [u1] }))).text();
 
-    const live = await post("/agent/default/run", runInput(threadId, "r2", [u1, { id: "reply-r1", role: "assistant", content: "x" }, u2]));
+    const live = await post("/agent/default/run", runInput({ threadId, runId: "r2", messages: [u1, { id: "reply-r1", role: "assistant", content: "x" }, u2] }));
     const reader = live.body!.getReader();
     // Wait until the live run is streaming its reply (it then holds), so the connect lands mid-message.
     let seen = "";
     while (!seen.includes("TEXT_MESSAGE_CONTENT")) seen += new TextDecoder().decode((await reader.read()).value);
-    const connect = await post("/agent/default/connect", runInput(threadId, "c1")); // headers sent: attached
+    const connect = await post("/agent/default/connect", runInput({ threadId, runId: "c1", messages: [] })); // headers sent: attached
     gated.open();
     const connected = parseSse(await connect.text());
     while (!(await reader.read()).done); // let the live run finish

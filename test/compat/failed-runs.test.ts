@@ -10,7 +10,8 @@ import { ScriptedAgent, agentThrows, echoReply, lastUserText, replyMessageId, ty
 import { startServer, type TestServer } from "../helpers/server.js";
 import { type ClientAgent, type CoreClient, type CoreError, coreClients } from "./clients.js";
 import { closeRunner, compatRunners } from "./runners.js";
-import { ids, installBrowserGlobals, postForEvents, runInput, transcript, waitUntil } from "./support.js";
+import { ids, installBrowserGlobals, postForEvents, transcript, waitUntil } from "./support.js";
+import { runInput } from "../helpers/inputs.js";
 
 installBrowserGlobals();
 
@@ -139,9 +140,9 @@ describe("a replay with a failed run, on the wire", () => {
     const history: Array<{ id: string; role: string; content: string }> = [];
     for (const [runId, text] of [["r1", "hello"], ["r2", "please fail"], ["r3", "again"], ["r4", "please fail again"]]) {
       history.push({ id: `u-${runId}`, role: "user", content: text });
-      await postForEvents(`${server.runtimeUrl}/agent/default/run`, runInput(threadId, runId, history));
+      await postForEvents(`${server.runtimeUrl}/agent/default/run`, runInput({ threadId, runId, messages: history }));
     }
-    const replay = await postForEvents(`${server.runtimeUrl}/agent/default/connect`, runInput(threadId, "c1"));
+    const replay = await postForEvents(`${server.runtimeUrl}/agent/default/connect`, runInput({ threadId, runId: "c1", messages: [] }));
     const terminals = replay.filter((e) => e.type === "RUN_FINISHED" || e.type === "RUN_ERROR");
     expect(terminals.map((e) => [e.type, e.runId])).toEqual([
       ["RUN_FINISHED", "r1"],

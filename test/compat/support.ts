@@ -2,6 +2,7 @@
  * Small utilities shared by the real-client compatibility suites: browser globals the
  * CopilotKit cores need, waiting on client callbacks, and reading raw SSE off the wire.
  */
+import { type WireEvent, parseSse } from "../helpers/sse.js";
 
 /**
  * `CopilotKitCore` only contacts a runtime when `window` exists (it skips SSR). Node has
@@ -28,8 +29,6 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
   return { promise, resolve };
 }
 
-export type WireEvent = { type: string } & Record<string, unknown>;
-
 /** POSTs `body` and parses the SSE reply into events (frames split on a blank line). */
 export async function postForEvents(url: string, body: unknown, headers: Record<string, string> = {}): Promise<WireEvent[]> {
   const response = await fetch(url, {
@@ -39,25 +38,6 @@ export async function postForEvents(url: string, body: unknown, headers: Record<
   });
   if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   return parseSse(await response.text());
-}
-
-export function parseSse(text: string): WireEvent[] {
-  return text
-    .split("\n\n")
-    .map((frame) =>
-      frame
-        .split("\n")
-        .filter((line) => line.startsWith("data:"))
-        .map((line) => line.slice(5).replace(/^ /, ""))
-        .join("\n"),
-    )
-    .filter((data) => data !== "")
-    .map((data) => JSON.parse(data) as WireEvent);
-}
-
-/** A minimal AG-UI `RunAgentInput` for raw HTTP calls. */
-export function runInput(threadId: string, runId: string, messages: unknown[] = []): Record<string, unknown> {
-  return { threadId, runId, messages, state: {}, tools: [], context: [], forwardedProps: {} };
 }
 
 /** The ids of `messages`, to compare order and spot duplicates. */

@@ -11,7 +11,9 @@ import { AbstractAgent as Agent058 } from "ag-ui-client-0-0-58";
 import { AbstractAgent as Agent100 } from "@ag-ui/client";
 import { setLogger } from "../../src/logger.js";
 import { a2uiSurfaceReply, sandboxedUiReply } from "../helpers/genui.js";
-import { makeHandler, readSse, runInput } from "../http/fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 

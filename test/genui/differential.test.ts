@@ -11,7 +11,8 @@ import { isA2UIEnabled } from "../../src/index.js";
 import { AgentRecorder, ScriptedAgent, type Script } from "../helpers/agents.js";
 import { a2uiSurfaceReply, callToolIfOffered, sandboxedUiReply } from "../helpers/genui.js";
 import { startMcpAppsServer, WEATHER_UI_URI, type McpAppsServer } from "../helpers/mcp-apps-server.js";
-import { parseSse, runInput } from "../http/fixtures.js";
+import { parseSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 process.env.COPILOTKIT_TELEMETRY_DISABLED = "true";
 process.env.DO_NOT_TRACK = "1";

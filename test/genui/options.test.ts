@@ -6,7 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { Observable } from "rxjs";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { makeHandler, readSse, runInput, types } from "../http/fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse, types } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 const agents = { default: { clone() { return this; }, run: () => new Observable() } } as never;
 

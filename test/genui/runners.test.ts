@@ -16,9 +16,10 @@ import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { ScriptedAgent, pauseUntil, type Script } from "../helpers/agents.js";
 import { a2uiSurfaceReply, sandboxedUiReply } from "../helpers/genui.js";
-import { parseSse, runInput } from "../http/fixtures.js";
 import { deferred } from "../compat/support.js";
 import { dropSchema, findPostgres, uniqueSchema } from "../runners/postgres-env.js";
+import { parseSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 

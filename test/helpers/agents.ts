@@ -60,9 +60,13 @@ export class AgentRecorder {
 
 export interface ScriptedAgentOptions {
   script: Script;
-  /** Pause before each event, in milliseconds. Default 2: streams are real, tests stay fast. */
+  /**
+   * Pause before each event, in milliseconds. Default 2: streams are real, tests stay fast.
+   * 0 emits the whole script synchronously on subscribe (until a `pauseUntil` step).
+   */
   delayMs?: number;
   description?: string;
+  /** Where every clone records its runs; one is created when omitted (see `agent.recorder`). */
   recorder?: AgentRecorder;
   /** Headers the server configured for this agent (they win over forwarded ones). */
   headers?: Record<string, string>;
@@ -75,13 +79,16 @@ export interface ScriptedAgentOptions {
  */
 export class ScriptedAgent extends AbstractAgent {
   headers: Record<string, string>;
+  /** The runs of this agent and all its clones. */
+  readonly recorder: AgentRecorder;
   private readonly options: ScriptedAgentOptions;
   private activeRun: RecordedRun | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ScriptedAgentOptions) {
     super({ description: options.description ?? "A scripted test agent." });
-    this.options = options;
+    this.recorder = options.recorder ?? new AgentRecorder();
+    this.options = { ...options, recorder: this.recorder };
     this.headers = { ...(options.headers ?? {}) };
   }
 
@@ -105,7 +112,7 @@ export class ScriptedAgent extends AbstractAgent {
   run(input: RunAgentInput): Observable<BaseEvent> {
     const run: RecordedRun = { agentId: this.agentId, input, headers: { ...this.headers }, aborted: false };
     this.activeRun = run;
-    this.options.recorder?.record(run);
+    this.recorder.record(run);
     const events = this.options.script(input);
     const delayMs = this.options.delayMs ?? 2;
     return new Observable<BaseEvent>((subscriber) => {
@@ -128,10 +135,12 @@ export class ScriptedAgent extends AbstractAgent {
           return;
         }
         subscriber.next(event as unknown as BaseEvent);
-        this.timer = setTimeout(next, delayMs);
+        if (delayMs === 0) next();
+        else this.timer = setTimeout(next, delayMs);
       };
       let closed = false;
-      this.timer = setTimeout(next, delayMs);
+      if (delayMs === 0) next();
+      else this.timer = setTimeout(next, delayMs);
       return () => {
         closed = true;
         clearTimeout(this.timer);
@@ -222,4 +231,25 @@ export function lastUserText(input: RunAgentInput): string {
     if (message.role === "user") return typeof message.content === "string" ? message.content : JSON.stringify(message.content);
   }
   return "";
+}
+
+/** The smallest complete reply: "Hello from test" in two deltas, message id `m-<runId>`. */
+export const helloScript: Script = (input) => [
+  { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+  { type: "TEXT_MESSAGE_START", messageId: `m-${input.runId}`, role: "assistant" },
+  { type: "TEXT_MESSAGE_CONTENT", messageId: `m-${input.runId}`, delta: "Hello " },
+  { type: "TEXT_MESSAGE_CONTENT", messageId: `m-${input.runId}`, delta: "from test" },
+  { type: "TEXT_MESSAGE_END", messageId: `m-${input.runId}` },
+  { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+];
+
+/** A reply of `words` deltas (`w0 `, `w1 `, …) under message id `m-<runId>`: long enough to stop. */
+export function longScript(words = 200): Script {
+  return (input) => [
+    { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
+    { type: "TEXT_MESSAGE_START", messageId: `m-${input.runId}`, role: "assistant" },
+    ...Array.from({ length: words }, (_, i) => ({ type: "TEXT_MESSAGE_CONTENT", messageId: `m-${input.runId}`, delta: `w${i} ` })),
+    { type: "TEXT_MESSAGE_END", messageId: `m-${input.runId}` },
+    { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
+  ];
 }

@@ -11,7 +11,8 @@
  * }
  * ```
  */
-
+import { parseSse, types } from "./sse.js";
+import { runInput } from "./inputs.js";
 
 export interface RuntimeImpl {
   name: "copilotkit" | "ours";
@@ -66,15 +67,10 @@ export async function loadRuntimes(): Promise<RuntimeImpl[]> {
 
 /** The `type` of every `data:` frame of an SSE body, in order. */
 export function sseEventTypes(text: string): string[] {
-  const types: string[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.startsWith("data:")) continue;
-    types.push((JSON.parse(line.slice(5).trim()) as { type: string }).type);
-  }
-  return types;
+  return types(parseSse(text));
 }
 
-/** A run request body both runtimes accept. */
+/** A run request body both runtimes accept (no messages). */
 export function runBody(threadId: string, runId: string): string {
-  return JSON.stringify({ threadId, runId, messages: [], tools: [], context: [], state: {}, forwardedProps: {} });
+  return JSON.stringify(runInput({ threadId, runId, messages: [] }));
 }

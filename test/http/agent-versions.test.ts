@@ -4,7 +4,9 @@ import { AbstractAgent as Agent048 } from "ag-ui-client-0-0-48";
 import { AbstractAgent as Agent058 } from "ag-ui-client-0-0-58";
 import { AbstractAgent as Agent100 } from "@ag-ui/client";
 import { setLogger } from "../../src/logger.js";
-import { makeHandler, readSse, runInput, types } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse, types } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 

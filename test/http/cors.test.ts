@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createCors } from "../../src/http/cors.js";
-import { makeHandler } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
 
 const preflight = (origin: string, method: string, headers = "content-type, authorization") =>
   new Request("http://localhost/api/copilotkit/agent/default/run", {

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { setLogger } from "../../src/logger.js";
-import { ScriptedAgent, helloScript, runInput } from "./fixtures.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript } from "../helpers/agents.js";
 
 process.env.COPILOTKIT_TELEMETRY_DISABLED = "true";
 process.env.DO_NOT_TRACK = "1";
@@ -60,9 +61,9 @@ async function scenario(handler: Handler) {
 describe("/cpk-debug-events matches @copilotkit/runtime 1.75", () => {
   it("for a run and a replay of it", async () => {
     const theirs = (await import("@copilotkit/runtime/v2")) as any;
-    const theirRuntime = new theirs.CopilotRuntime({ agents: { default: new ScriptedAgent(helloScript, 0) }, debug: true });
+    const theirRuntime = new theirs.CopilotRuntime({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) }, debug: true });
     const theirFrames = await scenario(theirs.createCopilotRuntimeHandler({ runtime: theirRuntime, basePath: "/api/copilotkit" }));
-    const ourRuntime = new CopilotRuntime({ agents: { default: new ScriptedAgent(helloScript, 0) }, debug: true });
+    const ourRuntime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) }, debug: true });
     const ourFrames = await scenario(createCopilotRuntimeHandler({ runtime: ourRuntime, basePath: "/api/copilotkit" }));
 
     const shape = (frames: any[]) =>

@@ -8,7 +8,9 @@ import { CopilotRuntime } from "../../src/runtime.js";
 import { setLogger } from "../../src/logger.js";
 import { ScriptedAgent, textReply, type Script } from "../helpers/agents.js";
 import { ADAPTERS, PUBLIC_BASE, type Mounted } from "../adapters/adapters.js";
-import { makeHandler, readSse, runInput } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 

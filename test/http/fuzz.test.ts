@@ -17,7 +17,9 @@ import { PostgresAgentRunner } from "../../src/runners/postgres.js";
 import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
 import { TranscriptionService } from "../../src/transcription/index.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "../runners/postgres-env.js";
-import { ScriptedAgent, helloScript, makeHandler, parseSse } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { parseSse } from "../helpers/sse.js";
+import { ScriptedAgent, helloScript } from "../helpers/agents.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
@@ -200,7 +202,7 @@ function defineFuzz(harness: Harness): void {
     try {
       const { handler, url, post } = makeHandler({
         runner,
-        agents: { default: new ScriptedAgent(helloScript) },
+        agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) },
         transcriptionService: new EchoTranscription(),
         identifyUser: (request) => ({ id: request.headers.get("x-user") ?? "fuzzer" }),
       });

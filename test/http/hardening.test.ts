@@ -3,7 +3,10 @@ import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
 import { TranscriptionService } from "../../src/transcription/index.js";
 import { setLogger } from "../../src/logger.js";
 import { jsonTextDepth, valueDepth } from "../../src/events/input-limits.js";
-import { ScriptedAgent, helloScript, longScript, makeHandler, readSse, runInput, types } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse, types } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript, longScript } from "../helpers/agents.js";
 
 const errors: unknown[][] = [];
 setLogger({ info: () => {}, warn: () => {}, error: (...args: unknown[]) => void errors.push(args) });
@@ -97,14 +100,14 @@ describe("JSON depth is checked before anything walks the body", () => {
 
 describe("an event JSON cannot carry ends its stream, never the process", () => {
   it("turns an unserialisable event into RUN_ERROR EVENT_NOT_SERIALIZABLE and keeps serving", async () => {
-    const cyclic: Record<string, unknown> = { type: "STATE_SNAPSHOT" };
+    const cyclic: { type: string } & Record<string, unknown> = { type: "STATE_SNAPSHOT" };
     cyclic.snapshot = { self: cyclic };
-    const agent = new ScriptedAgent((input) => [
+    const agent = new ScriptedAgent({ script: (input) => [
       { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
       cyclic,
       { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
-    ]);
-    const { post } = makeHandler({ agents: { default: agent, hello: new ScriptedAgent(helloScript) } });
+    ], delayMs: 0 });
+    const { post } = makeHandler({ agents: { default: agent, hello: new ScriptedAgent({ script: helloScript, delayMs: 0 }) } });
     errors.length = 0;
     const response = await post("/agent/default/run", runInput({ threadId: "cyclic" }));
     const events = await readSse(response);
@@ -225,7 +228,7 @@ describe("identifyUser guards every route that does work", () => {
   }
 
   function guarded() {
-    const agent = new ScriptedAgent(helloScript);
+    const agent = new ScriptedAgent({ script: helloScript, delayMs: 0 });
     const transcription = new CountingTranscription();
     const handlerParts = makeHandler({
       agents: { default: agent },
@@ -246,7 +249,7 @@ describe("identifyUser guards every route that does work", () => {
       new Request(url("/transcribe"), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(audio) }),
     );
     expect(transcribe.status).toBe(401);
-    expect(agent.seenInputs).toHaveLength(0);
+    expect(agent.recorder.runs).toHaveLength(0);
     expect(transcription.calls).toBe(0);
   });
 
@@ -263,7 +266,7 @@ describe("identifyUser guards every route that does work", () => {
       const response = await post("", { method, params, body });
       expect(response.status, method).toBe(401);
     }
-    expect(agent.seenInputs).toHaveLength(0);
+    expect(agent.recorder.runs).toHaveLength(0);
     expect(transcription.calls).toBe(0);
   });
 
@@ -288,7 +291,7 @@ describe("the in-memory runner never evicts a thread whose run is starting", () 
     const runner = new InMemoryAgentRunner({ maxThreads: 2 });
     const { post } = makeHandler({
       runner,
-      agents: { default: new ScriptedAgent(longScript(400), 5) },
+      agents: { default: new ScriptedAgent({ script: longScript(400), delayMs: 5 }) },
       identifyUser: (request) => ({ id: request.headers.get("x-user") ?? "alice" }),
     });
     const streams = [];

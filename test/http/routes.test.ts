@@ -5,7 +5,10 @@ import { TranscriptionService } from "../../src/transcription/index.js";
 import { setLogger } from "../../src/logger.js";
 import { VERSION } from "../../src/version.js";
 import pkg from "../../package.json" with { type: "json" };
-import { ScriptedAgent, helloScript, longScript, makeHandler, readSse, runInput, types } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse, types } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript, longScript } from "../helpers/agents.js";
 
 const quietLogger = { info: () => {}, warn: () => {}, error: () => {} };
 setLogger(quietLogger);
@@ -19,7 +22,7 @@ describe("GET /info", () => {
     const info = await response.json();
     expect(info).toMatchObject({
       version: VERSION,
-      agents: { default: { name: "default", description: "scripted test agent", className: "ScriptedAgent" } },
+      agents: { default: { name: "default", description: "A scripted test agent.", className: "ScriptedAgent" } },
       audioFileTranscriptionEnabled: false,
       mode: "sse",
       a2uiEnabled: false,
@@ -33,9 +36,9 @@ describe("GET /info", () => {
   });
 
   it("includes capabilities, and omits them when getCapabilities throws", async () => {
-    const good = new ScriptedAgent();
+    const good = new ScriptedAgent({ script: helloScript, delayMs: 0 });
     (good as any).getCapabilities = async () => ({ tools: { supported: true } });
-    const bad = new ScriptedAgent();
+    const bad = new ScriptedAgent({ script: helloScript, delayMs: 0 });
     (bad as any).getCapabilities = async () => {
       throw new Error("boom");
     };
@@ -48,7 +51,7 @@ describe("GET /info", () => {
   it("resolves a per-request agents factory with the request", async () => {
     const { get } = makeHandler({
       agents: ({ request }): Record<string, ScriptedAgent> =>
-        request.headers.get("x-tenant") === "a" ? { alpha: new ScriptedAgent() } : { beta: new ScriptedAgent() },
+        request.headers.get("x-tenant") === "a" ? { alpha: new ScriptedAgent({ script: helloScript, delayMs: 0 }) } : { beta: new ScriptedAgent({ script: helloScript, delayMs: 0 }) },
     });
     expect(Object.keys((await (await get("/info", { "x-tenant": "a" })).json()).agents)).toEqual(["alpha"]);
     expect(Object.keys((await (await get("/info")).json()).agents)).toEqual(["beta"]);
@@ -205,7 +208,7 @@ describe("POST /agent/:id/run", () => {
   });
 
   it("answers 409 thread_busy for a second run on a busy thread, and keeps the first run going", async () => {
-    const agent = new ScriptedAgent(longScript(20), 5);
+    const agent = new ScriptedAgent({ script: longScript(20), delayMs: 5 });
     const { post } = makeHandler({ agents: { default: agent } });
     const first = await post("/agent/default/run", runInput({ threadId: "t-busy" }));
     const second = await post("/agent/default/run", runInput({ threadId: "t-busy" }));
@@ -216,7 +219,7 @@ describe("POST /agent/:id/run", () => {
   });
 
   it("with busyThread 'interrupt', stops the old run cleanly and starts the new one", async () => {
-    const agent = new ScriptedAgent(longScript(50), 5);
+    const agent = new ScriptedAgent({ script: longScript(50), delayMs: 5 });
     const { post } = makeHandler({ agents: { default: agent }, runner: new InMemoryAgentRunner({ busyThread: "interrupt" }) });
     const first = await post("/agent/default/run", runInput({ threadId: "t-int", runId: "old" }));
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -230,7 +233,7 @@ describe("POST /agent/:id/run", () => {
   });
 
   it("turns an agent that throws mid-run into RUN_ERROR, closing what was open, with no error text leaked", async () => {
-    const agent = new ScriptedAgent();
+    const agent = new ScriptedAgent({ script: helloScript, delayMs: 0 });
     agent.run = (input) =>
       new Observable((subscriber) => {
         subscriber.next({ type: "RUN_STARTED", threadId: input.threadId, runId: input.runId } as any);
@@ -248,11 +251,11 @@ describe("POST /agent/:id/run", () => {
   });
 
   it("finalizes a stream that ends without a terminal event with INCOMPLETE_STREAM", async () => {
-    const agent = new ScriptedAgent((input) => [
+    const agent = new ScriptedAgent({ script: (input) => [
       { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
       { type: "TEXT_MESSAGE_START", messageId: "m1" },
       { type: "TOOL_CALL_START", toolCallId: "tc1", toolCallName: "search", parentMessageId: "m1" },
-    ]);
+    ], delayMs: 0 });
     const { post } = makeHandler({ agents: { default: agent } });
     const events = await readSse(await post("/agent/default/run", runInput({ threadId: "t-incomplete" })));
     expect(types(events)).toEqual([
@@ -269,12 +272,12 @@ describe("POST /agent/:id/run", () => {
   });
 
   it("expands TEXT_MESSAGE_CHUNK shorthand into explicit events", async () => {
-    const agent = new ScriptedAgent((input) => [
+    const agent = new ScriptedAgent({ script: (input) => [
       { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
       { type: "TEXT_MESSAGE_CHUNK", messageId: "m1", delta: "Hel" },
       { type: "TEXT_MESSAGE_CHUNK", delta: "lo" },
       { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
-    ]);
+    ], delayMs: 0 });
     const { post } = makeHandler({ agents: { default: agent } });
     const events = await readSse(await post("/agent/default/run", runInput({ threadId: "t-chunk" })));
     expect(events.map((e) => [e.type, e.delta ?? e.role ?? ""])).toEqual([
@@ -297,7 +300,7 @@ describe("POST /agent/:id/stop/:threadId", () => {
   });
 
   it("stops a run mid-stream: the run stream ends cleanly with RUN_FINISHED carrying its ids", async () => {
-    const agent = new ScriptedAgent(longScript(500), 2);
+    const agent = new ScriptedAgent({ script: longScript(500), delayMs: 2 });
     const { post } = makeHandler({ agents: { default: agent } });
     const run = await post("/agent/default/run", runInput({ threadId: "t-stop", runId: "r-stop" }));
     await new Promise((resolve) => setTimeout(resolve, 30));
@@ -315,7 +318,7 @@ describe("POST /agent/:id/stop/:threadId", () => {
   });
 
   it("ignores a stop that names another run", async () => {
-    const agent = new ScriptedAgent(longScript(100), 2);
+    const agent = new ScriptedAgent({ script: longScript(100), delayMs: 2 });
     const { post } = makeHandler({ agents: { default: agent } });
     const run = await post("/agent/default/run", runInput({ threadId: "t-scoped", runId: "current" }));
     const stop = await post("/agent/default/stop/t-scoped", { runId: "older" });
@@ -354,7 +357,7 @@ describe("POST /agent/:id/connect", () => {
   });
 
   it("does not let another agent read a thread", async () => {
-    const { post } = makeHandler({ agents: { default: new ScriptedAgent(), other: new ScriptedAgent() } });
+    const { post } = makeHandler({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }), other: new ScriptedAgent({ script: helloScript, delayMs: 0 }) } });
     await readSse(await post("/agent/default/run", runInput({ threadId: "t-owned" })));
     const events = await readSse(await post("/agent/other/connect", runInput({ threadId: "t-owned", messages: [] })));
     expect(events).toEqual([]);
@@ -366,7 +369,7 @@ describe("POST /agent/:id/connect", () => {
 
 describe("POST /agent/:id/suggest", () => {
   it("streams a finalized run without storing a thread", async () => {
-    const agent = new ScriptedAgent((input) => [{ type: "RUN_STARTED", threadId: input.threadId, runId: input.runId }]);
+    const agent = new ScriptedAgent({ script: (input) => [{ type: "RUN_STARTED", threadId: input.threadId, runId: input.runId }], delayMs: 0 });
     const { post, get } = makeHandler({ agents: { default: agent } });
     const events = await readSse(await post("/agent/default/suggest", runInput({ threadId: "t-suggest" })));
     expect(types(events)).toEqual(["RUN_STARTED", "RUN_ERROR"]);
@@ -424,7 +427,7 @@ describe("routing", () => {
   });
 
   it("decodes path parameters and treats a malformed escape as not found", async () => {
-    const { post } = makeHandler({ agents: { "my agent": new ScriptedAgent() } });
+    const { post } = makeHandler({ agents: { "my agent": new ScriptedAgent({ script: helloScript, delayMs: 0 }) } });
     expect((await post("/agent/my%20agent/run", runInput({ threadId: "t-enc" }))).status).toBe(200);
     expect((await post("/agent/%E0%A4%A/run", runInput())).status).toBe(404);
   });
@@ -574,7 +577,7 @@ describe("middleware", () => {
 
 describe("header forwarding", () => {
   it("forwards authorization and x-* headers on run, minus the infrastructure denylist, server headers winning", async () => {
-    const agent = new ScriptedAgent();
+    const agent = new ScriptedAgent({ script: helloScript, delayMs: 0 });
     agent.headers = { "X-Api-Key": "server-key" };
     const { post } = makeHandler({ agents: { default: agent } });
     await readSse(
@@ -587,11 +590,11 @@ describe("header forwarding", () => {
         cookie: "session=1",
       }),
     );
-    expect(agent.seenHeaders[0]).toEqual({ authorization: "Bearer user-token", "x-tenant": "acme", "X-Api-Key": "server-key" });
+    expect(agent.recorder.runs[0].headers).toEqual({ authorization: "Bearer user-token", "x-tenant": "acme", "X-Api-Key": "server-key" });
   });
 
   it("applies the forwardHeaders policy", async () => {
-    const agent = new ScriptedAgent();
+    const agent = new ScriptedAgent({ script: helloScript, delayMs: 0 });
     const { post } = makeHandler({
       agents: { default: agent },
       forwardHeaders: { deny: ["x-tenant"], allow: ["x-forwarded-for", "accept-language"] },
@@ -603,7 +606,7 @@ describe("header forwarding", () => {
         "accept-language": "fr",
       }),
     );
-    expect(agent.seenHeaders[0]).toEqual({ "x-forwarded-for": "1.2.3.4", "accept-language": "fr" });
+    expect(agent.recorder.runs[0].headers).toEqual({ "x-forwarded-for": "1.2.3.4", "accept-language": "fr" });
   });
 });
 
@@ -622,7 +625,7 @@ describe("resilience", () => {
   });
 
   it("keeps a run going to completion when the client disconnects, so connect sees it", async () => {
-    const agent = new ScriptedAgent(longScript(30), 2);
+    const agent = new ScriptedAgent({ script: longScript(30), delayMs: 2 });
     const { handler, post } = makeHandler({ agents: { default: agent } });
     const abort = new AbortController();
     const response = await handler(

@@ -13,8 +13,10 @@ import { createCopilotNodeListener } from "../../src/adapters/node.js";
 import type { CopilotRuntimeHandlerOptions } from "../../src/http/handler.js";
 import { StreamLimiter } from "../../src/http/stream-limits.js";
 import { CopilotRuntime, type CopilotRuntimeOptions } from "../../src/runtime.js";
-import { GatedAgent, Gates, runInput, SseReader } from "../adapters/support.js";
-import { makeHandler, readSse, runInput as scriptedInput } from "./fixtures.js";
+import { GatedAgent, Gates, userRunInput, SseReader } from "../adapters/support.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse } from "../helpers/sse.js";
+import { runInput as scriptedInput } from "../helpers/inputs.js";
 
 describe("StreamLimiter", () => {
   it("counts in total and per user, refuses past either limit, and releases once", async () => {
@@ -119,7 +121,7 @@ describe.each(HOSTS)("$name", (host) => {
       fetch(`${base}/agent/default/run`, {
         method: "POST",
         headers: { "content-type": "application/json", accept: "text/event-stream", ...headers },
-        body: JSON.stringify(runInput(threadId)),
+        body: JSON.stringify(userRunInput(threadId)),
         signal,
       });
     /** Opens a run and waits for its first delta: the stream is established and parked at its gate. */
@@ -175,7 +177,7 @@ describe.each(HOSTS)("$name", (host) => {
     const refused = await fetch(base, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ method: "agent/run", params: { agentId: "default" }, body: runInput("e-2") }),
+      body: JSON.stringify({ method: "agent/run", params: { agentId: "default" }, body: userRunInput("e-2") }),
     });
     expect(refused.status).toBe(429);
     expect((await refused.json()).error).toBe("too_many_streams");

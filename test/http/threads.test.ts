@@ -1,12 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { setLogger } from "../../src/logger.js";
-import { ScriptedAgent, makeHandler, readSse, runInput } from "./fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript } from "../helpers/agents.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
 function setup() {
   const ctx = makeHandler({
-    agents: { default: new ScriptedAgent(), other: new ScriptedAgent() },
+    agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }), other: new ScriptedAgent({ script: helloScript, delayMs: 0 }) },
     identifyUser: (request) => ({ id: request.headers.get("x-user") ?? "anonymous-tester" }),
   });
   const as = (user: string) => ({ "x-user": user });

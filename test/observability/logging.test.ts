@@ -3,10 +3,13 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCopilotNodeListener } from "../../src/adapters/node.js";
 import { fromConsoleLogger, setLogger, type Logger, type LogFields } from "../../src/logger.js";
-import { ScriptedAgent, helloScript, makeHandler, parseSse, readSse, runInput } from "../http/fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { createHealthHandler } from "../../src/observability/health.js";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
+import { parseSse, readSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript } from "../helpers/agents.js";
 
 interface Call {
   level: string;
@@ -34,7 +37,7 @@ const merged = (call: Call) => ({ ...call.bindings, ...call.fields });
 
 class FailingAgent extends ScriptedAgent {
   constructor(readonly failure: Error) {
-    super();
+    super({ script: helloScript, delayMs: 0 });
   }
   override clone(): FailingAgent {
     return new FailingAgent(this.failure);
@@ -115,7 +118,7 @@ describe("the runtime's logger option (pino's shape)", () => {
 
   it("writes a stream's access line when the stream ends, with its event count", async () => {
     const log = fakePino();
-    const { post } = makeHandler({ agents: { default: new ScriptedAgent(helloScript, 20) }, logger: log });
+    const { post } = makeHandler({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 20 }) }, logger: log });
     const response = await post("/agent/default/run", runInput());
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     expect(log.calls.filter((call) => call.msg === "request")).toHaveLength(0);
@@ -167,7 +170,7 @@ describe("readiness lines", () => {
     const log = fakePino();
     const failure = new Error("database down");
     const runner = Object.assign(new InMemoryAgentRunner(), { checkReady: async () => Promise.reject(failure) });
-    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent() }, runner, logger: log });
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) }, runner, logger: log });
     const health = createHealthHandler({ runtime });
     expect((await health(new Request("http://localhost/readyz"))).status).toBe(503);
     const warn = log.calls.find((call) => call.level === "warn")!;
@@ -269,7 +272,7 @@ describe("request ids on the Node adapter's native streams", () => {
 
   it("sends X-Request-Id on an event stream and logs its access line when it ends", async () => {
     const log = fakePino();
-    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent() }, logger: log });
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) }, logger: log });
     server = createServer(createCopilotNodeListener({ runtime, basePath: "/api/copilotkit" }));
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
@@ -298,7 +301,7 @@ describe("request ids on the Node adapter's native streams", () => {
   });
 
   it("sends X-Request-Id on JSON answers and errors too, set on the response the adapter writes", async () => {
-    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent() } });
+    const runtime = new CopilotRuntime({ agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 0 }) } });
     server = createServer(createCopilotNodeListener({ runtime, basePath: "/api/copilotkit", cors: true }));
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;

@@ -13,8 +13,9 @@ import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
 import type { AgentLike } from "../../src/events/agent-contract.js";
 import { agentThrows, pauseUntil, ScriptedAgent, type Script } from "../helpers/agents.js";
 import { startServer, type TestServer } from "../helpers/server.js";
-import { parseSse, runInput } from "../http/fixtures.js";
 import { parsePrometheusText, type Scrape } from "./prom-text.js";
+import { parseSse } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 const BASE = "/api/copilotkit";
 const servers: TestServer[] = [];

@@ -7,9 +7,11 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { BuiltInAgent } from "../../src/agents/built-in/index.js";
-import { makeHandler, readSse, runInput, types } from "../http/fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
 import { useFakeProvider } from "../agents/built-in/helpers/fake-provider.js";
 import { responses, responsesStream } from "../agents/built-in/helpers/scripts.js";
+import { readSse, types } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
 
 const exporter = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });

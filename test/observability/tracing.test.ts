@@ -11,7 +11,10 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
-import { ScriptedAgent, helloScript, makeHandler, readSse, runInput, types } from "../http/fixtures.js";
+import { makeHandler } from "../helpers/handler.js";
+import { readSse, types } from "../helpers/sse.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, helloScript } from "../helpers/agents.js";
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -96,9 +99,9 @@ describe("tracing", () => {
   });
 
   it("records a failing agent on the agent and run spans, with a safe message", async () => {
-    const failing = new ScriptedAgent(() => {
+    const failing = new ScriptedAgent({ script: () => {
       throw new Error("secret-token-123 leaked in a stack");
-    });
+    }, delayMs: 0 });
     const { post } = makeHandler({ agents: { default: failing } });
     const events = await readSse(await post("/agent/default/run", runInput({ threadId: "t-fail" })));
     expect(types(events)).toContain("RUN_ERROR");
@@ -130,7 +133,7 @@ describe("tracing", () => {
     const runner = new SqliteAgentRunner({ path: join(dir, "trace.db") });
     try {
       // Events apart in time, so some are appended before the run's end is written.
-      const { post } = makeHandler({ runner, agents: { default: new ScriptedAgent(helloScript, 15) } });
+      const { post } = makeHandler({ runner, agents: { default: new ScriptedAgent({ script: helloScript, delayMs: 15 }) } });
       const input = runInput({ threadId: "t-durable" });
       const events = await readSse(await post("/agent/default/run", input));
       expect(types(events)).toContain("RUN_FINISHED");

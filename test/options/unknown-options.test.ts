@@ -25,7 +25,8 @@ import { createCopilotNextHandlers } from "../../src/adapters/next.js";
 import { SqliteAgentRunner } from "../../src/sqlite.js";
 import * as tables from "../../src/options/option-tables.js";
 import { ScriptedAgent, longReply, textReply } from "../helpers/agents.js";
-import { parseSse, runInput } from "../compat/support.js";
+import { runInput } from "../helpers/inputs.js";
+import { parseSse } from "../helpers/sse.js";
 
 /** A pino-shaped logger that keeps its warnings. */
 function captureLogger() {
@@ -153,7 +154,7 @@ describe("the runners", () => {
     });
     const handler = createCopilotRuntimeHandler({ runtime, basePath: "/api" });
     const post = (runId: string) =>
-      handler(new Request("http://h/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(runInput("t-sup", runId)) }));
+      handler(new Request("http://h/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(runInput({ threadId: "t-sup", runId, messages: [] })) }));
     const first = await post("old");
     await new Promise((resolve) => setTimeout(resolve, 30));
     const second = await post("new");
@@ -169,7 +170,7 @@ describe("the runners", () => {
     });
     const handler = createCopilotRuntimeHandler({ runtime, basePath: "/api" });
     const post = (runId: string) =>
-      handler(new Request("http://h/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(runInput("t-throw", runId)) }));
+      handler(new Request("http://h/api/agent/default/run", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(runInput({ threadId: "t-throw", runId, messages: [] })) }));
     const first = await post("old");
     const second = await post("new");
     expect(second.status).toBe(409);

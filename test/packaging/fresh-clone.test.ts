@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseSse } from "../http/fixtures.js";
+import { parseSse } from "../helpers/sse.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), "fresh-clone-"));

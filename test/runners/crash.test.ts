@@ -10,7 +10,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
 import { type ServerProcess, buildRuntime, kill, post, startServer as startProcess } from "./server-process.js";
-import { type Frame, FrameReader, eventsOf, readFrames, replyTexts, runBody, uid } from "./support.js";
+import { eventsOf, replyTexts } from "./support.js";
+import { type SseFrame, FrameReader, readSseFrames } from "../helpers/sse.js";
+import { runBody, uid } from "../helpers/inputs.js";
 
 const LEASE_MS = 800;
 
@@ -40,7 +42,7 @@ function defineCrashTest(name: string, env: () => Record<string, string>): void 
       const response = await post(`${first.url}/agent/default/run`, runBody(thread, { text: "tell me something long" }));
       expect(response.status).toBe(200);
       const reader = new FrameReader(response);
-      const received: Frame[] = await reader.take(25);
+      const received: SseFrame[] = await reader.take(25);
       await kill(first, "SIGKILL");
       await reader.cancel();
       expect(received.map((f) => f.id)).toEqual(received.map((_, i) => i + 1));
@@ -49,7 +51,7 @@ function defineCrashTest(name: string, env: () => Record<string, string>): void 
       servers.push(second);
       // The dead process's lease lapses within LEASE_MS; connect follows the run until the new
       // process has closed it, then completes.
-      const replay = await readFrames(await post(`${second.url}/agent/default/connect`, runBody(thread, { messages: [] })));
+      const replay = await readSseFrames(await post(`${second.url}/agent/default/connect`, runBody(thread, { messages: [] })));
       const closing = replay.at(-1)!;
       expect(closing.event).toMatchObject({ type: "RUN_ERROR", code: "INTERRUPTED" });
       const receivedText = replyTexts(eventsOf(received))[0];
@@ -62,7 +64,7 @@ function defineCrashTest(name: string, env: () => Record<string, string>): void 
       // after it arrive merged (numbered with the last id they cover, as the README says), so the
       // first id is past lastSeen by as many deltas as the dead process stored after it.
       const lastSeen = received.at(-1)!.id!;
-      const resumed = await readFrames(
+      const resumed = await readSseFrames(
         await post(`${second.url}/agent/default/connect`, runBody(thread, { messages: [] }), { "last-event-id": String(lastSeen) }),
       );
       expect(resumed[0].id).toBeGreaterThan(lastSeen);
@@ -71,7 +73,7 @@ function defineCrashTest(name: string, env: () => Record<string, string>): void 
       expect(replyTexts([...eventsOf(received), ...eventsOf(resumed)])[0]).toBe(storedText);
       expect(resumed.at(-1)!.event).toMatchObject({ type: "RUN_ERROR", code: "INTERRUPTED" });
 
-      const next = await readFrames(await post(`${second.url}/agent/default/run`, runBody(thread, { text: "hello again" })));
+      const next = await readSseFrames(await post(`${second.url}/agent/default/run`, runBody(thread, { text: "hello again" })));
       expect(next.at(-1)!.event.type).toBe("RUN_FINISHED");
       expect(next[0].id).toBe(closing.id! + 1);
       expect(replyTexts(eventsOf(next))[0]).toContain("hello again");

@@ -12,20 +12,9 @@ import { InvalidRunInputError } from "../../src/runners/agent-runner.js";
 import type { DurableAgentRunner, DurableRunnerOptions } from "../../src/runners/durable/durable-runner.js";
 import type { DurableStore } from "../../src/runners/durable/store.js";
 import type { RunInput } from "../../src/events/types.js";
-import {
-  AgentControl,
-  ControlledAgent,
-  type Ev,
-  FrameReader,
-  eventsOf,
-  httpClient,
-  readFrames,
-  replyTexts,
-  runBody,
-  types,
-  uid,
-  waitFor,
-} from "./support.js";
+import { AgentControl, ControlledAgent, type Ev, eventsOf, httpClient, replyTexts, waitFor } from "./support.js";
+import { FrameReader, readSseFrames, types } from "../helpers/sse.js";
+import { runBody, uid } from "../helpers/inputs.js";
 
 export interface DurableHarness {
   /** A runner on the harness's database; every call shares it (another "process"). */
@@ -99,7 +88,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const alice = uid("alice");
       const thread = uid("thread");
       const before = await create();
-      const first = await readFrames(await httpClient(before, { default: echo() }).run(thread, { user: alice, text: "remember me" }));
+      const first = await readSseFrames(await httpClient(before, { default: echo() }).run(thread, { user: alice, text: "remember me" }));
       await before.close();
 
       const after = await create();
@@ -107,8 +96,8 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect((await (await client.get("/threads", alice)).json()).threads.map((t: any) => t.id)).toEqual([thread]);
       const { messages } = await (await client.get(`/threads/${thread}/messages`, alice)).json();
       expect(messages.map((m: any) => m.content)).toEqual(["remember me", "echo:remember me"]);
-      expect(replyTexts(eventsOf(await readFrames(await client.connect(thread, { user: alice }))))).toEqual(["echo:remember me"]);
-      const second = await readFrames(await client.run(thread, { user: alice, text: "again" }));
+      expect(replyTexts(eventsOf(await readSseFrames(await client.connect(thread, { user: alice }))))).toEqual(["echo:remember me"]);
+      const second = await readSseFrames(await client.run(thread, { user: alice, text: "again" }));
       expect(second[0].id).toBe(first.length + 1);
     });
 
@@ -144,13 +133,13 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
 
       const restarted = await create(); // its start-up sweep finds the expired lease
       const client = httpClient(restarted, { default: echo() });
-      const replay = await readFrames(await client.connect(thread, { user: alice }));
+      const replay = await readSseFrames(await client.connect(thread, { user: alice }));
       expect(replay.map((f) => f.id)).toEqual([1, 2, 3, 4, 5]);
       expect(types(eventsOf(replay))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_ERROR"]);
       expect(replay[4].event).toMatchObject({ type: "RUN_ERROR", code: "INTERRUPTED" });
       expect(replyTexts(eventsOf(replay))).toEqual(["half an ans"]);
       expect(await restarted.isRunning({ threadId: thread })).toBe(false);
-      const next = await readFrames(await client.run(thread, { user: alice, text: "retry" }));
+      const next = await readSseFrames(await client.run(thread, { user: alice, text: "retry" }));
       expect(replyTexts(eventsOf(next))).toEqual(["echo:retry"]);
       expect(next[0].id).toBe(6);
     });
@@ -171,7 +160,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
         describeInput: () => JSON.stringify({ threadId: thread, runId: "silent-run", messages: [{ id: "u1", role: "user", content: "are you there?" }] }),
       });
       const client = httpClient(await create(), { default: echo() });
-      const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+      const replay = eventsOf(await readSseFrames(await client.connect(thread, { user: alice })));
       expect(types(replay)).toEqual(["RUN_STARTED", "RUN_ERROR"]);
       expect(replay[1]).toMatchObject({ code: "INTERRUPTED" });
       const { messages } = await (await client.get(`/threads/${thread}/messages`, alice)).json();
@@ -193,14 +182,14 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const rescuer = await create({ leaseMs: 300, heartbeatMs: 50, sweepIntervalMs: 50 });
       const rescuerClient = httpClient(rescuer, { default: echo() });
       await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the rescuer to recover the run");
-      const replay = eventsOf(await readFrames(await rescuerClient.connect(thread, { user: alice })));
+      const replay = eventsOf(await readSseFrames(await rescuerClient.connect(thread, { user: alice })));
       expect(replay.at(-1)).toMatchObject({ type: "RUN_ERROR", code: "INTERRUPTED" });
 
       run.text(" and after it"); // the stalled process wakes up and writes: refused
       const tail = eventsOf(await running.rest());
       expect(tail.at(-1)).toMatchObject({ type: "RUN_ERROR", code: "LEASE_LOST" });
       expect(run.aborted).toBe(true);
-      const stored = eventsOf(await readFrames(await rescuerClient.connect(thread, { user: alice })));
+      const stored = eventsOf(await readSseFrames(await rescuerClient.connect(thread, { user: alice })));
       expect(replyTexts(stored)).toEqual(["before the stall"]);
     });
 
@@ -251,7 +240,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(eventsOf(await lostStream.rest()).at(-1)).toMatchObject({ type: "RUN_ERROR", code: "LEASE_LOST" });
       keptRun.text("still here").textEnd().finish();
       expect(replyTexts(eventsOf(await keptStream.rest()))).toEqual(["still here"]);
-      expect(replyTexts(eventsOf(await readFrames(await client.connect(kept, { user: alice }))))).toEqual(["still here"]);
+      expect(replyTexts(eventsOf(await readSseFrames(await client.connect(kept, { user: alice }))))).toEqual(["still here"]);
     });
 
     it("shares one database between instances: follow, lock and stop a run another instance holds", async () => {
@@ -284,7 +273,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const followed = await follower.rest();
       expect(followed.map((f) => f.id)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(replyTexts(eventsOf(followed))).toEqual(["one two"]);
-      expect(replyTexts(eventsOf(await readFrames(await onB.run(thread, { user: alice, text: "b's turn" }))))).toEqual(["echo:b's turn"]);
+      expect(replyTexts(eventsOf(await readSseFrames(await onB.run(thread, { user: alice, text: "b's turn" }))))).toEqual(["echo:b's turn"]);
     });
 
     it("ends a follower on another instance exactly where the owner's follower ends, not in the thread's next run", async () => {
@@ -352,10 +341,10 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
         // The id, used again by another user on the other instance, starts empty.
         const reused = onB.run(thread, { user: bob });
         (await control.nextRun()).reply(["fresh"]);
-        const fresh = await readFrames(await reused);
+        const fresh = await readSseFrames(await reused);
         run.text(" still more");
         expect(replyTexts(eventsOf(fresh))).toEqual(["fresh"]);
-        const replay = await readFrames(await onA.connect(thread, { user: bob }));
+        const replay = await readSseFrames(await onA.connect(thread, { user: bob }));
         expect(replyTexts(eventsOf(replay))).toEqual(["fresh"]);
         const stored = await storeOf(a).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
         expect(stored.map(({ event }) => event.type)).toEqual(types(eventsOf(fresh)));
@@ -409,8 +398,8 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const writer = await create({ tablePrefix: prefix });
       const client = httpClient(writer, { default: echo() });
       const ids = [uid("t1"), uid("t2"), uid("t3")];
-      for (const id of ids) await readFrames(await client.run(id, { user: alice }));
-      await readFrames(await client.run(uid("b1"), { user: bob }));
+      for (const id of ids) await readSseFrames(await client.run(id, { user: alice }));
+      await readSseFrames(await client.run(uid("b1"), { user: bob }));
       await writer.close();
 
       const capped = await create({ tablePrefix: prefix, retention: { maxThreadsPerUser: 2 } });
@@ -597,7 +586,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const stored = await storeOf(runner).eventsBetween(thread, 0, Number.MAX_SAFE_INTEGER);
       expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
       expect(stored.map((e) => e.event.type)).toEqual(types(eventsOf(frames)));
-      expect(replyTexts(eventsOf(await readFrames(await client.connect(thread, { user: alice }))))).toEqual(["one two"]);
+      expect(replyTexts(eventsOf(await readSseFrames(await client.connect(thread, { user: alice }))))).toEqual(["one two"]);
     });
 
     it("takes a write whose answer was lost (it did commit) as written: no failure, no event twice", async () => {
@@ -677,7 +666,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const next = await client.run(thread, { user: alice, text: "again" });
       expect(next.status).toBe(200);
       (await control.nextRun()).reply(["back"]);
-      const nextFrames = await readFrames(next);
+      const nextFrames = await readSseFrames(next);
       expect(replyTexts(eventsOf(nextFrames))).toEqual(["back"]);
       expect(nextFrames[0].id).toBe(3);
       const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
@@ -729,7 +718,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
         const next = await client.run(thread, { user: alice, text: "again" });
         expect(next.status).toBe(200);
         (await control.nextRun()).reply(["back"]);
-        expect(replyTexts(eventsOf(await readFrames(next)))).toEqual(["back"]);
+        expect(replyTexts(eventsOf(await readSseFrames(next)))).toEqual(["back"]);
         const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
         expect(types(history as Ev[]).slice(0, 3)).toEqual(["RUN_STARTED", "RUN_ERROR", "RUN_STARTED"]);
         expect(history[1]).toMatchObject({ code: "PERSISTENCE_FAILED" });
@@ -756,13 +745,13 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const client = httpClient(runner, { default: new ControlledAgent(new AgentControl(() => ["hello"])) });
       const first = await client.run(thread, { user: alice, text: "hi" });
       expect(first.status).toBe(200);
-      const frames = await readFrames(first);
+      const frames = await readSseFrames(first);
       expect(lose).toBeLessThan(0); // the lost answer happened
       expect(replyTexts(eventsOf(frames))).toEqual(["hello"]);
       expect(eventsOf(frames)[0].input.messages.map((m: any) => m.content)).toEqual(["hi"]);
       const history = (await runner.getThreadEvents({ threadId: thread, ownerId: alice }))!;
       expect(types(history as Ev[])).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
-      const second = await readFrames(await client.run(thread, { user: alice, text: "and again" }));
+      const second = await readSseFrames(await client.run(thread, { user: alice, text: "and again" }));
       expect(replyTexts(eventsOf(second))).toEqual(["hello"]);
       expect(second[0].id).toBe(frames.at(-1)!.id! + 1);
     });
@@ -814,10 +803,10 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       expect(calls).toBeLessThanOrEqual(2);
 
       const client = httpClient(rescuer, { default: new ControlledAgent(new AgentControl((input) => [`echo:${String(input.messages.at(-1)?.content)}`])) });
-      const replay = await readFrames(await client.connect(thread, { user: alice }));
+      const replay = await readSseFrames(await client.connect(thread, { user: alice }));
       expect(types(eventsOf(replay))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_ERROR"]);
       expect(replay.at(-1)!.event).toMatchObject({ code: "INTERRUPTED" });
-      const next = await readFrames(await client.run(thread, { user: alice, text: "still here?" }));
+      const next = await readSseFrames(await client.run(thread, { user: alice, text: "still here?" }));
       expect(replyTexts(eventsOf(next))).toEqual(["echo:still here?"]);
       expect(next[0].id).toBe(6);
     });

@@ -2,12 +2,13 @@ import { describe, expect, it } from "vitest";
 import { lastValueFrom, toArray } from "rxjs";
 import { InMemoryAgentRunner } from "../../src/runners/in-memory.js";
 import { setLogger } from "../../src/logger.js";
-import { ScriptedAgent, longScript, runInput } from "../http/fixtures.js";
 import type { RunInput } from "../../src/events/types.js";
+import { runInput } from "../helpers/inputs.js";
+import { ScriptedAgent, longScript, helloScript } from "../helpers/agents.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
-async function runToEnd(runner: InMemoryAgentRunner, threadId: string, agent = new ScriptedAgent()) {
+async function runToEnd(runner: InMemoryAgentRunner, threadId: string, agent = new ScriptedAgent({ script: helloScript, delayMs: 0 })) {
   const input = runInput({ threadId }) as unknown as RunInput;
   return lastValueFrom(runner.run({ threadId, agent, input, agentId: "default" }).pipe(toArray()));
 }
@@ -25,7 +26,7 @@ describe("InMemoryAgentRunner bounds", () => {
 
   it("never evicts a thread with an active run", async () => {
     const runner = new InMemoryAgentRunner({ maxThreads: 1 });
-    const slow = new ScriptedAgent(longScript(20), 5);
+    const slow = new ScriptedAgent({ script: longScript(20), delayMs: 5 });
     const running = runToEnd(runner, "busy", slow);
     await runToEnd(runner, "x");
     await runToEnd(runner, "y");
@@ -54,7 +55,7 @@ describe("InMemoryAgentRunner bounds", () => {
   it("lets threads of one owner stay invisible to another", async () => {
     const runner = new InMemoryAgentRunner();
     const input = runInput({ threadId: "private" }) as unknown as RunInput;
-    await lastValueFrom(runner.run({ threadId: "private", agent: new ScriptedAgent(), input, agentId: "default", ownerId: "alice" }).pipe(toArray()));
+    await lastValueFrom(runner.run({ threadId: "private", agent: new ScriptedAgent({ script: helloScript, delayMs: 0 }), input, agentId: "default", ownerId: "alice" }).pipe(toArray()));
     expect(await runner.getThread({ threadId: "private", ownerId: "bob" })).toBeUndefined();
     expect((await runner.listThreads({ ownerId: "bob" })).threads).toEqual([]);
     expect(await runner.stop({ threadId: "private", ownerId: "bob" })).toBe(false);

@@ -11,7 +11,9 @@ import { REDIS_URL, findRedis } from "../helpers/redis.js";
 import { startRoundRobinProxy, type RoundRobinProxy } from "../helpers/round-robin-proxy.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
 import { type ServerProcess, buildRuntime, kill, post, startServer } from "./server-process.js";
-import { FrameReader, eventsOf, runBody, types, uid, waitFor } from "./support.js";
+import { eventsOf, waitFor } from "./support.js";
+import { FrameReader, types } from "../helpers/sse.js";
+import { runBody, uid } from "../helpers/inputs.js";
 
 const pgUrl = await findPostgres();
 const NATS_URL = process.env.COPILOT_RUNTIME_TEST_NATS_URL ?? "nats://127.0.0.1:4222";

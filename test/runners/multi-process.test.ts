@@ -8,7 +8,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
 import { type ServerProcess, buildRuntime, kill, post, startServer } from "./server-process.js";
-import { type Frame, FrameReader, eventsOf, runBody, types, uid } from "./support.js";
+import { eventsOf } from "./support.js";
+import { type SseFrame, FrameReader, types } from "../helpers/sse.js";
+import { runBody, uid } from "../helpers/inputs.js";
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((x, y) => x - y);
@@ -16,7 +18,7 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Reads a stream to its end in the background, noting when each frame arrived. */
-function timed(reader: FrameReader): { arrivals: Map<number, number>; done: Promise<Frame[]> } {
+function timed(reader: FrameReader): { arrivals: Map<number, number>; done: Promise<SseFrame[]> } {
   const arrivals = new Map<number, number>();
   const done = (async () => {
     for (let frame = await reader.next(); frame !== undefined; frame = await reader.next()) {

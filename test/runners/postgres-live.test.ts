@@ -11,7 +11,9 @@ import { setLogger } from "../../src/logger.js";
 import { PostgresAgentRunner, type PostgresAgentRunnerOptions } from "../../src/runners/postgres.js";
 import { liveChannel } from "../../src/storage/postgres/live-bus.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
-import { AgentControl, ControlledAgent, type Frame, FrameReader, eventsOf, httpClient, readFrames, replyTexts, types, uid, waitFor } from "./support.js";
+import { AgentControl, ControlledAgent, eventsOf, httpClient, replyTexts, waitFor } from "./support.js";
+import { type SseFrame, FrameReader, readSseFrames, types } from "../helpers/sse.js";
+import { uid } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
@@ -23,7 +25,7 @@ function percentile(values: number[], p: number): number {
 }
 
 /** Reads a stream to its end in the background, noting when each frame arrived. */
-function timed(reader: FrameReader): { arrivals: Map<number, number>; done: Promise<Frame[]> } {
+function timed(reader: FrameReader): { arrivals: Map<number, number>; done: Promise<SseFrame[]> } {
   const arrivals = new Map<number, number>();
   const done = (async () => {
     for (let frame = await reader.next(); frame !== undefined; frame = await reader.next()) {
@@ -294,8 +296,8 @@ if (requirePostgres(url, "PostgresAgentRunner across instances (LISTEN/NOTIFY)")
 
         const reused = onB.run(thread, { user: bob });
         (await control.nextRun()).reply(["fresh"]);
-        expect(replyTexts(eventsOf(await readFrames(await reused)))).toEqual(["fresh"]);
-        const replay = eventsOf(await readFrames(await onA.connect(thread, { user: bob })));
+        expect(replyTexts(eventsOf(await readSseFrames(await reused)))).toEqual(["fresh"]);
+        const replay = eventsOf(await readSseFrames(await onA.connect(thread, { user: bob })));
         expect(replyTexts(replay)).toEqual(["fresh"]);
         expect(JSON.stringify(replay)).not.toContain("old");
       }

@@ -7,8 +7,10 @@ import { PostgresStore } from "../../src/storage/postgres/postgres-store.js";
 import { setLogger } from "../../src/logger.js";
 import { defineDurableSuite } from "./durable-suite.js";
 import { defineRunnerSuite } from "./runner-suite.js";
-import { AgentControl, ControlledAgent, FrameReader, eventsOf, httpClient, readFrames, replyTexts, types, uid, waitFor } from "./support.js";
+import { AgentControl, ControlledAgent, eventsOf, httpClient, replyTexts, waitFor } from "./support.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
+import { FrameReader, readSseFrames, types } from "../helpers/sse.js";
+import { uid } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
@@ -85,13 +87,13 @@ if (requirePostgres(url, "PostgresAgentRunner")) {
       const rescuer = await open({ sweepIntervalMs: 20, heartbeatMs: 10 });
       await waitFor(async () => !(await rescuer.isRunning({ threadId: thread })), "the run to be recovered");
       const client = httpClient(rescuer, { default: new ControlledAgent(new AgentControl(() => ["fine"])) });
-      const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+      const replay = eventsOf(await readSseFrames(await client.connect(thread, { user: alice })));
       expect(types(replay)).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_ERROR"]);
       expect(replay[0].input.messages[0].id).toBe(tooLong);
       expect(replay.at(-1)).toMatchObject({ code: "INTERRUPTED" });
       const next = await client.run(thread, { user: alice });
       expect(next.status).toBe(200);
-      expect(replyTexts(eventsOf(await readFrames(next)))).toEqual(["fine"]);
+      expect(replyTexts(eventsOf(await readSseFrames(next)))).toEqual(["fine"]);
     });
 
     it("finishes a run whose agent names its message with an id the index cannot hold", async () => {
@@ -106,9 +108,9 @@ if (requirePostgres(url, "PostgresAgentRunner")) {
       run.emit({ type: "TEXT_MESSAGE_CONTENT", messageId: tooLong, delta: "long-named" });
       run.emit({ type: "TEXT_MESSAGE_END", messageId: tooLong });
       run.finish();
-      const frames = eventsOf(await readFrames(await stream));
+      const frames = eventsOf(await readSseFrames(await stream));
       expect(frames.at(-1)!.type).toBe("RUN_FINISHED");
-      expect(replyTexts(eventsOf(await readFrames(await client.connect(thread, { user: alice }))))).toEqual(["long-named"]);
+      expect(replyTexts(eventsOf(await readSseFrames(await client.connect(thread, { user: alice }))))).toEqual(["long-named"]);
     });
 
     it("reports a group commit refused for one run as that run's PERSISTENCE_FAILED, and the other run goes on", async () => {

@@ -5,22 +5,9 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
-import {
-  AgentControl,
-  OverridingAgent,
-  type RunHandle,
-  duckTypedAgent,
-  verified,
-  ControlledAgent,
-  type Ev,
-  FrameReader,
-  eventsOf,
-  httpClient,
-  readFrames,
-  replyTexts,
-  types,
-  uid,
-} from "./support.js";
+import { AgentControl, OverridingAgent, type RunHandle, duckTypedAgent, verified, ControlledAgent, type Ev, eventsOf, httpClient, replyTexts } from "./support.js";
+import { FrameReader, readSseFrames, types } from "../helpers/sse.js";
+import { uid } from "../helpers/inputs.js";
 
 export interface RunnerHarness {
   /** A runner on the harness's storage (durable runners: the same database every time). */
@@ -67,7 +54,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
 
     it("streams a run, then replays the thread as compacted history with only new input messages per run", async () => {
       const { client, alice, thread } = await setup();
-      const first = await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "hello there world" }));
+      const first = await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "hello there world" }));
       expect(shape(eventsOf(first))).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
       expect(replyTexts(eventsOf(first))).toEqual(["You said: hello there world"]);
       const firstInput = first[0].event.input;
@@ -76,7 +63,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
 
       // The client sends its whole history again; RUN_STARTED carries only what is new.
       const reply = first.find((f) => f.event.type === "TEXT_MESSAGE_START")!.event.messageId;
-      const second = await readFrames(
+      const second = await readSseFrames(
         await client.run(thread, {
           user: alice,
           agent: "echo",
@@ -89,7 +76,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       );
       expect(second[0].event.input.messages.map((m: any) => m.content)).toEqual(["again"]);
 
-      const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice, agent: "echo" })));
+      const replay = eventsOf(await readSseFrames(await client.connect(thread, { user: alice, agent: "echo" })));
       expect(types(replay)).toEqual([
         ...["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"],
         ...["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"],
@@ -121,9 +108,9 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
 
     it("connect to an unknown thread, or naming another agent, is an empty stream", async () => {
       const { client, alice, thread } = await setup();
-      expect(await readFrames(await client.connect(uid("nothing"), { user: alice }))).toEqual([]);
-      await readFrames(await client.run(thread, { user: alice, agent: "echo" }));
-      expect(await readFrames(await client.connect(thread, { user: alice, agent: "other" }))).toEqual([]);
+      expect(await readSseFrames(await client.connect(uid("nothing"), { user: alice }))).toEqual([]);
+      await readSseFrames(await client.run(thread, { user: alice, agent: "echo" }));
+      expect(await readSseFrames(await client.connect(thread, { user: alice, agent: "other" }))).toEqual([]);
     });
 
     it("refuses a second run on a busy thread with 409 thread_busy, and accepts one once it ends", async () => {
@@ -175,14 +162,14 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       const next = client.run(thread, { user: alice });
       (await control.nextRun()).reply(["after"]);
       expect((await next).status).toBe(200);
-      await readFrames(await next);
-      const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+      await readSseFrames(await next);
+      const replay = eventsOf(await readSseFrames(await client.connect(thread, { user: alice })));
       expect(replyTexts(replay)).toEqual(["partial", "after"]);
     });
 
     it("a thread belongs to the agent that first ran on it", async () => {
       const { client, alice, thread } = await setup();
-      await readFrames(await client.run(thread, { user: alice, agent: "echo" }));
+      await readSseFrames(await client.run(thread, { user: alice, agent: "echo" }));
       const other = await client.run(thread, { user: alice, agent: "other" });
       expect(other.status).toBe(409);
       expect((await other.json()).error).toBe("thread_agent_mismatch");
@@ -191,7 +178,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
     it("pages threads without duplicates or gaps while new threads arrive between pages", async () => {
       const { client, alice } = await setup();
       const existing = Array.from({ length: 9 }, (_, i) => uid(`p${i}`));
-      for (const id of existing) await readFrames(await client.run(id, { user: alice, agent: "echo" }));
+      for (const id of existing) await readSseFrames(await client.run(id, { user: alice, agent: "echo" }));
       const seen: string[] = [];
       let cursor: string | null = null;
       let inserted = 0;
@@ -201,7 +188,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
         seen.push(...page.threads.map((t) => t.id));
         cursor = page.nextCursor;
         // A new thread between pages goes to the top; it must not push a seen one onto the next page.
-        if (inserted < 4) await readFrames(await client.run(uid(`new${inserted++}`), { user: alice, agent: "echo" }));
+        if (inserted < 4) await readSseFrames(await client.run(uid(`new${inserted++}`), { user: alice, agent: "echo" }));
       } while (cursor !== null);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.filter((id) => existing.includes(id))).toEqual([...existing].reverse());
@@ -210,8 +197,8 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
     it("lists the caller's threads newest first with cursor pages, by agent, and handles rename, archive, unarchive, delete", async () => {
       const { client, alice } = await setup();
       const ids = [uid("t1"), uid("t2"), uid("t3"), uid("t4")];
-      for (const id of ids.slice(0, 3)) await readFrames(await client.run(id, { user: alice, agent: "echo" }));
-      await readFrames(await client.run(ids[3], { user: alice, agent: "other" }));
+      for (const id of ids.slice(0, 3)) await readSseFrames(await client.run(id, { user: alice, agent: "echo" }));
+      await readSseFrames(await client.run(ids[3], { user: alice, agent: "other" }));
 
       const page1 = await (await client.get("/threads?limit=3", alice)).json();
       expect(page1.threads.map((t: any) => t.id)).toEqual([ids[3], ids[2], ids[1]]);
@@ -248,10 +235,10 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       });
       expect((await client.get(`/threads/${ids[2]}/messages`, alice)).status).toBe(404);
       expect((await client.send("DELETE", `/threads/${ids[2]}`, { user: alice })).status).toBe(404);
-      expect(await readFrames(await client.connect(ids[2], { user: alice, agent: "echo" }))).toEqual([]);
+      expect(await readSseFrames(await client.connect(ids[2], { user: alice, agent: "echo" }))).toEqual([]);
       expect((await (await client.get("/threads", alice)).json()).threads.map((t: any) => t.id)).not.toContain(ids[2]);
       // The id is free again: a new thread starts from scratch.
-      const reborn = await readFrames(await client.run(ids[2], { user: alice, agent: "echo", text: "new life" }));
+      const reborn = await readSseFrames(await client.run(ids[2], { user: alice, agent: "echo", text: "new life" }));
       expect(replyTexts(eventsOf(reborn))).toEqual(["You said: new life"]);
       if (harness.numbered) expect(reborn[0].id).toBe(1);
     });
@@ -263,7 +250,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       run.started();
       run.emit({ type: "STATE_SNAPSHOT", snapshot: { count: 1 } });
       run.textStart().text("one").textEnd().finish();
-      await readFrames(await running);
+      await readSseFrames(await running);
       const { messages } = await (await client.get(`/threads/${thread}/messages`, alice)).json();
       expect(messages.map((m: any) => [m.role, m.content])).toEqual([
         ["user", "count"],
@@ -283,7 +270,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
 
       // While alice's run is live
       expect(await (await client.stop(thread, { user: bob })).json()).toMatchObject({ stopped: false });
-      expect(await readFrames(await client.connect(thread, { user: bob }))).toEqual([]);
+      expect(await readSseFrames(await client.connect(thread, { user: bob }))).toEqual([]);
       expect((await client.run(thread, { user: bob })).status).toBe(404);
       run.text(" stuff").textEnd().finish();
       expect(replyTexts(eventsOf(await running.rest()))).toEqual(["secret stuff"]);
@@ -298,7 +285,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       expect((await client.send("POST", `/threads/${thread}/archive`, { user: bob, body: {} })).status).toBe(404);
       expect((await client.send("DELETE", `/threads/${thread}`, { user: bob, body: {} })).status).toBe(404);
       expect((await client.run(thread, { user: bob })).status).toBe(404);
-      expect(await readFrames(await client.connect(thread, { user: bob }))).toEqual([]);
+      expect(await readSseFrames(await client.connect(thread, { user: bob }))).toEqual([]);
       expect(await (await client.stop(thread, { user: bob })).json()).toMatchObject({ stopped: false });
       expect((await (await client.get("/threads?includeArchived=true", bob)).json()).threads).toEqual([]);
       expect((await client.send("POST", "/threads/clear", { user: bob })).status).toBe(204);
@@ -320,12 +307,12 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
         ["custom", "via runAgent"],
       ]) {
         const thread = uid("thread");
-        const frames = eventsOf(await readFrames(await client.run(thread, { user: alice, agent })));
+        const frames = eventsOf(await readSseFrames(await client.run(thread, { user: alice, agent })));
         expect(shape(frames), agent).toEqual(["RUN_STARTED", "TEXT_MESSAGE_START", "TEXT_MESSAGE_CONTENT", "TEXT_MESSAGE_END", "RUN_FINISHED"]);
         expect(replyTexts(frames), agent).toEqual([text]);
         expect(frames[0].input.messages.map((m: any) => m.content), agent).toEqual(["hi"]);
         // Stored like any run: a reconnect replays it.
-        const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice, agent })));
+        const replay = eventsOf(await readSseFrames(await client.connect(thread, { user: alice, agent })));
         expect(replyTexts(replay), agent).toEqual([text]);
       }
     });
@@ -347,20 +334,20 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
         const response = client.run(thread, { user: alice });
         const run = await control.nextRun();
         misbehave(run);
-        const events = eventsOf(await readFrames(await response));
+        const events = eventsOf(await readSseFrames(await response));
         expect(types(events)).toEqual([...before, "RUN_ERROR"]);
         expect(events.at(-1)).toMatchObject({ code: "INVALID_EVENT_SEQUENCE" });
         expect(run.aborted || run.closed).toBe(true);
         await expect(verified(events)).resolves.toHaveLength(events.length);
         // Stored and replayed the same way, and the thread is free for the next run.
-        const replay = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+        const replay = eventsOf(await readSseFrames(await client.connect(thread, { user: alice })));
         expect(types(replay).at(-1)).toBe("RUN_ERROR");
         await expect(verified(replay)).resolves.toHaveLength(replay.length);
         const next = client.run(thread, { user: alice });
         (await control.nextRun()).reply(["fine"]);
-        const second = eventsOf(await readFrames(await next));
+        const second = eventsOf(await readSseFrames(await next));
         expect(replyTexts(second)).toEqual(["fine"]);
-        const both = eventsOf(await readFrames(await client.connect(thread, { user: alice })));
+        const both = eventsOf(await readSseFrames(await client.connect(thread, { user: alice })));
         await expect(verified(both)).resolves.toHaveLength(both.length);
       });
 
@@ -368,7 +355,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
         const runner = await harness.create();
         made.push(runner);
         const client = httpClient(runner, { custom: new OverridingAgent({ ghostContent: true }) });
-        const events = eventsOf(await readFrames(await client.run(uid("thread"), { user: uid("alice"), agent: "custom" })));
+        const events = eventsOf(await readSseFrames(await client.run(uid("thread"), { user: uid("alice"), agent: "custom" })));
         expect(types(events)).toEqual(["RUN_STARTED", "RUN_ERROR"]);
         expect(events.at(-1)).toMatchObject({ code: "INVALID_EVENT_SEQUENCE" });
       });
@@ -377,8 +364,8 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
     describe.runIf(harness.numbered)("resumable streams (Last-Event-ID)", () => {
       it("numbers every frame of a thread with consecutive ids across runs", async () => {
         const { client, alice, thread } = await setup();
-        const first = await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "one two" }));
-        const second = await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "three" }));
+        const first = await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "one two" }));
+        const second = await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "three" }));
         const ids = [...first, ...second].map((f) => f.id);
         expect(ids).toEqual(ids.map((_, i) => i + 1));
       });
@@ -386,14 +373,14 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
       it("resumes a finished thread after any id a live client saw: no gap, no duplicate", async () => {
         const { client, alice, thread } = await setup();
         const raw = [
-          ...(await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "alpha beta gamma delta" }))),
-          ...(await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "epsilon zeta" }))),
+          ...(await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "alpha beta gamma delta" }))),
+          ...(await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "epsilon zeta" }))),
         ];
         const full = eventsOf(raw);
         const last = raw.length;
         const firstRunEnd = raw.findIndex((f) => f.event.type === "RUN_FINISHED") + 1;
         for (const cut of [1, 2, 3, 5, firstRunEnd - 1, firstRunEnd, firstRunEnd + 1, firstRunEnd + 4, last - 1]) {
-          const resumed = await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastEventId: cut }));
+          const resumed = await readSseFrames(await client.connect(thread, { user: alice, agent: "echo", lastEventId: cut }));
           const ids = resumed.map((f) => f.id!);
           expect(ids[0], `cut ${cut}`).toBeGreaterThan(cut);
           expect(ids.every((id, i) => i === 0 || id > ids[i - 1]), `cut ${cut}`).toBe(true);
@@ -402,23 +389,23 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
           expect(replyTexts(stitched), `cut ${cut}`).toEqual(replyTexts(full));
           expect(shape(stitched), `cut ${cut}`).toEqual(shape(full));
         }
-        expect(await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastEventId: last }))).toEqual([]);
+        expect(await readSseFrames(await client.connect(thread, { user: alice, agent: "echo", lastEventId: last }))).toEqual([]);
         // The body's lastSeenEventId works too.
-        const viaBody = await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastSeenEventId: String(last - 1) }));
+        const viaBody = await readSseFrames(await client.connect(thread, { user: alice, agent: "echo", lastSeenEventId: String(last - 1) }));
         expect(viaBody).toEqual([raw[last - 1]]);
         // As a JSON number too (a client that keeps ids as numbers), not a full replay.
-        const viaNumber = await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastSeenEventId: last - 1 }));
+        const viaNumber = await readSseFrames(await client.connect(thread, { user: alice, agent: "echo", lastSeenEventId: last - 1 }));
         expect(viaNumber).toEqual([raw[last - 1]]);
       });
 
       it("resumes after any id of a compacted replay with exactly the rest of that replay", async () => {
         const { client, alice, thread } = await setup();
-        await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "one two three" }));
-        await readFrames(await client.run(thread, { user: alice, agent: "echo", text: "four five" }));
-        const replay = await readFrames(await client.connect(thread, { user: alice, agent: "echo" }));
+        await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "one two three" }));
+        await readSseFrames(await client.run(thread, { user: alice, agent: "echo", text: "four five" }));
+        const replay = await readSseFrames(await client.connect(thread, { user: alice, agent: "echo" }));
         expect(replay.length).toBe(10);
         for (let i = 0; i < replay.length; i++) {
-          const resumed = await readFrames(await client.connect(thread, { user: alice, agent: "echo", lastEventId: replay[i].id }));
+          const resumed = await readSseFrames(await client.connect(thread, { user: alice, agent: "echo", lastEventId: replay[i].id }));
           expect(resumed, `after frame ${i}`).toEqual(replay.slice(i + 1));
         }
       });
@@ -456,7 +443,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
         await running.cancel(); // the tab closes; the run goes on
         run.text("third").textEnd().finish();
         await waitForIdle(client, thread, alice);
-        const resumed = eventsOf(await readFrames(await client.connect(thread, { user: alice, lastEventId: seen[2].id })));
+        const resumed = eventsOf(await readSseFrames(await client.connect(thread, { user: alice, lastEventId: seen[2].id })));
         expect(replyTexts([...eventsOf(seen), ...resumed])).toEqual(["first second third"]);
         expect(types(resumed).at(-1)).toBe("RUN_FINISHED");
       });
@@ -467,7 +454,7 @@ export function defineRunnerSuite(name: string, harness: RunnerHarness): void {
 /** Waits until the thread's run is stored (connect completes with a terminal event). */
 async function waitForIdle(client: ReturnType<typeof httpClient>, thread: string, user: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const replay = eventsOf(await readFrames(await client.connect(thread, { user })));
+    const replay = eventsOf(await readSseFrames(await client.connect(thread, { user })));
     if (replay.at(-1)?.type === "RUN_FINISHED") return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

@@ -14,7 +14,9 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { setLogger } from "../../src/logger.js";
 import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
-import { AgentControl, ControlledAgent, FrameReader, eventsOf, httpClient, readFrames, replyTexts, types, uid } from "./support.js";
+import { AgentControl, ControlledAgent, eventsOf, httpClient, replyTexts } from "./support.js";
+import { FrameReader, readSseFrames, types } from "../helpers/sse.js";
+import { uid } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
@@ -124,7 +126,7 @@ describe("SqliteAgentRunner with another process holding the write lock", () => 
     expect(holder.releasing).toBe(false);
 
     const framesA = await readerA.rest();
-    const framesB = await readFrames(await responseB);
+    const framesB = await readSseFrames(await responseB);
     await holder.exited;
     const maxGapMs = watch.stop();
 
@@ -200,9 +202,9 @@ describe("SqliteAgentRunner with another process holding the write lock", () => 
     const threadB = uid("thread");
     const responseB = client.run(threadB, { text: "after" });
     void control.nextRun().then((run) => run.reply(["fine"]));
-    const framesB = await readFrames(await responseB);
+    const framesB = await readSseFrames(await responseB);
     expect(framesB.at(-1)!.event.type).toBe("RUN_FINISHED");
-    const replay = await readFrames(await client.connect(threadA));
+    const replay = await readSseFrames(await client.connect(threadA));
     expect(replay.at(-1)!.event.type).toBe("RUN_ERROR");
     expect(["PERSISTENCE_FAILED", "INTERRUPTED"]).toContain(replay.at(-1)!.event.code);
     expect(replyTexts(eventsOf(replay))).toEqual(["kept "]);

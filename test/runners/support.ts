@@ -1,7 +1,7 @@
 /**
  * Helpers for the runner suite: an agent the test drives event by event (no timers, so live
- * and resume tests are deterministic), an HTTP client over the web-standard handler, and an
- * SSE reader that keeps `id:` lines.
+ * and resume tests are deterministic) and an HTTP client over the web-standard handler. SSE
+ * parsing and input builders are in ../helpers/.
  */
 import { AbstractAgent, type BaseEvent, type RunAgentInput, verifyEvents } from "@ag-ui/client";
 import { Observable, type Subscriber, from, lastValueFrom, toArray } from "rxjs";
@@ -9,6 +9,8 @@ import { createCopilotRuntimeHandler } from "../../src/http/handler.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import type { AgentRunner } from "../../src/runners/agent-runner.js";
 import type { AgentLike } from "../../src/events/agent-contract.js";
+import { type SseFrame, readSseFrames } from "../helpers/sse.js";
+import { runBody } from "../helpers/inputs.js";
 
 export type Ev = { type: string } & Record<string, any>;
 
@@ -168,88 +170,6 @@ export function verified(events: Ev[]): Promise<Ev[]> {
   return lastValueFrom(from(events as unknown as BaseEvent[]).pipe(verifyEvents(), toArray())) as unknown as Promise<Ev[]>;
 }
 
-export interface Frame {
-  id?: number;
-  event: Ev;
-}
-
-export function parseFrames(text: string): Frame[] {
-  return text
-    .split("\n\n")
-    .filter((frame) => frame.trim() !== "" && !frame.startsWith(":"))
-    .map((frame) => {
-      let id: number | undefined;
-      const data: string[] = [];
-      for (const line of frame.split("\n")) {
-        if (line.startsWith("id: ")) id = Number(line.slice(4));
-        else if (line.startsWith("data: ")) data.push(line.slice(6));
-      }
-      return { id, event: JSON.parse(data.join("\n")) as Ev };
-    });
-}
-
-export async function readFrames(response: Response): Promise<Frame[]> {
-  return parseFrames(await response.text());
-}
-
-/** Reads an SSE body frame by frame, for live streams. */
-export class FrameReader {
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
-  private readonly decoder = new TextDecoder();
-  private buffer = "";
-  private queue: Frame[] = [];
-  readonly seen: Frame[] = [];
-  done = false;
-  constructor(response: Response) {
-    this.reader = response.body!.getReader();
-  }
-  async next(): Promise<Frame | undefined> {
-    while (this.queue.length === 0) {
-      if (this.done) return undefined;
-      const { value, done } = await this.reader.read();
-      if (done) {
-        this.done = true;
-        break;
-      }
-      this.buffer += this.decoder.decode(value, { stream: true });
-      const cut = this.buffer.lastIndexOf("\n\n");
-      if (cut === -1) continue;
-      this.queue.push(...parseFrames(this.buffer.slice(0, cut + 2)));
-      this.buffer = this.buffer.slice(cut + 2);
-    }
-    const frame = this.queue.shift();
-    if (frame) this.seen.push(frame);
-    return frame;
-  }
-  /** Reads until `count` frames were seen in total. */
-  async take(count: number): Promise<Frame[]> {
-    while (this.seen.length < count) if ((await this.next()) === undefined) throw new Error(`stream ended after ${this.seen.length} frames`);
-    return this.seen.slice(0, count);
-  }
-  async rest(): Promise<Frame[]> {
-    while ((await this.next()) !== undefined);
-    return this.seen;
-  }
-  async cancel(): Promise<void> {
-    await this.reader.cancel().catch(() => {});
-  }
-}
-
-let counter = 0;
-export const uid = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
-
-export function runBody(threadId: string, options: { text?: string; messages?: Array<Record<string, unknown>>; runId?: string } = {}) {
-  return {
-    threadId,
-    runId: options.runId ?? uid("run"),
-    messages: options.messages ?? [{ id: uid("msg"), role: "user", content: options.text ?? "hi" }],
-    tools: [],
-    context: [],
-    state: {},
-    forwardedProps: {},
-  };
-}
-
 /** A runtime over `runner` with user identity from the `x-user` header, driven through its fetch handler. */
 export function httpClient(runner: AgentRunner, agents: Record<string, AgentLike>) {
   const runtime = new CopilotRuntime({
@@ -298,7 +218,7 @@ export function replyTexts(events: Ev[]): string[] {
 }
 
 export const types = (events: Ev[]) => events.map((e) => e.type);
-export const eventsOf = (frames: Frame[]) => frames.map((f) => f.event);
+export const eventsOf = (frames: SseFrame[]) => frames.map((f) => f.event);
 
 export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

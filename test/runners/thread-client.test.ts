@@ -12,7 +12,9 @@ import { setLogger } from "../../src/logger.js";
 import { CopilotRuntime } from "../../src/runtime.js";
 import { SqliteAgentRunner } from "../../src/runners/sqlite.js";
 import { startServer, type TestServer } from "../helpers/server.js";
-import { AgentControl, ControlledAgent, readFrames, runBody, uid, waitFor } from "./support.js";
+import { AgentControl, ControlledAgent, waitFor } from "./support.js";
+import { readSseFrames } from "../helpers/sse.js";
+import { runBody, uid } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 (globalThis as { window?: unknown }).window ??= globalThis;
@@ -40,7 +42,7 @@ beforeAll(async () => {
   });
   server = await startServer({ runtime });
   const run = async (threadId: string, user: string) =>
-    readFrames(
+    readSseFrames(
       await fetch(`${server.runtimeUrl}/agent/default/run`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-user": user },
