@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { HTTP_ERRORS, type HttpErrorSpec } from "../errors.js";
 import type { Duplex } from "node:stream";
 
@@ -63,7 +63,11 @@ export function applyServerLimits<S extends Server>(server: S, limits: CopilotSe
     // A limit is only as exact as this interval: a quarter of the shortest one, at most a second.
     (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(10, Math.min(MAX_CHECK_INTERVAL_MS, Math.floor(shortest / 4)));
   }
-  server.on("clientError", answerClientError);
+  const responses = new WeakMap<Duplex, ServerResponse>();
+  // Which response a socket is writing, from public events only: a keep-alive socket carries
+  // its requests one after another, so the latest one is the one a parse error interrupts.
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => responses.set(request.socket, response));
+  server.on("clientError", (error: Error & { code?: string }, socket: Duplex) => answerClientError(error, socket, responses.get(socket)));
   return server;
 }
 
@@ -99,8 +103,8 @@ const CLIENT_ERRORS: Record<string, readonly [reason: string, error: HttpErrorSp
  * `clientError`: Node's own answer (plain text) in the runtime's JSON shape, when the socket
  * can still take one and no response has started on it; the socket is closed either way.
  */
-function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  const started = (socket as { _httpMessage?: ServerResponse | null })._httpMessage?.headersSent === true;
+function answerClientError(error: Error & { code?: string }, socket: Duplex, current: ServerResponse | undefined): void {
+  const started = current !== undefined && current.headersSent && !current.writableFinished;
   if (error.code === "ECONNRESET" || !socket.writable || started) {
     socket.destroy();
     return;

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { applyServerLimits, createCopilotNodeListener, DEFAULT_SERVER_LIMITS, resolveServerLimits } from "../../src/adapters/node.js";
 import type { CopilotServerLimits } from "../../src/adapters/node-server.js";
 import { CopilotRuntime } from "../../src/runtime.js";
-import { GatedAgent, Gates, runInput, SseReader } from "./support.js";
+import { GatedAgent, Gates, userRunInput, SseReader } from "./support.js";
 
 const servers: Server[] = [];
 const gateSets: Gates[] = [];
@@ -94,6 +94,42 @@ describe("applyServerLimits", () => {
     }
   });
 
+  it("answers a malformed request after a finished one on the same keep-alive socket with a JSON 400", async () => {
+    const { port } = await start();
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString("latin1")));
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write("GET /api/copilotkit/info HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (let i = 0; i < 250 && !/"version"/.test(text); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    const firstLength = text.length;
+    socket.write("G@T / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await closed;
+    const second = text.slice(firstLength);
+    expect(second).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(second.slice(second.indexOf("\r\n\r\n") + 4))).toMatchObject({ error: "bad_request" });
+  });
+
+  it("closes the socket, writing nothing into the stream, when garbage follows a request whose event stream is open", async () => {
+    const { port, gates } = await start();
+    const body = JSON.stringify(userRunInput("t-pipelined"));
+    const head = `POST /api/copilotkit/agent/default/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    const socket = connect(port, "127.0.0.1");
+    let text = "";
+    socket.on("data", (chunk) => (text += chunk.toString("latin1")));
+    socket.on("error", () => {});
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+    socket.write(head + body);
+    for (let i = 0; i < 100 && !text.includes("RUN_STARTED"); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(text).toContain("RUN_STARTED");
+    socket.write("G@T / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await closed;
+    expect(text.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(text).not.toContain("bad_request");
+  });
+
   it("cuts a body sent a byte every 200 ms after requestTimeoutMs with a JSON 408, and leaves a long event stream alone", { timeout: 60_000 }, async () => {
     const requestTimeoutMs = 1_500;
     const { port, gates } = await start({ headersTimeoutMs: 1_000, requestTimeoutMs });
@@ -104,14 +140,14 @@ describe("applyServerLimits", () => {
     const response = await fetch(`${base}/agent/default/run`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify(runInput("long-stream")),
+      body: JSON.stringify(userRunInput("long-stream")),
     });
     expect(response.status).toBe(200);
     const stream = new SseReader(response);
     await stream.until((e) => e.type === "TEXT_MESSAGE_CONTENT");
 
     // Meanwhile a body that trickles in: 100 bytes announced, one sent every 200 ms (20 s in all).
-    const body = JSON.stringify(runInput("slow-body")).padEnd(100, " ").slice(0, 100);
+    const body = JSON.stringify(userRunInput("slow-body")).padEnd(100, " ").slice(0, 100);
     const head = `POST /api/copilotkit/agent/default/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
     const slow = await raw(port, [head, ...body.split("")], 200);
     expect(slow.status).toBe(408);
