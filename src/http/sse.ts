@@ -55,8 +55,18 @@ const UNSERIALIZABLE_EVENT: AgentEvent = Object.freeze(runErrorEvent(RUN_ERRORS.
 const DEFAULT_COALESCE_MS = 4;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-/** The longest a busy stream's frames wait for company, however loaded the process. */
-export const MAX_COALESCE_MS = 50;
+/**
+ * The longest a busy stream's frames wait for company, however loaded the process. Long enough
+ * that a saturated process spends its loop turns starting runs rather than writing: libuv (since
+ * 1.45) accepts one connection per loop turn, so in a burst of new connections every turn a
+ * write lengthens delays the next connection's first event.
+ */
+export const MAX_COALESCE_MS = 200;
+/**
+ * Frames of one stream that reach this size (in characters) go out at once, whatever the window:
+ * a larger batch only costs memory and keeps the reader waiting, and joining it costs more.
+ */
+export const FLUSH_AT_CHARS = 64 * 1024;
 const LOAD_SAMPLE_MS = 25;
 
 /**
@@ -75,8 +85,9 @@ let stretch = 1;
  * coalescing window becomes `coalesceMs / (1 - load)`, up to {@link MAX_COALESCE_MS}, so a
  * saturated process spends its time starting runs and producing events rather than on one
  * socket write per event per stream (each write is a system call, and on loopback or a busy
- * machine those cost more than the event). A stream's first frame, a quiet stream's frame and
- * the end of a stream still go out at once. `undefined` removes the probe.
+ * machine those cost more than the event). A stream's first frame, a quiet stream's frame, a
+ * batch of {@link FLUSH_AT_CHARS} and the end of a stream still go out at once. `undefined`
+ * removes the probe.
  */
 export function setSseLoadProbe(probe: SseLoadProbe | undefined): void {
   loadProbe = probe;
@@ -130,7 +141,8 @@ export interface SseSink {
  * Writes are coalesced: a frame goes out at once when the stream has been quiet for
  * `coalesceMs`, otherwise it waits until `coalesceMs` after the previous write, so a busy
  * stream costs at most one socket write per window however many events it carries (each write
- * is a syscall, and those dominate under load), while a sparse stream gets no added latency.
+ * is a syscall, and those dominate under load) unless {@link FLUSH_AT_CHARS} pile up first,
+ * while a sparse stream gets no added latency.
  * The window stretches while the host reports load ({@link setSseLoadProbe}).
  * Heartbeats come from one shared timer per period for all streams (see {@link HeartbeatWheel});
  * nothing is armed per event or per read. The writer is the source's observer itself, so a
@@ -308,7 +320,16 @@ export class SseWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || !this.ready || this.closed) return;
+    if (!this.ready || this.closed) return;
+    if (this.scheduled) {
+      // A timed flush pending and the batch already large: write it now.
+      if (this.flushTimer !== undefined && this.pendingBytes >= FLUSH_AT_CHARS) {
+        clearTimeout(this.flushTimer);
+        this.flushTimer = undefined;
+        queueMicrotask(() => this.flush());
+      }
+      return;
+    }
     this.scheduled = true;
     const now = Date.now();
     const wait = this.lastWriteAt + coalesceWindowMs(this.coalesceMs, now) - now;

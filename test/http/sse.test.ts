@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { Subject } from "rxjs";
-import { MAX_COALESCE_MS, type SseSink, SseWriter, coalesceWindowMs, createSseStream, encodeSseFrame, setSseLoadProbe } from "../../src/http/sse.js";
+import { FLUSH_AT_CHARS, MAX_COALESCE_MS, type SseSink, SseWriter, coalesceWindowMs, createSseStream, encodeSseFrame, setSseLoadProbe } from "../../src/http/sse.js";
 import { setEventId } from "../../src/events/event-ids.js";
 import { setLogger } from "../../src/logger.js";
 import type { AgentEvent } from "../../src/events/types.js";
@@ -148,6 +148,37 @@ describe("SSE writer under load", () => {
       expect(sink.writes.length).toBeLessThanOrEqual(5);
       // ... and no frame waits longer than the cap.
       for (let i = 1; i < sink.writes.length; i++) expect(sink.writes[i].at - sink.writes[i - 1].at).toBeLessThanOrEqual(MAX_COALESCE_MS);
+    } finally {
+      setSseLoadProbe(undefined);
+      vi.useRealTimers();
+    }
+  });
+
+  it("writes a large batch at once instead of holding it for the stretched window", async () => {
+    vi.useFakeTimers();
+    setSseLoadProbe(() => 1);
+    try {
+      const source = new Subject<AgentEvent>();
+      const sink = new RecordingSink();
+      new SseWriter(source, { heartbeatMs: 60_000 }).start(sink, true);
+      const delta = "x".repeat(1_000);
+      const frame = encodeSseFrame({ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta });
+      source.next({ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta });
+      await Promise.resolve();
+      expect(sink.writes).toHaveLength(1); // the first frame, at once
+      // Under the threshold the frames wait for the window...
+      const belowThreshold = Math.floor((FLUSH_AT_CHARS - 1) / frame.length);
+      for (let i = 0; i < belowThreshold; i++) source.next({ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta });
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sink.writes).toHaveLength(1);
+      // ... and the frame that reaches it sends them all, long before the window ends.
+      source.next({ type: "TEXT_MESSAGE_CONTENT", messageId: "m", delta });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sink.writes).toHaveLength(2);
+      expect(sink.writes[1].chunk).toBe(frame.repeat(belowThreshold + 1));
+      expect(sink.writes[1].at - sink.writes[0].at).toBeLessThan(MAX_COALESCE_MS);
+      source.complete();
+      expect(sink.ended).toBe(true);
     } finally {
       setSseLoadProbe(undefined);
       vi.useRealTimers();

@@ -11,6 +11,7 @@ import { logger } from "../../src/logger.js";
 import { InvalidRunInputError } from "../../src/runners/agent-runner.js";
 import type { DurableAgentRunner, DurableRunnerOptions } from "../../src/runners/durable/durable-runner.js";
 import type { DurableStore } from "../../src/runners/durable/store.js";
+import type { LiveBus, LiveSignal } from "../../src/runners/durable/live-bus.js";
 import type { RunInput } from "../../src/events/types.js";
 import { AgentControl, ControlledAgent, type Ev, eventsOf, httpClient, replyTexts, waitFor } from "./support.js";
 import { FrameReader, readSseFrames, types } from "../helpers/sse.js";
@@ -412,6 +413,26 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       await new Promise((resolve) => setTimeout(resolve, 20));
       const aged = await create({ tablePrefix: prefix, retention: { maxAgeMs: 10 } });
       expect((await (await httpClient(aged, { default: echo() }).get("/threads", alice)).json()).threads).toEqual([]);
+    });
+
+    it("announces every thread retention deletes on its live bus, as a delete does, and none it keeps", async () => {
+      const prefix = `a${uid("").replace(/[^a-z0-9]/gi, "").slice(-8)}_`;
+      const alice = uid("alice");
+      const writer = await create({ tablePrefix: prefix });
+      const client = httpClient(writer, { default: echo() });
+      const ids = [uid("t1"), uid("t2"), uid("t3")];
+      for (const id of ids) await readFrames(await client.run(id, { user: alice }));
+      await writer.close();
+
+      // What the Redis, NATS and worker (IPC) buses would carry to the other instances.
+      const published: LiveSignal[] = [];
+      const bus: LiveBus = { publish: (signal) => published.push(signal), subscribe: () => () => {}, close: async () => {} };
+      const capped = await create({ tablePrefix: prefix, liveBus: bus, retention: { maxThreadsPerUser: 1 } });
+      const deletions = published.filter((signal) => signal.kind === "deleted");
+      expect(deletions.every((signal) => signal.seq === 0)).toBe(true);
+      expect(deletions.map((signal) => signal.threadId).sort()).toEqual([ids[0], ids[1]].sort());
+      expect((await (await httpClient(capped, { default: echo() }).get("/threads", alice)).json()).threads.map((t: any) => t.id)).toEqual([ids[2]]);
+      await capped.close();
     });
   });
 

@@ -490,9 +490,18 @@ export class DurableAgentRunner extends AgentRunner {
     const local = this.live.get(threadId);
     const deleted = await this.store.deleteThread(threadId, ownerId);
     if (!deleted) return false;
+    this.announceDeleted(threadId, local);
+    return true;
+  }
+
+  /**
+   * After the store deleted a thread (a delete, or retention): tells the other instances and
+   * workers on the live bus (PostgreSQL's NOTIFY bus already did, from the delete's transaction),
+   * and ends `local`, this process's run of it when the delete began, with `RUN_ERROR` `THREAD_DELETED`.
+   */
+  private announceDeleted(threadId: string, local: LiveRun | undefined): void {
     this.bus?.publish({ kind: "deleted", threadId, seq: 0 });
     local?.threadDeleted();
-    return true;
   }
 
   /** A live-bus signal about a thread this process runs a run of. */
@@ -711,7 +720,10 @@ export class DurableAgentRunner extends AgentRunner {
         olderThan: retention.maxAgeMs === undefined ? undefined : now - retention.maxAgeMs,
         maxThreadsPerOwner: retention.maxThreadsPerUser,
       });
-      if (deleted > 0) logger.info({ deleted }, `retention: deleted ${deleted} thread(s) past the configured limits`);
+      // Announced like an explicit delete, so every instance and worker hears of it on its bus.
+      // Only idle threads are deleted: a run here now started after, on a new thread of that id.
+      for (const threadId of deleted) this.announceDeleted(threadId, undefined);
+      if (deleted.length > 0) logger.info({ deleted: deleted.length }, `retention: deleted ${deleted.length} thread(s) past the configured limits`);
     }
   }
 

@@ -74,8 +74,11 @@ export interface DurableStore {
   /** Deletes the thread with its runs, events and message index. */
   deleteThread(threadId: string, ownerId: string): Promise<boolean>;
   threadIdsOfOwner(ownerId: string): Promise<string[]>;
-  /** Deletes idle threads past the retention limits; returns how many. */
-  applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number>;
+  /**
+   * Deletes idle threads past the retention limits (a thread whose run started meanwhile is
+   * kept); returns the ids deleted, which the runner announces on its live bus like a delete.
+   */
+  applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<string[]>;
 
   /** A trivial round trip (`SELECT 1`) for readiness: rejects when the database does not answer. */
   ping?(): Promise<void>;

@@ -427,7 +427,7 @@ export class PostgresStore implements DurableStore {
   }
 
   async deleteThread(threadId: string, ownerId: string): Promise<boolean> {
-    return (await this.deleteThreads([threadId], ownerId, false)) > 0;
+    return (await this.deleteThreads([threadId], ownerId, false)).length > 0;
   }
 
   async threadIdsOfOwner(ownerId: string): Promise<string[]> {
@@ -435,7 +435,7 @@ export class PostgresStore implements DurableStore {
     return rows.map((r) => r.id);
   }
 
-  async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number> {
+  async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<string[]> {
     const ids = new Set<string>();
     if (policy.olderThan !== undefined) {
       const { rows } = await this.pool.query<{ id: string }>(
@@ -452,7 +452,7 @@ export class PostgresStore implements DurableStore {
       );
       for (const row of rows) ids.add(row.id);
     }
-    return ids.size === 0 ? 0 : this.deleteThreads([...ids], null, true);
+    return ids.size === 0 ? [] : this.deleteThreads([...ids], null, true);
   }
 
   /**
@@ -461,9 +461,9 @@ export class PostgresStore implements DurableStore {
    * write in flight (it holds its run row, see `appendGuarded`), which commits first and is
    * deleted with the rest; any later write finds no run and writes nothing. A running run is
    * deleted too (its owner is fenced and learns it was deleted); with `idleOnly` such a thread
-   * is kept. Each deletion is announced on the live bus.
+   * is kept. Each deletion is announced on the live bus. Returns the ids deleted.
    */
-  private async deleteThreads(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<number> {
+  private async deleteThreads(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<string[]> {
     // A run end locks its run row, then its thread row; this locks them the same way round, but
     // a run starting and ending while it runs can still deadlock with it: try again.
     for (let attempt = 1; ; attempt++) {
@@ -476,7 +476,7 @@ export class PostgresStore implements DurableStore {
     }
   }
 
-  private async deleteThreadsOnce(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<number> {
+  private async deleteThreadsOnce(ids: string[], ownerId: string | null, idleOnly: boolean): Promise<string[]> {
     const { t } = this;
     const lockRuns = (threadIds: string[]) =>
       client.query(`SELECT 1 FROM ${t.runs} WHERE thread_id = ANY($1::text[]) ORDER BY thread_id, first_seq FOR UPDATE`, [threadIds]);
@@ -507,7 +507,7 @@ export class PostgresStore implements DurableStore {
         }
       }
       await client.query("COMMIT");
-      return gone.length;
+      return gone;
     } catch (error) {
       await client.query("ROLLBACK").catch(() => {});
       throw error;

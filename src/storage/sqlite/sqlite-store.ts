@@ -186,6 +186,7 @@ export class SqliteStore implements DurableStore {
       deleteState: db.prepare(`DELETE FROM ${t.state} WHERE thread_id = ?`),
       deleteThread: db.prepare(`DELETE FROM ${t.threads} WHERE id = ?`),
       ownerThreads: db.prepare(`SELECT id FROM ${t.threads} WHERE owner_id = ?`).pluck(),
+      idleThread: db.prepare(`SELECT 1 FROM ${t.threads} WHERE id = ? AND active_run_seq IS NULL`).pluck(),
       staleThreads: db.prepare(`SELECT id FROM ${t.threads} WHERE updated_at < ? AND active_run_seq IS NULL`).pluck(),
       surplusThreads: db
         .prepare(
@@ -297,6 +298,11 @@ export class SqliteStore implements DurableStore {
       }),
       removeOwned: db.transaction((threadId: string, ownerId: string) => {
         if (s.ownedThread.get(threadId, ownerId) === undefined) return false;
+        return s2.remove(threadId);
+      }),
+      // Retention reads its candidates first: a run another process started on one since keeps it.
+      removeIdle: db.transaction((threadId: string) => {
+        if (s.idleThread.get(threadId) === undefined) return false;
         return s2.remove(threadId);
       }),
     };
@@ -422,15 +428,15 @@ export class SqliteStore implements DurableStore {
     return this.lock.read(() => this.s.ownerThreads.all(ownerId) as string[]);
   }
 
-  async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<number> {
+  async applyRetention(policy: { olderThan?: number; maxThreadsPerOwner?: number }): Promise<string[]> {
     const ids = await this.lock.read(() => {
       const found = new Set<string>();
       if (policy.olderThan !== undefined) for (const id of this.s.staleThreads.all(policy.olderThan) as string[]) found.add(id);
       if (policy.maxThreadsPerOwner !== undefined) for (const id of this.s.surplusThreads.all(policy.maxThreadsPerOwner) as string[]) found.add(id);
       return found;
     });
-    let deleted = 0;
-    for (const id of ids) if (await this.lock.write(() => this.s.remove.immediate(id))) deleted++;
+    const deleted: string[] = [];
+    for (const id of ids) if (await this.lock.write(() => this.s.removeIdle.immediate(id))) deleted.push(id);
     return deleted;
   }
 
