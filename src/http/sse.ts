@@ -56,12 +56,12 @@ const DEFAULT_COALESCE_MS = 4;
 const DEFAULT_HEARTBEAT_MS = 15_000;
 const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /**
- * The longest a busy stream's frames wait for company, however loaded the process. Long enough
- * that a saturated process spends its loop turns starting runs rather than writing: libuv (since
- * 1.45) accepts one connection per loop turn, so in a burst of new connections every turn a
- * write lengthens delays the next connection's first event.
+ * The longest a busy stream's frames wait for company, however loaded the process. A 200 ms cap
+ * was measured too (bench/README.md, fourth session): 3-5x fewer writes and ~10-20% less CPU in
+ * a 500-run burst, but no better p99 time to first event (that tail waits in the kernel's accept
+ * queue), so the smoother 50 ms stays.
  */
-export const MAX_COALESCE_MS = 200;
+export const MAX_COALESCE_MS = 50;
 /**
  * Frames of one stream that reach this size (in characters) go out at once, whatever the window:
  * a larger batch only costs memory and keeps the reader waiting, and joining it costs more.
