@@ -178,3 +178,161 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// End-to-end: our platform on a loopback port + CopilotKit's real 1.75 runtime + the real
+// `phoenix` JS client (long-poll in Node 20, like CopilotKit's runner; WebSocket via `ws` when asked).
+
+import { LongPoll, Socket } from "phoenix";
+import { WebSocket as WsWebSocket } from "ws";
+import type { AbstractAgent } from "@ag-ui/client";
+import { type ServedIntelligencePlatform, serveIntelligencePlatform } from "../../src/intelligence/platform.js";
+import type { IntelligenceStore } from "../../src/intelligence/store/types.js";
+import { disableCopilotKitTelemetry } from "./runtimes.js";
+
+export interface IntelligenceStack {
+  platform: ServedIntelligencePlatform;
+  /** CopilotKit's runtime (`/v2`) in Intelligence mode, as a fetch handler under `/api/copilotkit`. */
+  runtimeFetch: (request: Request) => Promise<Response>;
+  /** Calls the runtime like a browser of `user` (identifyUser reads `x-user`). */
+  browser(method: string, path: string, body?: unknown, user?: string): Promise<{ status: number; json: any; text: string }>;
+  close(): Promise<void>;
+}
+
+export interface IntelligenceStackOptions {
+  agents: Record<string, AbstractAgent>;
+  store?: IntelligenceStore;
+  /** Passed to CopilotKit's runtime (e.g. `generateThreadNames: false`). */
+  runtimeOptions?: Record<string, unknown>;
+  /**
+   * Builds the runtime handler; default CopilotKit's 1.75 `createCopilotRuntimeHandler` and
+   * `CopilotRuntime` (h-runtime passes ours here).
+   */
+  createRuntime?: (options: { intelligence: unknown; agents: Record<string, AbstractAgent>; identifyUser: (request: Request) => { id: string; name: string } } & Record<string, unknown>) => Promise<(request: Request) => Promise<Response>>;
+}
+
+/** The real 1.75 runtime's handler over `intelligence`. */
+export async function copilotKitIntelligenceRuntime(options: Record<string, unknown>): Promise<(request: Request) => Promise<Response>> {
+  disableCopilotKitTelemetry();
+  const v2: any = await import("@copilotkit/runtime/v2");
+  const runtime = new v2.CopilotRuntime(options);
+  return v2.createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit" });
+}
+
+/**
+ * Starts our platform (`serveIntelligencePlatform` on 127.0.0.1, memory store unless given) and
+ * CopilotKit's runtime configured with `new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey })`.
+ */
+export async function startIntelligenceStack(options: IntelligenceStackOptions): Promise<IntelligenceStack> {
+  const store = options.store ?? new MemoryIntelligenceStore();
+  const platform = await serveIntelligencePlatform({ store, apiKeys: [API_KEY], tokenSecret: TOKEN_SECRET, logger: quietLogger(), sweepIntervalMs: 500 });
+  disableCopilotKitTelemetry();
+  const v2: any = await import("@copilotkit/runtime/v2");
+  const intelligence = new v2.CopilotKitIntelligence({ apiUrl: platform.apiUrl, wsUrl: platform.wsUrl, apiKey: API_KEY });
+  const identifyUser = (request: Request) => {
+    const id = request.headers.get("x-user") ?? "alice";
+    return { id, name: id };
+  };
+  const runtimeOptions = { intelligence, agents: options.agents, identifyUser, generateThreadNames: false, ...options.runtimeOptions };
+  const runtimeFetch = await (options.createRuntime ?? copilotKitIntelligenceRuntime)(runtimeOptions);
+  return {
+    platform,
+    runtimeFetch,
+    async browser(method, path, body, user = "alice") {
+      const response = await runtimeFetch(
+        new Request(`http://runtime.test/api/copilotkit${path}`, {
+          method,
+          headers: { "content-type": "application/json", "x-user": user },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        }),
+      );
+      const text = await response.text();
+      let json: unknown;
+      try {
+        json = text === "" ? undefined : JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, json, text };
+    },
+    async close() {
+      await platform.close();
+    },
+  };
+}
+
+/** A RunAgentInput a browser would post to `/agent/:id/run`. */
+export function runInput(threadId: string, runId: string, userText: string, history: unknown[] = []) {
+  return {
+    threadId,
+    runId,
+    messages: [...history, { id: `msg-${runId}`, role: "user", content: userText }],
+    tools: [],
+    context: [],
+    state: {},
+    forwardedProps: {},
+  };
+}
+
+export interface FollowedThread {
+  /** The `ag_ui_event` payloads, in arrival order. */
+  events: any[];
+  /** Every message on the channel: `ag_ui_event` as its AG-UI type, control events by name. */
+  sequence: string[];
+  control: Array<{ event: string; payload: any }>;
+  /** Resolves when the run ends (run mode) or on `stream_idle` (connect mode). */
+  done: Promise<void>;
+  join: Promise<unknown>;
+  socket: Socket;
+  /** The phoenix `Channel` (to push `stop_run`, or listen for more events). */
+  channel: ReturnType<Socket["channel"]>;
+  leave(): void;
+}
+
+/**
+ * Joins `thread:<id>` on the platform's `/client` socket with the real `phoenix` client, as
+ * `@copilotkit/core` does: params `{join_token}`, run or connect mode.
+ */
+export function followThread(
+  clientUrl: string,
+  joinToken: string,
+  topic: string,
+  params: Record<string, unknown>,
+  transport: "longpoll" | "websocket" = "longpoll",
+): FollowedThread {
+  const socket = new Socket(clientUrl, {
+    params: { join_token: joinToken },
+    transport: (transport === "websocket" ? WsWebSocket : LongPoll) as any,
+    reconnectAfterMs: () => 100,
+    rejoinAfterMs: () => 100,
+  });
+  socket.connect();
+  const channel = socket.channel(topic, params);
+  const followed: FollowedThread = { events: [], sequence: [], control: [], socket, channel } as unknown as FollowedThread;
+  followed.done = new Promise<void>((resolve) => {
+    channel.on("ag_ui_event", (payload: any) => {
+      followed.events.push(payload);
+      followed.sequence.push(payload.type);
+      if (params.stream_mode === "run" && (payload.type === "RUN_FINISHED" || payload.type === "RUN_ERROR")) resolve();
+    });
+    for (const event of ["replay_complete", "stream_idle", "replay_failed"]) {
+      channel.on(event, (payload: any) => {
+        followed.control.push({ event, payload });
+        followed.sequence.push(event);
+        if (event === "stream_idle") resolve();
+      });
+    }
+  });
+  followed.join = new Promise((resolve, reject) => {
+    channel
+      .join()
+      .receive("ok", resolve)
+      .receive("error", (response: unknown) => reject(new Error(`join refused: ${JSON.stringify(response)}`)))
+      .receive("timeout", () => reject(new Error("join timed out")));
+  });
+  followed.leave = () => {
+    channel.leave();
+    socket.disconnect();
+  };
+  return followed;
+}
