@@ -283,6 +283,8 @@ export interface FollowedThread {
   /** Resolves when the run ends (run mode) or on `stream_idle` (connect mode). */
   done: Promise<void>;
   join: Promise<unknown>;
+  /** Successful joins so far (a rejoin after a reconnect counts again). */
+  joinCount: number;
   socket: Socket;
   /** The phoenix `Channel` (to push `stop_run`, or listen for more events). */
   channel: ReturnType<Socket["channel"]>;
@@ -308,7 +310,7 @@ export function followThread(
   });
   socket.connect();
   const channel = socket.channel(topic, params);
-  const followed: FollowedThread = { events: [], sequence: [], control: [], socket, channel } as unknown as FollowedThread;
+  const followed: FollowedThread = { events: [], sequence: [], control: [], socket, channel, joinCount: 0 } as unknown as FollowedThread;
   followed.done = new Promise<void>((resolve) => {
     channel.on("ag_ui_event", (payload: any) => {
       followed.events.push(payload);
@@ -326,7 +328,10 @@ export function followThread(
   followed.join = new Promise((resolve, reject) => {
     channel
       .join()
-      .receive("ok", resolve)
+      .receive("ok", (response: unknown) => {
+        followed.joinCount++;
+        resolve(response);
+      })
       .receive("error", (response: unknown) => reject(new Error(`join refused: ${JSON.stringify(response)}`)))
       .receive("timeout", () => reject(new Error("join timed out")));
   });

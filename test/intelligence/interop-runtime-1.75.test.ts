@@ -137,6 +137,28 @@ describe("CopilotKit runtime 1.75 against our Intelligence platform", () => {
     });
   });
 
+  it("run mode survives a socket drop mid-run: the rejoin (same token, same params) resumes without repeating RUN_STARTED", async () => {
+    const run = await stack.browser("POST", "/agent/held/run", runInput("thread-blip", "blip-1", "hold on"));
+    expect(run.status, run.text).toBe(200);
+    const live = followThread(run.json.realtime.clientUrl, run.json.joinToken, "thread:thread-blip", { stream_mode: "run", run_id: "blip-1" }, "websocket");
+    await eventually(() => expect(live.sequence).toContain("TEXT_MESSAGE_CONTENT"));
+    const before = live.events.length;
+    // Drop the connection under the client: phoenix.js reconnects and rejoins with the same params.
+    (live.socket as any).conn.close(4000, "blip");
+    await eventually(() => expect(live.joinCount).toBe(2));
+    await eventually(() => {
+      release();
+      expect(live.sequence.at(-1)).toBe("RUN_FINISHED");
+    });
+    await live.done;
+    live.leave();
+    expect(live.events.length).toBeGreaterThan(before);
+    expect(live.sequence.filter((type) => type === "RUN_STARTED")).toHaveLength(1);
+    const ids = live.events.map((e) => e.metadata.cpki_event_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    await verified(live.events);
+  });
+
   it("stop_run on the thread socket stops the runtime's agent: it closes with RUN_FINISHED and the lock is released", async () => {
     const run = await stack.browser("POST", "/agent/long/run", runInput("thread-stop", "stop-1", "talk a lot"));
     expect(run.status, run.text).toBe(200);
