@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { ChannelContext, ChannelHandler, JoinResult } from "../../src/intelligence/phoenix/types.js";
 import { type IntelligencePlatformOptions, type PlatformCore, createPlatformCore } from "../../src/intelligence/platform-core.js";
 import { MemoryIntelligenceStore } from "../../src/intelligence/store/index.js";
+import type { IntelligenceStore } from "../../src/intelligence/store/types.js";
 
 export const PROJECT = "7";
 export const API_KEY = `cpk-${PROJECT}_test-secret-for-intelligence`;
@@ -29,8 +30,49 @@ export function quietLogger() {
   return { lines, error: at("error"), warn: at("warn"), info: at("info"), debug: at("debug") };
 }
 
+/** A store backend the platform tests run on: memory always, SQLite always, PostgreSQL when reachable. */
+export interface StoreUnderTest {
+  name: string;
+  /** A fresh, migrated, empty store (its own tables). */
+  open(): Promise<IntelligenceStore>;
+  /** Drops what the backend created for this test file. */
+  cleanUp(): Promise<void>;
+}
+
+/**
+ * The backends to run a platform suite on. PostgreSQL missing: skipped loudly (a failure with
+ * CI=true), through `requirePostgres`.
+ */
+export async function storesUnderTest(suite: string): Promise<StoreUnderTest[]> {
+  const { SqliteIntelligenceStore } = await import("../../src/intelligence/store/sqlite.js");
+  const backends: StoreUnderTest[] = [
+    { name: "memory", open: async () => migrated(new MemoryIntelligenceStore()), cleanUp: async () => {} },
+    { name: "sqlite", open: async () => migrated(new SqliteIntelligenceStore()), cleanUp: async () => {} },
+  ];
+  const { dropSchema, findPostgres, requirePostgres, uniqueSchema } = await import("../runners/postgres-env.js");
+  const url = await findPostgres();
+  if (requirePostgres(url, `${suite} on PostgreSQL`)) {
+    const schema = uniqueSchema();
+    const { PostgresIntelligenceStore } = await import("../../src/intelligence/store/postgres.js");
+    backends.push({
+      name: "postgres",
+      // A table prefix per store: every test starts on empty tables in the file's schema.
+      open: async () => migrated(new PostgresIntelligenceStore({ connectionString: url, schema, tablePrefix: `t${randomUUID().slice(0, 8)}_`, maxConnections: 4 })),
+      cleanUp: () => dropSchema(url, schema),
+    });
+  }
+  return backends;
+}
+
+async function migrated<S extends IntelligenceStore>(store: S): Promise<S> {
+  await store.migrate();
+  return store;
+}
+
 export interface TestCore extends PlatformCore {
-  store: MemoryIntelligenceStore;
+  store: IntelligenceStore;
+  /** Closes the core and its store. */
+  dispose(): Promise<void>;
   clock: TestClock;
   /** Calls the REST API like CopilotKit's runtime (Bearer key, JSON). */
   api(method: string, path: string, body?: unknown, key?: string | null): Promise<{ status: number; json: any; text: string }>;
@@ -38,8 +80,7 @@ export interface TestCore extends PlatformCore {
 
 /** A platform core on a fresh memory store. */
 export async function createTestCore(overrides: Partial<IntelligencePlatformOptions> = {}): Promise<TestCore> {
-  const store = new MemoryIntelligenceStore();
-  await store.migrate();
+  const store = overrides.store ?? (await migrated(new MemoryIntelligenceStore()));
   const clock = new TestClock();
   const core = createPlatformCore({
     store,
@@ -50,10 +91,15 @@ export async function createTestCore(overrides: Partial<IntelligencePlatformOpti
     logger: quietLogger(),
     ...overrides,
   });
+  const closeCore = core.close;
   return {
     ...core,
     store,
     clock,
+    async dispose() {
+      closeCore();
+      await store.close();
+    },
     async api(method, path, body, key = API_KEY) {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (key !== null) headers.authorization = `Bearer ${key}`;
@@ -187,7 +233,6 @@ import { LongPoll, Socket } from "phoenix";
 import { WebSocket as WsWebSocket } from "ws";
 import type { AbstractAgent } from "@ag-ui/client";
 import { type ServedIntelligencePlatform, serveIntelligencePlatform } from "../../src/intelligence/platform.js";
-import type { IntelligenceStore } from "../../src/intelligence/store/types.js";
 import { disableCopilotKitTelemetry } from "./runtimes.js";
 
 export interface IntelligenceStack {
