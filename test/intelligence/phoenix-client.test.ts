@@ -262,12 +262,13 @@ describe.each<TransportName>(["longpoll", "websocket"])("Phoenix server with pho
   });
 
   it("ends the channels of a socket that goes away with terminate('closed')", async () => {
+    // Over long-poll the server learns it from the aborted poll (phoenix.js aborts it on
+    // disconnect), or, when the abort beat the poll to the server, when the session expires.
     await start({ longPollSessionTimeoutMs: 300 });
     const socket = connect();
     await joined(socket, "room:a");
     await joined(socket, "room:b");
     socket.disconnect();
-    // Over long-poll the server only learns it when the session expires (no more polls).
     await waitFor(() => server.handler.joins.every((join) => join.terminations.length === 1), "both channels to end");
     expect(server.handler.joins.map((join) => join.terminations)).toEqual([["closed"], ["closed"]]);
     await waitFor(() => server.phoenix.socketCount === 0, "the socket to be gone");

@@ -1,7 +1,9 @@
-/** The Phoenix v2 frame codec and the bearer subprotocol reader, as units. */
+/** The Phoenix v2 frame codec, the bearer subprotocol reader and option checks, as units. */
 import { describe, expect, it } from "vitest";
 import { parseFrame, serializeFrame, serializeReply } from "../../src/intelligence/phoenix/codec.js";
+import { createPhoenixServer } from "../../src/intelligence/phoenix/index.js";
 import { decodeBearerToken, readSubprotocols } from "../../src/intelligence/phoenix/subprotocol.js";
+import { MemoryLogger } from "./phoenix-support.js";
 
 describe("parseFrame", () => {
   it("reads a v2 frame as phoenix.js sends it", () => {
@@ -88,5 +90,22 @@ describe("readSubprotocols", () => {
       offered: ["phoenix", "base64url.bearer.phx.YQ"],
       authToken: "a",
     });
+  });
+});
+
+describe("createPhoenixServer options", () => {
+  const handler = { connect: () => ({}), join: () => ({ ok: false as const, response: {} }) };
+
+  it("refuses a limit that is not a positive number, naming it", () => {
+    expect(() => createPhoenixServer({ handler, maxFrameBytes: 0 })).toThrow(/maxFrameBytes must be a positive number of bytes/);
+    expect(() => createPhoenixServer({ handler, idleTimeoutMs: Number.NaN })).toThrow(/idleTimeoutMs must be a positive number of milliseconds/);
+  });
+
+  it("warns when the poll window is as long as phoenix.js's poll timeout", async () => {
+    const log = new MemoryLogger();
+    const server = createPhoenixServer({ handler, longPollWindowMs: 20_000, logger: log });
+    expect(log.has("longPollWindowMs should stay under")).toBe(true);
+    expect(server.socketCount).toBe(0);
+    await server.close();
   });
 });

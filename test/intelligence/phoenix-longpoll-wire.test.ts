@@ -124,6 +124,22 @@ describe("Phoenix server over raw long-poll", () => {
     expect(server.handler.joins[0].channel.bufferedAmount).toBe(0);
   });
 
+  it("ends a session whose waiting poll was aborted and not followed by another (the client went away)", async () => {
+    server = await startTestServer({ longPollWindowMs: 20_000, longPollSessionTimeoutMs: 60_000 });
+    const token = await openLongPoll(server);
+    await postFrames(server, token, [["1", "1", "room:1", "phx_join", {}]]);
+    await pollFrames(server, token, 1);
+    const controller = new AbortController();
+    const aborted = fetch(pollUrl(token), { signal: controller.signal }).catch((error: unknown) => error);
+    await sleep(30);
+    controller.abort();
+    await aborted;
+    await waitFor(() => server.handler.joins[0].terminations.length === 1, "the channel to end");
+    expect(server.handler.joins[0].terminations).toEqual(["closed"]);
+    expect(server.log.has("long-poll client went away")).toBe(true);
+    expect(await longPollRequest(pollUrl(token))).toEqual({ status: 410 });
+  });
+
   it("expires a session nobody polls: its channels end as 'closed' and its token gets 410", async () => {
     server = await startTestServer({ longPollSessionTimeoutMs: 200 });
     const token = await openLongPoll(server);

@@ -138,6 +138,8 @@ class LongPollSession<Assigns> implements SessionTransport {
   private pending: PendingPoll | null = null;
   private flushScheduled = false;
   private lastSeen = Date.now();
+  /** Counts requests, to tell whether any came after a given moment. */
+  private requests = 0;
   private expiryTimer: NodeJS.Timeout;
   private ended = false;
 
@@ -175,6 +177,7 @@ class LongPollSession<Assigns> implements SessionTransport {
   /** Records that the client is still there (any request counts). */
   touch(): void {
     this.lastSeen = Date.now();
+    this.requests += 1;
   }
 
   poll(signal: AbortSignal, windowMs: number): Promise<PollOutcome> {
@@ -194,7 +197,10 @@ class LongPollSession<Assigns> implements SessionTransport {
       };
       const waiter: PendingPoll = { resolve: finish };
       // An aborted poll leaves its frames buffered for the next one.
-      const onAbort = () => finish({ kind: "empty" });
+      const onAbort = () => {
+        finish({ kind: "empty" });
+        this.endUnlessPolledAgain();
+      };
       const window = setTimeout(() => finish({ kind: "empty" }), windowMs);
       this.pending = waiter;
       if (signal.aborted) onAbort();
@@ -212,6 +218,24 @@ class LongPollSession<Assigns> implements SessionTransport {
     this.onEnd();
     this.session.end();
     this.pending?.resolve({ kind: "gone" });
+  }
+
+  /**
+   * phoenix.js only aborts a waiting poll when it gives the session up (it disconnects, or
+   * reconnects with a new session after an error or timeout), and a crashed client resets the
+   * connection. Either way nobody will poll this session again, so its channels end within
+   * `ABANDONED_GRACE_MS` rather than at the full session timeout: the platform learns early
+   * that, say, a runner is gone. Another client that polls again within the grace keeps it.
+   */
+  private endUnlessPolledAgain(): void {
+    const requestsAtAbort = this.requests;
+    const grace = Math.min(ABANDONED_GRACE_MS, this.options.longPollSessionTimeoutMs);
+    const timer = setTimeout(() => {
+      if (this.ended || this.pending !== null || this.requests !== requestsAtAbort) return;
+      this.options.log.info({ socketId: this.id }, "Phoenix: long-poll client went away");
+      this.end();
+    }, grace);
+    timer.unref();
   }
 
   private take(): PollOutcome {
@@ -254,6 +278,9 @@ class LongPollSession<Assigns> implements SessionTransport {
     this.end();
   }
 }
+
+/** How long a session whose waiting poll was aborted may wait for its client to poll again. */
+const ABANDONED_GRACE_MS = 2_000;
 
 const TOO_LARGE = Symbol("too large");
 const UNREADABLE = Symbol("unreadable");

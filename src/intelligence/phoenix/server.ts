@@ -6,6 +6,8 @@ import type { PhoenixServer, PhoenixServerOptions } from "./types.js";
 import { WebSocketTransport } from "./websocket.js";
 
 const MiB = 1024 * 1024;
+/** phoenix.js `longpollerTimeout` default: a poll unanswered for this long counts as a failure. */
+const PHOENIX_JS_POLL_TIMEOUT_MS = 20_000;
 
 /**
  * A Phoenix channels server (serializer v2) over WebSocket and long-poll, for phoenix.js 1.8
@@ -44,10 +46,14 @@ export function createPhoenixServer<Assigns>(options: PhoenixServerOptions<Assig
     maxBufferedBytes,
     log,
   });
+  const longPollWindowMs = positive("longPollWindowMs", options.longPollWindowMs, 10_000);
+  if (longPollWindowMs >= PHOENIX_JS_POLL_TIMEOUT_MS) {
+    log.warn({ longPollWindowMs }, "Phoenix: longPollWindowMs should stay under phoenix.js's 20 s poll timeout, or idle clients reconnect");
+  }
   const longPoll = new LongPollTransport<Assigns>({
     handler: options.handler,
     maxFrameBytes,
-    longPollWindowMs: positive("longPollWindowMs", options.longPollWindowMs, 10_000),
+    longPollWindowMs,
     longPollSessionTimeoutMs: positive("longPollSessionTimeoutMs", options.longPollSessionTimeoutMs, 30_000),
     maxBufferedBytes,
     log,
