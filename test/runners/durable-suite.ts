@@ -421,7 +421,7 @@ export function defineDurableSuite(name: string, harness: DurableHarness): void 
       const writer = await create({ tablePrefix: prefix });
       const client = httpClient(writer, { default: echo() });
       const ids = [uid("t1"), uid("t2"), uid("t3")];
-      for (const id of ids) await readFrames(await client.run(id, { user: alice }));
+      for (const id of ids) await readSseFrames(await client.run(id, { user: alice }));
       await writer.close();
 
       // What the Redis, NATS and worker (IPC) buses would carry to the other instances.

@@ -19,7 +19,9 @@ import { SqliteStore } from "../../src/storage/sqlite/sqlite-store.js";
 import { RedisLiveBus } from "../../src/storage/redis/live-bus.js";
 import { REDIS_URL, findRedis } from "../helpers/redis.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "./postgres-env.js";
-import { duckTypedAgent, httpClient, readFrames, uid, waitFor } from "./support.js";
+import { duckTypedAgent, httpClient, waitFor } from "./support.js";
+import { readSseFrames } from "../helpers/sse.js";
+import { uid } from "../helpers/inputs.js";
 
 setLogger({ info: () => {}, warn: () => {}, error: () => {} });
 
@@ -31,7 +33,7 @@ async function threeThreads(runner: AgentRunner): Promise<{ user: string; ids: s
   const user = uid("alice");
   const client = httpClient(runner, { default: duckTypedAgent("echo") });
   const ids = [uid("t1"), uid("t2"), uid("t3")];
-  for (const id of ids) await readFrames(await client.run(id, { user }));
+  for (const id of ids) await readSseFrames(await client.run(id, { user }));
   return { user, ids };
 }
 
