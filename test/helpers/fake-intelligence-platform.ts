@@ -80,6 +80,8 @@ export interface FakePlatform {
   pushReply: (event: string, events: Array<Record<string, unknown>>) => { status: "ok" | "error"; response: Record<string, unknown> } | undefined;
   /** Pushes the platform's stop signal to the runner joined on `ingestion:<runId>`. */
   sendStop(runId: string): boolean;
+  /** Cuts every runner WebSocket (a network blip); the runners reconnect and rejoin. */
+  dropRunnerSockets(): void;
   /** The REST calls, as `METHOD route` strings (threads ids replaced by `:id`). */
   routes(): string[];
   /** Resolves once `predicate` holds (polled). */
@@ -123,6 +125,9 @@ export async function startFakePlatform(options: { apiKey?: string } = {}): Prom
         return true;
       }
       return false;
+    },
+    dropRunnerSockets: () => {
+      for (const client of wss.clients) client.terminate();
     },
     routes: () => calls.map((call) => `${call.method} ${call.route}`),
     async waitFor(predicate, what, timeoutMs = 10_000) {

@@ -91,17 +91,15 @@ export async function handleIntelligenceRun(ctx: RequestContext): Promise<Respon
     }
   }
 
+  // A lost lock means the platform may give the thread to another run: the agent is aborted
+  // and the run closed (1.75 only aborts the agent, which an agent stuck in a call ignores).
+  const runner = runtime.runner as IntelligenceAgentRunner;
   const heartbeat = startLockHeartbeat(ctx, { threadId, runId }, () => {
-    try {
-      agent.abortRun?.();
-    } catch (error) {
-      log.error({ err: error }, "Failed to abort agent after lock renewal failure");
-    }
+    runner.stop({ threadId, runId }).catch((error: unknown) => log.error({ err: error, threadId, runId }, "Failed to end the run after lock renewal failure"));
   });
   let lockReleased: Promise<void> | undefined;
   const releaseOnce = (reason: string) => (lockReleased ??= releaseLock(reason));
 
-  const runner = runtime.runner as IntelligenceAgentRunner;
   try {
     const { events, startup } = runner.runWithStartupBoundary({ threadId, agent, input: canonicalInput, agentId, ownerId: user.id, persistedInputMessages });
     events.subscribe({
