@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { Logger } from "../../logger.js";
 
 /**
  * A generic server for Phoenix channels (serializer v2, `vsn=2.0.0`) over WebSocket and
@@ -84,6 +85,8 @@ export interface PhoenixServerOptions<Assigns> {
   longPollSessionTimeoutMs?: number;
   /** Bytes a socket may have queued before it is closed as too slow. Default 16 MiB. */
   maxBufferedBytes?: number;
+  /** Where protocol warnings (malformed frames, slow or idle sockets) go. Default: the process-wide logger. */
+  logger?: Logger;
 }
 
 export interface PhoenixServer {
