@@ -226,7 +226,7 @@ function checkIntelligenceOptions(options: CopilotRuntimeOptions): void {
   }
   if (options.runner !== undefined) {
     throw new Error(
-      "Intelligence Runtime auto-wires its own `runner`; passing `runner` alongside `intelligence` is not supported. Durability is managed by the Intelligence service: drop `runner`, or drop `intelligence` to run in SSE mode with a runner you control.",
+      "Intelligence Runtime auto-wires its own `runner`; passing `runner` alongside `intelligence` is not supported. Durability is managed by the Intelligence service, so `InMemoryAgentRunner` / a SQLite runner is unnecessary here — drop `runner`, or drop `intelligence` to run in SSE mode with a runner you control.",
     );
   }
   if (options.identifyUser !== undefined && typeof options.identifyUser !== "function") {
