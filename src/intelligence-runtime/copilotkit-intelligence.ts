@@ -82,6 +82,11 @@ export class CopilotKitIntelligence {
         "CopilotKitIntelligence `apiKey` is required and cannot be blank. It is the Intelligence project API key, normally read from the CPK_INTELLIGENCE_API_KEY environment variable.",
       );
     }
+    for (const option of ["getLearningContainerId", "enableEnterpriseLearning"] as const) {
+      if ((config as unknown as Record<string, unknown>)[option] !== undefined) {
+        logger.warn({ option }, `CopilotKitIntelligence: option "${option}" is not supported and is ignored: Intelligence Learning is not implemented yet.`);
+      }
+    }
     const apiUrl = configuredUrl(config.apiUrl);
     const wsUrl = configuredUrl(config.wsUrl);
     warnOnPartialOverride(apiUrl, wsUrl);

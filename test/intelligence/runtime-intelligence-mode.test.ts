@@ -166,6 +166,27 @@ describe("Intelligence mode, ours vs CopilotKit 1.75 on the same fake platform",
     expect(result.ours).toEqual(result.copilotkit);
   });
 
+  it("the single-route envelope: info, run and connect answer as 1.75's", async () => {
+    const result = await both(async (impl) => {
+      const s = await setup(impl, { singleRoute: true });
+      const envelope = (method: string, params?: Record<string, string>, body?: unknown) => s.call("POST", "", { method, ...(params ? { params } : {}), ...(body ? { body } : {}) });
+      const info = (await envelope("info")).body as Untyped;
+      const run = await envelope("agent/run", { agentId: "default" }, runBody("t-single", { runId: "r-single", messages: [{ id: "m1", role: "user", content: "hi" }] }));
+      await s.platform.waitFor(() => (s.platform.events.get("r-single") ?? []).some((e) => e.type === "RUN_FINISHED"), "the run's end");
+      const connect = await envelope("agent/connect", { agentId: "default" }, runBody("t-single"));
+      return {
+        // Not compared: 1.75 also advertises `singleRoute.threadEndpoints` (thread methods in the
+        // envelope), which our envelope does not have.
+        info: { mode: info.mode, intelligence: withPort(info.intelligence, s.platform.wsUrl), licenseStatus: info.licenseStatus, threadEndpoints: info.threadEndpoints },
+        run: { status: run.status, body: withPort(run.body, s.platform.wsUrl) },
+        connect: { status: connect.status, body: withPort(connect.body, s.platform.wsUrl) },
+        rest: restCalls(s.platform).filter((c) => c.call !== "PATCH /api/threads/:id/lock"),
+      };
+    });
+    expect(result.ours).toEqual(result.copilotkit);
+    expect(result.ours.run.status).toBe(200);
+  });
+
   it("POST /connect for an unknown agent is 404 without a platform call", async () => {
     const result = await both(async (impl) => {
       const s = await setup(impl);

@@ -50,7 +50,7 @@ export interface Setup {
 }
 
 /** A fresh platform and a runtime of `impl` in Intelligence mode on it. */
-export async function setup(impl: Impl, options: { identifyUser?: (request: Request) => unknown; prepare?: (platform: FakePlatform) => void; runtime?: Record<string, unknown>; agents?: Record<string, unknown> } = {}): Promise<Setup> {
+export async function setup(impl: Impl, options: { identifyUser?: (request: Request) => unknown; prepare?: (platform: FakePlatform) => void; runtime?: Record<string, unknown>; agents?: Record<string, unknown>; singleRoute?: boolean } = {}): Promise<Setup> {
   const platform = await startFakePlatform();
   platforms.push(platform);
   options.prepare?.(platform);
@@ -62,7 +62,7 @@ export async function setup(impl: Impl, options: { identifyUser?: (request: Requ
     generateThreadNames: false,
     ...options.runtime,
   });
-  const handler = impl.createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit" });
+  const handler = impl.createCopilotRuntimeHandler({ runtime, basePath: "/api/copilotkit", ...(options.singleRoute ? { mode: "single-route" } : {}) });
   return {
     impl,
     platform,
