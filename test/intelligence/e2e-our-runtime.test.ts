@@ -4,7 +4,7 @@
  * (`IntelligenceAgent`, realtime over Phoenix long-poll in Node 20) and by plain HTTP. Every
  * scenario also runs with CopilotKit's 1.75 runtime in our runtime's place, and both must behave
  * the same: a run streams to the browser, a reload replays the thread, a locked thread answers
- * 409, the thread list, rename, archive and delete work, and a new thread gets a generated name.
+ * 409 (the browser client's AgentThreadLockedError), the thread list, rename, archive and delete work, and a new thread gets a generated name.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScriptedAgent, textReply } from "../helpers/agents.js";
@@ -99,6 +99,15 @@ describe.each(RUNTIMES)("%s in Intelligence mode on our platform", (_, createRun
     expect(typeof first.json.joinToken).toBe("string");
     const second = await stack.browser("POST", "/agent/slow/run", runInput("e2e-locked", "run-second", "second"), "dave");
     expect({ status: second.status, body: second.json }).toEqual({ status: 409, body: { error: "Thread lock denied" } });
+    // The real browser client turns the 409 into its AgentThreadLockedError.
+    const { AgentThreadLockedError } = await import("@copilotkit/core");
+    const blocked = browserAgent("e2e-locked", "dave", "slow");
+    blocked.addMessage({ id: "e2e-blocked", role: "user", content: "me too" });
+    const failure = await blocked.runAgent().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(AgentThreadLockedError);
     const intruder = await stack.browser("POST", "/agent/slow/run", runInput("e2e-locked", "run-intruder", "mine?"), "mallory");
     expect(intruder.status).toBeGreaterThanOrEqual(400);
     expect(intruder.status).toBeLessThan(500);
