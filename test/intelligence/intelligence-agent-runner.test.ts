@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScriptedAgent, agentThrows, longReply, replyMessageId, textReply } from "../helpers/agents.js";
 import type { FakePlatform } from "../helpers/fake-intelligence-platform.js";
-import { runBody } from "../runners/support.js";
+import { runBody } from "../helpers/inputs.js";
 import { type Untyped, both, closePlatforms, implNamed, loadImpls, setup } from "./support.js";
 
 beforeAll(loadImpls);

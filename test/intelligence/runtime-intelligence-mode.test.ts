@@ -6,7 +6,7 @@
  * socket too: 1.75's over long-poll (Node 20 has no global WebSocket), ours over WebSocket.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runBody } from "../runners/support.js";
+import { runBody } from "../helpers/inputs.js";
 import { USER, type Untyped, both, closePlatforms, loadImpls, restCalls, scrubTimes, setup, withPort } from "./support.js";
 
 beforeAll(loadImpls);
