@@ -2,8 +2,8 @@
  * Wake-ups between platform instances. Messages carry ids, never events: a subscriber re-reads
  * the store, so a bus may drop duplicates or reorder wake-ups without losing data. The
  * in-process bus serves one instance; a PostgreSQL LISTEN/NOTIFY bus can implement the same
- * port for several instances sharing one database (payloads stay well under NOTIFY's 8000 bytes,
- * except `user_meta` whose thread record is small too).
+ * port for several instances sharing one database (`createPostgresPlatformBus` in
+ * `./postgres-bus.ts`; it carries messages over NOTIFY's 8000-byte limit through a table).
  */
 export type PlatformBusMessage =
   /** New events were stored for the thread; `endedRunIds` lists runs that ended with them (or without events, e.g. a released lock). */
@@ -13,7 +13,12 @@ export type PlatformBusMessage =
   /** The thread is gone: its subscribers are closed. */
   | { type: "thread_deleted"; projectId: string; threadId: string }
   /** A `user_meta` push (`thread_metadata` or `thread_run_activity`) for every socket of that user. */
-  | { type: "user_meta"; projectId: string; userId: string; event: "thread_metadata" | "thread_run_activity"; payload: Record<string, unknown> };
+  | { type: "user_meta"; projectId: string; userId: string; event: "thread_metadata" | "thread_run_activity"; payload: Record<string, unknown> }
+  /**
+   * From a shared bus to its own instance only (never published): messages may have been missed
+   * (its connection was lost and is back), so every followed thread is re-read from the store.
+   */
+  | { type: "resync" };
 
 export type PlatformBusListener = (message: PlatformBusMessage) => void;
 

@@ -31,11 +31,19 @@ export class RunFinalizer {
   readonly #stopRequested = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<number> | undefined;
+  readonly #unsubscribe: () => void;
 
   constructor(deps: PlatformDeps, fanOut: FanOut, options: RunFinalizerOptions = {}) {
     this.#deps = deps;
     this.#fanOut = fanOut;
     this.#interval = options.sweepIntervalMs ?? 5_000;
+    // A stop asked on another instance: whichever instance ends up finalizing the orphan run
+    // closes it with RUN_FINISHED, as a stop should.
+    this.#unsubscribe = deps.bus.subscribe((message) => {
+      if (message.type !== "stop_run") return;
+      this.#stopRequested.set(`${message.projectId}\u0000${message.runId}`, deps.now());
+      this.#pruneStops();
+    });
   }
 
   /** Starts the periodic sweep (unref'd: it never keeps the process alive). */
@@ -45,9 +53,11 @@ export class RunFinalizer {
     this.#timer.unref();
   }
 
+  /** Stops the sweep for good (the platform is closing): also stops hearing stop requests. */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#unsubscribe();
   }
 
   /** Finalizes every running run whose lock expired; resolves with how many were closed. One sweep at a time. */

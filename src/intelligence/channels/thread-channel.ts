@@ -188,6 +188,7 @@ function connectModeSubscriber(deps: PlatformDeps, channel: ChannelContext<Clien
       for (const runId of runIds) openRuns.delete(runId);
       maybeIdle();
     },
+    openRunIds: () => [...openRuns],
     threadDeleted() {
       if (!channel.ended) channel.close();
     },
