@@ -26,6 +26,8 @@ export type PlatformBusListener = (message: PlatformBusMessage) => void;
 export interface PlatformBus {
   /** False for a bus that only reaches this process: then "no runner joined here" means "no runner anywhere". */
   readonly shared: boolean;
+  /** When present, the platform waits for it before serving (e.g. a LISTEN taking effect). */
+  readonly ready?: Promise<void>;
   publish(message: PlatformBusMessage): Promise<void>;
   /** Returns the unsubscribe function. */
   subscribe(listener: PlatformBusListener): () => void;

@@ -6,7 +6,7 @@
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { PlatformBusMessage } from "../../src/intelligence/bus.js";
-import { type PostgresPlatformBus, createPostgresPlatformBus, platformBusChannel } from "../../src/intelligence/postgres-bus.js";
+import { PostgresPlatformBus, createPostgresPlatformBus, platformBusChannel } from "../../src/intelligence/postgres-bus.js";
 import { dropSchema, findPostgres, requirePostgres, uniqueSchema } from "../runners/postgres-env.js";
 import { eventually, quietLogger } from "../helpers/intelligence.js";
 
@@ -43,9 +43,16 @@ if (requirePostgres(url, "PostgreSQL platform bus")) {
       return { bus, received, resyncs: () => resyncs };
     }
 
-    it("derives one channel per schema and table prefix, and rejects bad options", () => {
+    it("derives one channel per schema and table prefix, and rejects bad options", async () => {
       expect(platformBusChannel("a", "x_")).toBe(platformBusChannel("a", "x_"));
       expect(platformBusChannel("a", "x_")).not.toBe(platformBusChannel("b", "x_"));
+      // Other ways to name the deployment: an explicit namespace, or the channel itself.
+      const named = (options: Record<string, unknown>) => new PostgresPlatformBus({ connection: url!, ...options });
+      const buses = [named({ namespace: "prod" }), named({ namespace: "prod" }), named({ namespace: "staging" }), named({ channel: "my_channel" })];
+      open.push(...buses);
+      expect(buses[0].channel).toBe(buses[1].channel);
+      expect(buses[0].channel).not.toBe(buses[2].channel);
+      expect(buses[3].channel).toBe("my_channel");
       expect(() => createPostgresPlatformBus({} as never)).toThrow(/connectionString/);
       expect(() => createPostgresPlatformBus({ connectionString: url!, channel: "bad channel" })).toThrow(/channel/);
       expect(() => createPostgresPlatformBus({ connectionString: url!, schema: "no;way" })).toThrow(/schema/);
@@ -54,7 +61,7 @@ if (requirePostgres(url, "PostgreSQL platform bus")) {
     it("a message published on one instance reaches the other, and its own listeners exactly once", async () => {
       const a = start();
       const b = start();
-      await Promise.all([a.bus.listening(), b.bus.listening()]);
+      await Promise.all([a.bus.ready, b.bus.ready]);
       const message: PlatformBusMessage = { type: "thread_events", projectId: "7", threadId: "t-1", endedRunIds: ["r-1"] };
       await a.bus.publish(message);
       await eventually(() => expect(b.received).toEqual([message]));
