@@ -104,6 +104,14 @@ export class FanOut {
     return (this.#runners.get(`${projectId}\u0000${runId}`)?.size ?? 0) > 0;
   }
 
+  /** The runs whose runner channel is joined on this instance. */
+  localRunnerRuns(): Array<{ projectId: string; runId: string }> {
+    return [...this.#runners.keys()].map((key) => {
+      const at = key.indexOf("\u0000");
+      return { projectId: key.slice(0, at), runId: key.slice(at + 1) };
+    });
+  }
+
   /** Registers a joined `user_meta` channel of a user. */
   addUserMeta(projectId: string, userId: string, channel: Pushable): () => void {
     return this.#add(this.#userMeta, `${projectId}\u0000${userId}`, channel);

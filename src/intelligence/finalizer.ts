@@ -69,6 +69,7 @@ export class RunFinalizer {
   async #sweepOnce(): Promise<number> {
     let closed = 0;
     try {
+      if (this.#deps.bus.shared) await this.#holdLocalRunnerLocks();
       const expired = await this.#deps.store.expiredRuns(this.#deps.now(), 100);
       for (const run of expired) {
         // A runner still joined here is alive even if its runtime's heartbeat is late: leave it.
@@ -79,6 +80,23 @@ export class RunFinalizer {
       this.#deps.log.error({ err }, "Intelligence: expired-lock sweep failed");
     }
     return closed;
+  }
+
+  /**
+   * With several instances, the others' sweeps cannot see which runners are joined here, and
+   * would finalize a live run whose runtime's lock heartbeat is late. So every sweep keeps the
+   * lock of each run whose runner is joined here at least two sweep intervals ahead (never
+   * shortening a longer TTL the runtime asked for); once the runner leaves, the lock lapses
+   * within three intervals and any instance may finalize the run.
+   */
+  async #holdLocalRunnerLocks(): Promise<void> {
+    const { store } = this.#deps;
+    for (const { projectId, runId } of this.#fanOut.localRunnerRuns()) {
+      const now = this.#deps.now();
+      const run = await store.getRun(projectId, runId);
+      if (run === undefined || run.status !== "running" || run.lockExpiresAt >= now + 2 * this.#interval) continue;
+      await store.renewLock(projectId, run.threadId, runId, 3 * this.#interval, now);
+    }
   }
 
   /**
