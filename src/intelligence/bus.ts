@@ -18,7 +18,13 @@ export type PlatformBusMessage =
    * From a shared bus to its own instance only (never published): messages may have been missed
    * (its connection was lost and is back), so every followed thread is re-read from the store.
    */
-  | { type: "resync" };
+  | { type: "resync" }
+  /**
+   * A run-mode channel ended (socket drop, leave, drain) after pushing events up to `seq`: every
+   * instance remembers it, so the browser's rejoin with the same token resumes after `seq`
+   * wherever it lands. `tokenId` is the join token's `jti`; `expiresAt` its expiry (epoch ms).
+   */
+  | { type: "run_cursor"; projectId: string; tokenId: string; runId: string; seq: number; expiresAt: number };
 
 export type PlatformBusListener = (message: PlatformBusMessage) => void;
 

@@ -172,6 +172,26 @@ if (requirePostgres(url, "Intelligence platform: several instances on one Postgr
       onC.leave();
     });
 
+    it("a run-mode browser whose socket drops on B and reconnects to C resumes there after the last event B sent (no second RUN_STARTED)", async () => {
+      const run = await browser("POST", "/agent/held/run", runInput("mi-blip", "mi-blip-1", "hold on"));
+      expect(run.status, run.text).toBe(200);
+      const live = followThread(B.clientUrl, run.json.joinToken, "thread:mi-blip", { stream_mode: "run", run_id: "mi-blip-1" }, "websocket");
+      await eventually(() => expect(live.sequence).toContain("TEXT_MESSAGE_CONTENT"));
+      const before = live.events.length;
+      // The balancer sends the reconnect elsewhere: phoenix.js reconnects to C and rejoins with the same params and token.
+      (live.socket as any).endPoint = `${C.clientUrl}/websocket`;
+      (live.socket as any).conn.close(4000, "blip");
+      await eventually(() => expect(live.joinCount).toBe(2));
+      await eventually(() => expect(C.served.platform.core.fanOut.threadSubscriberCount(PROJECT, "mi-blip")).toBe(1));
+      release();
+      await live.done;
+      live.leave();
+      const stored = await C.store.runEvents(PROJECT, "mi-blip-1", 0, 1000);
+      expect(live.events.length).toBeGreaterThan(before);
+      expect(live.events.map((e) => e.metadata.cpki_event_id)).toEqual(stored.map((e) => e.id));
+      await verified(live.events);
+    });
+
     it("a connect-mode join on B after the run replays it, then replay_complete and stream_idle", async () => {
       const connect = await browser("POST", "/agent/held/connect", runInput("mi-1", "c-2", "x"));
       expect(connect.status, connect.text).toBe(200);
