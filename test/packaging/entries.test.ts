@@ -33,7 +33,7 @@ const ENTRIES: Record<string, string[]> = {
   ],
   "copilot-runtime/sqlite": ["SqliteAgentRunner", "DurableAgentRunner"],
   "copilot-runtime/postgres": ["PostgresAgentRunner", "DurableAgentRunner"],
-  "copilot-runtime/redis": ["RedisLiveBus"],
+  "copilot-runtime/redis": ["RedisLiveBus", "RedisPlatformBus"],
   "copilot-runtime/nats": ["NatsLiveBus"],
   "copilot-runtime/built-in": ["BuiltInAgent", "BuiltInAgentError", "defineTool"],
   "copilot-runtime/config": ["defineConfig"],
