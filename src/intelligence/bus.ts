@@ -2,8 +2,8 @@
  * Wake-ups between platform instances. Messages carry ids, never events: a subscriber re-reads
  * the store, so a bus may drop duplicates or reorder wake-ups without losing data. The
  * in-process bus serves one instance; a PostgreSQL LISTEN/NOTIFY bus can implement the same
- * port for several instances sharing one database (payloads stay well under NOTIFY's 8000 bytes,
- * except `user_meta` whose thread record is small too).
+ * port for several instances sharing one database (`createPostgresPlatformBus` in
+ * `./postgres-bus.ts`; it carries messages over NOTIFY's 8000-byte limit through a table).
  */
 export type PlatformBusMessage =
   /** New events were stored for the thread; `endedRunIds` lists runs that ended with them (or without events, e.g. a released lock). */
@@ -14,8 +14,17 @@ export type PlatformBusMessage =
   | { type: "thread_deleted"; projectId: string; threadId: string }
   /** A `user_meta` push (`thread_metadata` or `thread_run_activity`) for every socket of that user. */
   | { type: "user_meta"; projectId: string; userId: string; event: "thread_metadata" | "thread_run_activity"; payload: Record<string, unknown> }
-  /** Wake-ups may have been missed (a bus reconnected): every local thread feed re-reads the store. */
-  | { type: "resync" };
+  /**
+   * From a shared bus to its own instance only (never published): messages may have been missed
+   * (its connection was lost and is back), so every followed thread is re-read from the store.
+   */
+  | { type: "resync" }
+  /**
+   * A run-mode channel ended (socket drop, leave, drain) after pushing events up to `seq`: every
+   * instance remembers it, so the browser's rejoin with the same token resumes after `seq`
+   * wherever it lands. `tokenId` is the join token's `jti`; `expiresAt` its expiry (epoch ms).
+   */
+  | { type: "run_cursor"; projectId: string; tokenId: string; runId: string; seq: number; expiresAt: number };
 
 export type PlatformBusListener = (message: PlatformBusMessage) => void;
 

@@ -11,6 +11,8 @@ export interface ThreadSubscriber {
   runsEnded(runIds: readonly string[]): void;
   /** The thread was deleted. */
   threadDeleted(): void;
+  /** Runs this subscriber still waits on to end (connect mode), checked against the store after a bus `resync`. */
+  openRunIds?(): readonly string[];
 }
 
 /** Anything with a `push` (a channel context), keyed for the local registries. */
@@ -102,6 +104,14 @@ export class FanOut {
     return (this.#runners.get(`${projectId}\u0000${runId}`)?.size ?? 0) > 0;
   }
 
+  /** The runs whose runner channel is joined on this instance. */
+  localRunnerRuns(): Array<{ projectId: string; runId: string }> {
+    return [...this.#runners.keys()].map((key) => {
+      const at = key.indexOf("\u0000");
+      return { projectId: key.slice(0, at), runId: key.slice(at + 1) };
+    });
+  }
+
   /** Registers a joined `user_meta` channel of a user. */
   addUserMeta(projectId: string, userId: string, channel: Pushable): () => void {
     return this.#add(this.#userMeta, `${projectId}\u0000${userId}`, channel);
@@ -160,11 +170,11 @@ export class FanOut {
         feed.subscribers.clear();
         return;
       }
-      case "resync":
-        for (const feed of this.#feeds.values()) this.#pump(feed);
-        return;
       case "stop_run":
         this.relayStop(message.projectId, message.runId);
+        return;
+      case "resync":
+        for (const [key, feed] of this.#feeds) this.#resync(key, feed);
         return;
       case "user_meta": {
         const channels = this.#userMeta.get(`${message.projectId}\u0000${message.userId}`);
@@ -174,6 +184,35 @@ export class FanOut {
         return;
       }
     }
+  }
+
+  /**
+   * Catches a feed up after the bus may have dropped messages: a deleted thread closes its
+   * subscribers; otherwise the log is re-read, then runs that ended meanwhile (found in the store
+   * BEFORE the re-read, so their terminal events are delivered first) are reported as ended.
+   */
+  #resync(key: string, feed: ThreadFeed): void {
+    this.#enqueue(feed, async () => {
+      const { store } = this.#deps;
+      if ((await store.getThread(feed.projectId, feed.threadId)) === undefined) {
+        this.#onMessage({ type: "thread_deleted", projectId: feed.projectId, threadId: feed.threadId });
+        return;
+      }
+      const waitedOn = new Set<string>();
+      for (const subscriber of feed.subscribers) for (const runId of subscriber.openRunIds?.() ?? []) waitedOn.add(runId);
+      const ended: string[] = [];
+      for (const runId of waitedOn) {
+        const run = await store.getRun(feed.projectId, runId);
+        if (run === undefined || run.status !== "running") ended.push(runId);
+      }
+      if (this.#feeds.get(key) !== feed) return;
+      this.#pump(feed);
+      if (ended.length > 0) {
+        this.#enqueue(feed, async () => {
+          for (const subscriber of feed.subscribers) subscriber.runsEnded(ended);
+        });
+      }
+    });
   }
 
   #pump(feed: ThreadFeed): void {

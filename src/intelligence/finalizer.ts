@@ -31,11 +31,19 @@ export class RunFinalizer {
   readonly #stopRequested = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<number> | undefined;
+  readonly #unsubscribe: () => void;
 
   constructor(deps: PlatformDeps, fanOut: FanOut, options: RunFinalizerOptions = {}) {
     this.#deps = deps;
     this.#fanOut = fanOut;
     this.#interval = options.sweepIntervalMs ?? 5_000;
+    // A stop asked on another instance: whichever instance ends up finalizing the orphan run
+    // closes it with RUN_FINISHED, as a stop should.
+    this.#unsubscribe = deps.bus.subscribe((message) => {
+      if (message.type !== "stop_run") return;
+      this.#stopRequested.set(`${message.projectId}\u0000${message.runId}`, deps.now());
+      this.#pruneStops();
+    });
   }
 
   /** Starts the periodic sweep (unref'd: it never keeps the process alive). */
@@ -45,9 +53,11 @@ export class RunFinalizer {
     this.#timer.unref();
   }
 
+  /** Stops the sweep for good (the platform is closing): also stops hearing stop requests. */
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#unsubscribe();
   }
 
   /** Finalizes every running run whose lock expired; resolves with how many were closed. One sweep at a time. */
@@ -59,6 +69,7 @@ export class RunFinalizer {
   async #sweepOnce(): Promise<number> {
     let closed = 0;
     try {
+      if (this.#deps.bus.shared) await this.#holdLocalRunnerLocks();
       const expired = await this.#deps.store.expiredRuns(this.#deps.now(), 100);
       for (const run of expired) {
         // A runner still joined here is alive even if its runtime's heartbeat is late: leave it.
@@ -69,6 +80,23 @@ export class RunFinalizer {
       this.#deps.log.error({ err }, "Intelligence: expired-lock sweep failed");
     }
     return closed;
+  }
+
+  /**
+   * With several instances, the others' sweeps cannot see which runners are joined here, and
+   * would finalize a live run whose runtime's lock heartbeat is late. So every sweep keeps the
+   * lock of each run whose runner is joined here at least two sweep intervals ahead (never
+   * shortening a longer TTL the runtime asked for); once the runner leaves, the lock lapses
+   * within three intervals and any instance may finalize the run.
+   */
+  async #holdLocalRunnerLocks(): Promise<void> {
+    const { store } = this.#deps;
+    for (const { projectId, runId } of this.#fanOut.localRunnerRuns()) {
+      const now = this.#deps.now();
+      const run = await store.getRun(projectId, runId);
+      if (run === undefined || run.status !== "running" || run.lockExpiresAt >= now + 2 * this.#interval) continue;
+      await store.renewLock(projectId, run.threadId, runId, 3 * this.#interval, now);
+    }
   }
 
   /**

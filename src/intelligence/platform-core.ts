@@ -84,6 +84,10 @@ export function createPlatformCore(options: IntelligencePlatformOptions): Platfo
     ...(options.maxBodyBytes !== undefined ? { maxBodyBytes: options.maxBodyBytes } : {}),
   });
   const cursors = new RunDeliveryCursors(now);
+  // Cursors other instances share when a run-mode channel ends there (see the `run_cursor` message).
+  const stopHearingCursors = deps.bus.subscribe((message) => {
+    if (message.type === "run_cursor" && cursors.get(message.tokenId, message.runId) < message.seq) cursors.set(message.tokenId, message.runId, message.seq, message.expiresAt);
+  });
   return {
     deps,
     fanOut,
@@ -92,6 +96,7 @@ export function createPlatformCore(options: IntelligencePlatformOptions): Platfo
     runnerSocket: createRunnerSocketHandler(deps, fanOut, apiKeys),
     clientSocket: createClientSocketHandler({ deps, fanOut, finalizer, cursors }, { allowedOrigins }),
     close() {
+      stopHearingCursors();
       finalizer.stop();
       fanOut.close();
     },

@@ -3,4 +3,4 @@
  * the LISTEN/NOTIFY bus that lets several platform instances share it. Loads `pg`.
  */
 export { PostgresIntelligenceStore, type PostgresIntelligenceStoreOptions } from "./store/postgres.js";
-export { PostgresPlatformBus, type PostgresPlatformBusOptions } from "./postgres-bus.js";
+export { PostgresPlatformBus, createPostgresPlatformBus, platformBusChannel, type PostgresPlatformBusOptions } from "./postgres-bus.js";

@@ -2,8 +2,8 @@
  * Run-mode delivery cursors, per join token and run: the highest seq already pushed. The
  * browser rejoins after a socket blip with the same run-mode params, and replaying from
  * `RUN_STARTED` again would fail its `verifyEvents`, so a rejoin resumes after this seq.
- * Kept in process memory until the token expires (a rejoin landing on another instance
- * replays from the start: see the README's multi-instance notes).
+ * Kept in process memory until the token expires; with a shared bus, a run-mode channel that
+ * ends publishes its cursor (`run_cursor`) so a rejoin landing on another instance resumes too.
  */
 export class RunDeliveryCursors {
   readonly #entries = new Map<string, { seq: number; expiresAt: number }>();

@@ -49,7 +49,7 @@ export async function joinThreadChannel(
   if (thread === undefined || thread.userId !== claims.userId) return refuse("thread_not_found", `Thread ${threadId} not found`);
 
   const mode = payload.stream_mode ?? "connect";
-  let subscriber: ThreadSubscriber & { start(): Promise<void> };
+  let subscriber: ThreadSubscriber & { start(): Promise<void>; left?(): void };
   if (mode === "run") {
     const runId = payload.run_id;
     if (typeof runId !== "string" || runId === "") return refuse("invalid_join", "run mode needs run_id");
@@ -96,6 +96,7 @@ export async function joinThreadChannel(
     terminate() {
       ended = true;
       unsubscribe?.();
+      subscriber.left?.();
     },
   };
   return { ok: true, response: {}, handler };
@@ -125,6 +126,13 @@ function runModeSubscriber(channelDeps: ThreadChannelDeps, channel: ChannelConte
     },
     deliver: push,
     runsEnded() {},
+    left() {
+      // Other instances learn where this token stopped: a rejoin after a drop may land there.
+      if (lastSeq === 0 || !deps.bus.shared) return;
+      void deps.bus
+        .publish({ type: "run_cursor", projectId: claims.project, tokenId: claims.jti, runId, seq: lastSeq, expiresAt: claims.exp })
+        .catch((err: unknown) => deps.log.error({ err, runId }, "Intelligence: failed to share a run-mode cursor"));
+    },
     threadDeleted() {
       if (!channel.ended) channel.close();
     },
@@ -188,6 +196,7 @@ function connectModeSubscriber(deps: PlatformDeps, channel: ChannelContext<Clien
       for (const runId of runIds) openRuns.delete(runId);
       maybeIdle();
     },
+    openRunIds: () => [...openRuns],
     threadDeleted() {
       if (!channel.ended) channel.close();
     },
