@@ -36,7 +36,12 @@ export interface ServedPlatform {
   readiness: ReadinessCheck;
   /** Files this start created (a new SQLite file), for a start that fails later to remove. */
   createdFiles: string[];
-  /** Drains the platform (runner sockets close with 1012, browser sockets with 1001), then closes its store. */
+  /**
+   * Drains the platform: runner WebSockets close with 1012 and long-poll sessions end (CopilotKit's
+   * runner reconnects), browser sockets close with 1001. The REST API keeps answering.
+   */
+  drain(): Promise<void>;
+  /** Drains if not done yet, then closes the store. */
   close(): Promise<void>;
 }
 
@@ -93,6 +98,7 @@ export async function startPlatform(settings: IntelligenceSettings, storage: Sto
         await store.getThread("0", "readyz-probe");
       },
     },
+    drain: () => platform.close(),
     async close() {
       await platform.close();
       // The config file's store too: nothing else in this process would close it before exit.

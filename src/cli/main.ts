@@ -188,11 +188,13 @@ async function main(): Promise<void> {
     log.info({ signal }, `${signal} received: /readyz answers 503, new requests get 503; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
     // The platform drains at once: runner sockets close with 1012, so CopilotKit's runners
     // reconnect (to another instance) without counting an error; browser sockets close with 1001.
-    const drained = platform?.close().then(
-      () => log.info({}, "intelligence: platform drained (runner sockets closed with 1012, browser sockets with 1001)"),
+    // Its REST API answers until the store closes, after the runtime's open runs.
+    const drained = platform?.drain().then(
+      () => log.info({}, "intelligence: platform drained (runner WebSockets closed with 1012, long-poll sessions ended, browser sockets closed with 1001)"),
       (error: unknown) => log.error({ err: error }, "intelligence: draining the platform failed"),
     );
     await Promise.all([runtime?.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs }), drained]);
+    await platform?.close().catch((error: unknown) => log.error({ err: error }, "intelligence: closing the platform's store failed"));
     await storage?.close();
     // Streams end once their runs have; give the last frames a moment to flush.
     setTimeout(() => {
