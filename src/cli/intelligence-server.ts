@@ -10,6 +10,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import { sendWebResponse } from "../adapters/node-response.js";
 import { toWebRequest } from "../adapters/node-request.js";
+import type { PlatformBus } from "../intelligence/bus.js";
 import { type IntelligencePlatform, createIntelligencePlatform } from "../intelligence/platform.js";
 import { MemoryIntelligenceStore } from "../intelligence/store/memory.js";
 import type { IntelligenceStore } from "../intelligence/store/types.js";
@@ -56,11 +57,12 @@ export interface ServedPlatform {
  * ```
  */
 export async function startPlatform(settings: IntelligenceSettings, storage: StorageArgs, env: Env, cwd: string, log: Logger): Promise<ServedPlatform> {
-  const opened = settings.store !== undefined ? configStore(settings.store) : await openStore(storage, env, cwd);
+  const opened = settings.store !== undefined ? configStore(settings.store) : await openStore(storage, env, cwd, log);
   let platform: IntelligencePlatform;
   try {
     platform = createIntelligencePlatform({
       store: opened.store,
+      ...(opened.bus !== undefined ? { bus: opened.bus } : {}),
       apiKeys: settings.apiKeys,
       ...(settings.tokenSecret !== undefined ? { tokenSecret: settings.tokenSecret } : {}),
       ...(settings.clientOrigins !== undefined ? { clientOrigins: settings.clientOrigins } : {}),
@@ -70,6 +72,7 @@ export async function startPlatform(settings: IntelligenceSettings, storage: Sto
     });
     await platform.ready;
   } catch (error) {
+    await opened.bus?.close().catch(() => {});
     await opened.store.close().catch(() => {});
     throw new Error(`Cannot start the Intelligence platform on ${opened.description}: ${(error as Error).message}`);
   }
@@ -101,6 +104,8 @@ export async function startPlatform(settings: IntelligenceSettings, storage: Sto
     drain: () => platform.close(),
     async close() {
       await platform.close();
+      // A bus passed in is the caller's to close; the platform closes only its own.
+      await opened.bus?.close();
       // The config file's store too: nothing else in this process would close it before exit.
       await store.close();
     },
@@ -109,6 +114,8 @@ export async function startPlatform(settings: IntelligenceSettings, storage: Sto
 
 interface OpenedStore {
   store: IntelligenceStore;
+  /** PostgreSQL's LISTEN/NOTIFY bus, so several instances on one database fan out to each other's sockets. */
+  bus?: PlatformBus;
   description: string;
   warning?: string;
   createdFiles: string[];
@@ -123,7 +130,7 @@ function configStore(store: IntelligenceStore): OpenedStore {
  * other (the runtime's own file: the platform's tables are prefixed `cpki_`, the runtime's
  * `copilot_`), memory for `--memory` or `:memory:`.
  */
-async function openStore(storage: StorageArgs, env: Env, cwd: string): Promise<OpenedStore> {
+async function openStore(storage: StorageArgs, env: Env, cwd: string, log: Logger): Promise<OpenedStore> {
   const kind = storageKind(storage, env);
   if (kind === "memory") {
     return {
@@ -136,9 +143,12 @@ async function openStore(storage: StorageArgs, env: Env, cwd: string): Promise<O
   const target = storageTarget(storage, env);
   if (kind === "postgres") {
     const what = `PostgreSQL ${redact(target)}`;
-    const { PostgresIntelligenceStore } = await load(() => import("../intelligence/store/postgres.js"), what);
+    const { PostgresIntelligenceStore, PostgresPlatformBus } = await load(() => import("../intelligence/postgres-entry.js"), what);
     // The runtime's runner opens 10 connections by default; the platform's pool is the same size.
-    return { store: new PostgresIntelligenceStore({ connectionString: target, maxConnections: 10 }), description: `${what} (tables cpki_*)`, createdFiles: [] };
+    const store = new PostgresIntelligenceStore({ connectionString: target, maxConnections: 10 });
+    // Instances on this database (each one process) then see each other's runs, stops and thread list changes.
+    const bus = new PostgresPlatformBus({ connection: target, logger: log });
+    return { store, bus, description: `${what} (tables cpki_*; instances on it share LISTEN/NOTIFY wake-ups)`, createdFiles: [] };
   }
   const file = path.resolve(cwd, target);
   const what = `SQLite ${file}`;

@@ -36,6 +36,7 @@ describe("serve --intelligence: the platform's store", () => {
     const served = await startPlatform(settings, { memory: true }, {}, dir, quietLogger());
     try {
       expect(served.platform.core.deps.store.kind).toBe("memory");
+      expect(served.platform.core.deps.bus.shared).toBe(false);
       expect(served.storeWarning).toMatch(/in memory: lost on restart/);
       await expect(served.readiness.check()).resolves.toBeUndefined();
     } finally {
@@ -89,7 +90,7 @@ if (requirePostgres(url, "serve --intelligence on PostgreSQL")) {
     const schema = uniqueSchema();
     afterAll(() => dropSchema(url, schema));
 
-    it("a postgres:// --db (or DATABASE_URL): a PostgreSQL store, migrated, password redacted in its description", async () => {
+    it("a postgres:// --db (or DATABASE_URL): a PostgreSQL store and LISTEN/NOTIFY bus, migrated, password redacted in its description", async () => {
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       await admin.query(`CREATE SCHEMA "${schema}"`);
@@ -102,7 +103,9 @@ if (requirePostgres(url, "serve --intelligence on PostgreSQL")) {
       const served = await startPlatform(settings, {}, { DATABASE_URL: target.toString() }, dir, quietLogger());
       try {
         expect(served.platform.core.deps.store.kind).toBe("postgres");
+        expect(served.platform.core.deps.bus.shared).toBe(true);
         expect(served.storeDescription).toContain(":***@");
+        expect(served.storeDescription).toContain("share LISTEN/NOTIFY");
         expect(served.storeDescription).not.toContain("pw@");
         expect(await createThread(served.platform.fetch, "pg-thread")).toBe(201);
         await expect(served.readiness.check()).resolves.toBeUndefined();
