@@ -318,8 +318,9 @@ Intelligence platform (self-hosted CopilotKit Intelligence; see README):
                               overlap those paths (the default /api/copilotkit does not).
   --intelligence-only         the platform alone, no runtime
   Its threads go where the storage flags say (the same SQLite file, its own cpki_ tables;
-  PostgreSQL; --memory: lost on restart). One worker process: the runner's long-poll
-  sessions and the live fan-out live in one process, so --workers above 1 is refused.
+  PostgreSQL; --memory: lost on restart). One worker: the runner's long-poll sessions
+  live in the process that opened them, so --workers above 1 is refused (several
+  instances: PostgreSQL and a balancer sticky on long-poll, see README).
   COPILOT_INTELLIGENCE_API_KEYS       accepted keys, cpk-<projectId>_<secret>, comma-separated
                                       (required; or intelligence.apiKeys in the config file)
   COPILOT_INTELLIGENCE_TOKEN_SECRET   HMAC key for browser join tokens; without it tokens
