@@ -17,7 +17,7 @@ import type { IntelligenceStore } from "../intelligence/store/types.js";
 import type { Logger } from "../logger.js";
 import { MissingDependencyError } from "../missing-dependency-error.js";
 import type { ReadinessCheck } from "../observability/health.js";
-import { type StorageArgs, storageKind, storageTarget } from "../runners/select-runner.js";
+import { type StorageArgs, removeFiles, storageKind, storageTarget } from "../runners/select-runner.js";
 import type { IntelligenceSettings } from "./intelligence.js";
 
 type Env = Record<string, string | undefined>;
@@ -74,9 +74,12 @@ export async function startPlatform(settings: IntelligenceSettings, storage: Sto
   } catch (error) {
     await opened.bus?.close().catch(() => {});
     await opened.store.close().catch(() => {});
+    removeFiles(opened.createdFiles);
     throw new Error(`Cannot start the Intelligence platform on ${opened.description}: ${(error as Error).message}`);
   }
   const { store } = opened;
+  let drained: Promise<void> | undefined;
+  const drain = () => (drained ??= platform.close());
   return {
     platform,
     storeDescription: opened.description,
@@ -101,9 +104,9 @@ export async function startPlatform(settings: IntelligenceSettings, storage: Sto
         await store.getThread("0", "readyz-probe");
       },
     },
-    drain: () => platform.close(),
+    drain,
     async close() {
-      await platform.close();
+      await drain();
       // A bus passed in is the caller's to close; the platform closes only its own.
       await opened.bus?.close();
       // The config file's store too: nothing else in this process would close it before exit.
