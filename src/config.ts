@@ -8,4 +8,5 @@ export type {
   CopilotRuntimeConfigContext,
   CopilotRuntimeConfigFactory,
   CopilotRuntimeConfigRuntimeOptions,
+  CopilotRuntimeIntelligenceConfig,
 } from "./cli/define-config.js";

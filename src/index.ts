@@ -94,7 +94,7 @@ export { fromConsoleLogger, setLogger } from "./logger.js";
 export type { ConsoleLikeLogger, LogFields, Logger, LogLevel } from "./logger.js";
 export { VERSION } from "./version.js";
 export { createHealthHandler } from "./observability/health.js";
-export type { HealthHandler, HealthHandlerOptions, Readiness, UnreadyReason } from "./observability/health.js";
+export type { HealthHandler, HealthHandlerOptions, Readiness, ReadinessCheck, UnreadyReason } from "./observability/health.js";
 export { MetricsRegistry, createMetricsHandler } from "./observability/metrics.js";
 export type { MetricsHandlerOptions } from "./observability/metrics.js";
 export type { StoreWriteObserver, StoreWriteOperation } from "./observability/store-metrics.js";

@@ -1,5 +1,6 @@
 import { parseArgs as parseArgsTokens, type ParseArgsConfig } from "node:util";
 import { parseStorageFlag, STORAGE_HELP, type StorageArgs } from "../runners/select-runner.js";
+import type { IntelligenceMode } from "./intelligence.js";
 import { type CliLogLevel, type LogFormat, LOG_FORMATS, LOG_LEVELS } from "./log-output.js";
 
 export interface ServeArgs {
@@ -27,6 +28,8 @@ export interface ServeArgs {
   workers?: number;
   /** `--bus redis://...`: the cross-instance live bus; unset: the config file's `bus`, else the store's own (see {@link ServeArgs.workers}). */
   bus?: string;
+  /** `--intelligence` (the Intelligence platform beside the runtime) or `--intelligence-only` (the platform alone); unset: the config file's `intelligence`. */
+  intelligence?: IntelligenceMode;
 }
 
 /** `--headers-timeout`, `--request-timeout`, `--keep-alive-timeout` (ms) and `--backlog`. */
@@ -138,6 +141,15 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env):
       case "--bus":
         args.bus = parseBusUrl(value(), flag);
         break;
+      case "--intelligence":
+      case "--intelligence-only": {
+        const mode = flag === "--intelligence" ? "beside" : "only";
+        if (args.intelligence !== undefined && args.intelligence !== mode) {
+          throw new Error("--intelligence and --intelligence-only cannot be combined: --intelligence serves the platform beside the runtime, --intelligence-only without it");
+        }
+        args.intelligence = mode;
+        break;
+      }
       case "--help":
       case "-h":
         args.command = "help";
@@ -174,6 +186,8 @@ const OPTIONS = {
   "log-level": { type: "string" },
   workers: { type: "string", short: "w" },
   bus: { type: "string" },
+  intelligence: { type: "boolean" },
+  "intelligence-only": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
   // The storage flags (their values are checked by parseStorageFlag).
@@ -294,6 +308,23 @@ Several processes (see README, "Running several instances"):
                               nats://host:4222 over NATS (nats), instead of
                               PostgreSQL LISTEN/NOTIFY (or, for SQLite, the workers' own channel);
                               the database stays the source of truth
+
+Intelligence platform (self-hosted CopilotKit Intelligence; see README):
+  --intelligence              also serve the platform on this port: REST /api/threads...,
+                              /api/entitlements, Phoenix sockets /runner and /client
+                              (WebSocket and long-poll). Point CopilotKit's runtime at it with
+                              new CopilotKitIntelligence({ apiUrl: "http://host:3001",
+                              wsUrl: "ws://host:3001", apiKey }). --base-path must not
+                              overlap those paths (the default /api/copilotkit does not).
+  --intelligence-only         the platform alone, no runtime
+  Its threads go where the storage flags say (the same SQLite file, its own cpki_ tables;
+  PostgreSQL; --memory: lost on restart). One worker: the runner's long-poll sessions
+  live in the process that opened them, so --workers above 1 is refused (several
+  instances: PostgreSQL and a balancer sticky on long-poll, see README).
+  COPILOT_INTELLIGENCE_API_KEYS       accepted keys, cpk-<projectId>_<secret>, comma-separated
+                                      (required; or intelligence.apiKeys in the config file)
+  COPILOT_INTELLIGENCE_TOKEN_SECRET   HMAC key for browser join tokens; without it tokens
+                                      die with the process (or intelligence.tokenSecret)
 
 Agents:
   With a config file (--config, or copilot-runtime.config.{ts,mts,mjs,js,cjs} in the

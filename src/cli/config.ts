@@ -25,7 +25,7 @@ export const CONFIG_FILE_NAMES = [
   "copilot-runtime.config.cjs",
 ] as const;
 
-const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics", "log", "workers", "bus"] as const;
+const TOP_LEVEL_KEYS = ["agents", "runtime", "basePath", "port", "host", "cors", "endpoint", "server", "metrics", "log", "workers", "bus", "intelligence"] as const;
 const RUNTIME_KEYS = [
   "runner",
   "transcriptionService",
@@ -44,6 +44,8 @@ const HOOK_KEYS = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as c
 const ENDPOINT_SIZE_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;
 const LIMIT_KEYS = ["maxStreams", "maxStreamsPerUser", "retryAfterSeconds"] as const;
 const INPUT_LIMIT_KEYS = ["maxJsonDepth", "maxIdLength", "maxNameLength"] as const;
+const INTELLIGENCE_KEYS = ["mode", "apiKeys", "tokenSecret", "clientOrigins", "store", "lockTtlSeconds", "tokenTtlMs"] as const;
+const INTELLIGENCE_MODES = ["beside", "only", "off"] as const;
 const SERVER_KEYS = ["headersTimeoutMs", "requestTimeoutMs", "keepAliveTimeoutMs", "backlog"] as const;
 const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts"]);
 
@@ -336,6 +338,7 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
       fail(typeof config.bus === "string" ? `${(error as Error).message}.` : `\`bus\` must be a redis:// or nats:// URL, got ${describe(config.bus)}.`);
     }
   }
+  if (config.intelligence !== undefined) checkIntelligence(config.intelligence, fail);
   if (config.log !== undefined) {
     if (!isPlainObject(config.log)) fail(`\`log\` must be an object ({ format, level }), got ${describe(config.log)}.`);
     const log = config.log as Record<string, unknown>;
@@ -348,6 +351,46 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     }
   }
   return { ...(config as Omit<CopilotRuntimeConfig, "agents">), agents };
+}
+
+/** The `intelligence` section: what the platform of `serve --intelligence` runs with. */
+function checkIntelligence(value: unknown, fail: (message: string) => never): void {
+  if (!isPlainObject(value)) fail(`\`intelligence\` must be an object ({ apiKeys, tokenSecret, ... }), got ${describe(value)}.`);
+  const section = value as Record<string, unknown>;
+  checkKeys(section, INTELLIGENCE_KEYS, "intelligence.", fail);
+  if (section.mode !== undefined && !(INTELLIGENCE_MODES as readonly unknown[]).includes(section.mode)) {
+    fail(`intelligence.mode must be one of ${INTELLIGENCE_MODES.join(", ")}, got ${describe(section.mode)}.`);
+  }
+  const strings = (name: string, example: string) => {
+    const list = section[name];
+    if (list !== undefined && !(Array.isArray(list) && list.every((item) => typeof item === "string" && item.trim() !== ""))) {
+      fail(`intelligence.${name} must be an array of strings such as ${example}, got ${describe(list)}.`);
+    }
+  };
+  // The keys' shape (cpk-<projectId>_<secret>) is checked with the environment's, where they are chosen.
+  strings("apiKeys", '["cpk-1_<secret>"]');
+  strings("clientOrigins", '["https://app.example.com"]');
+  if (section.tokenSecret !== undefined && !(typeof section.tokenSecret === "string" && section.tokenSecret.trim() !== "")) {
+    fail(`intelligence.tokenSecret must be a non-empty string, got ${describe(section.tokenSecret)}.`);
+  }
+  const store = section.store as Record<string, unknown> | undefined;
+  if (store !== undefined && !(isObject(store) && ["migrate", "appendRunEvents", "close"].every((m) => typeof store[m] === "function"))) {
+    fail(`intelligence.store must be an IntelligenceStore (new SqliteIntelligenceStore(...) from copilot-runtime/intelligence/sqlite, or the PostgreSQL or memory one), got ${describe(store)}.`);
+  }
+  for (const [name, keys] of [
+    ["lockTtlSeconds", ["default", "max"]],
+    ["tokenTtlMs", ["thread", "userMeta"]],
+  ] as const) {
+    const times = section[name];
+    if (times === undefined) continue;
+    if (!isPlainObject(times)) fail(`intelligence.${name} must be an object ({ ${keys.join(", ")} }), got ${describe(times)}.`);
+    const record = times as Record<string, unknown>;
+    checkKeys(record, keys, `intelligence.${name}.`, fail);
+    for (const key of keys) {
+      const n = record[key];
+      if (n !== undefined && !(typeof n === "number" && Number.isFinite(n) && n > 0)) fail(`intelligence.${name}.${key} must be a positive number, got ${describe(n)}.`);
+    }
+  }
 }
 
 function checkWholeNumbers(object: Record<string, unknown>, allowed: readonly string[], prefix: string, hint: string, fail: (message: string) => never): void {

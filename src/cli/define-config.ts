@@ -6,6 +6,7 @@ import type { AgentsOption, CopilotRuntimeOptions } from "../runtime.js";
 import type { CopilotCorsConfig } from "../http/cors.js";
 import type { RequestLimits } from "../http/handler.js";
 import type { CopilotRuntimeHooks } from "../http/hooks.js";
+import type { IntelligenceStore } from "../intelligence/store/types.js";
 import type { TranscriptionService } from "../transcription/transcription-service.js";
 
 /**
@@ -96,6 +97,39 @@ export interface CopilotRuntimeConfig {
    * channel through the primary process. `--bus` wins.
    */
   bus?: string;
+  /**
+   * The self-hosted CopilotKit Intelligence platform (REST `/api/threads...`, Phoenix sockets
+   * `/runner` and `/client`) on the same port. Present, it is served (like `--intelligence`)
+   * unless `mode` says otherwise; `--intelligence` and `--intelligence-only` win over `mode`.
+   */
+  intelligence?: CopilotRuntimeIntelligenceConfig;
+}
+
+/** The config file's `intelligence` section. Unknown keys are a start-up error, as elsewhere in the file. */
+export interface CopilotRuntimeIntelligenceConfig {
+  /** `"beside"` (default): beside the runtime; `"only"`: the platform alone, no runtime; `"off"`: not served. */
+  mode?: "beside" | "only" | "off";
+  /**
+   * Accepted API keys, `cpk-<projectId>_<secret>`; the project comes from the key. The
+   * `COPILOT_INTELLIGENCE_API_KEYS` environment variable (comma-separated) wins.
+   */
+  apiKeys?: string[];
+  /**
+   * HMAC key for browser join tokens. Without one, tokens are signed with a random key and die
+   * with the process. `COPILOT_INTELLIGENCE_TOKEN_SECRET` wins.
+   */
+  tokenSecret?: string;
+  /** Browser origins allowed on `/client` sockets, e.g. `["https://app.example.com"]`. Default: every origin (logged as a warning). */
+  clientOrigins?: string[];
+  /**
+   * Where threads, runs and events are kept. Default: the store the storage flags choose (the
+   * same SQLite file as the runtime, PostgreSQL for a postgres:// `--db`, memory for `--memory`).
+   */
+  store?: IntelligenceStore;
+  /** Lock TTL when the runtime sends none (default 20 s) and the longest accepted (default 3600 s). */
+  lockTtlSeconds?: { default?: number; max?: number };
+  /** Join token lifetimes: thread tokens (default 30 min) and `user_meta` tokens (default 12 h). */
+  tokenTtlMs?: { thread?: number; userMeta?: number };
 }
 
 /** What a config factory receives. */

@@ -21,6 +21,8 @@ import { isMetricsRequest, runPrimary, WORKER_SLOT_VARIABLE, type MetricsReply }
 import { WorkerLiveBus } from "./worker-live-bus.js";
 import { decideWorkers, type WorkerStorage } from "./workers.js";
 import { CliStartupError } from "./errors.js";
+import { intelligenceUrlLines, intelligenceWorkers, isPlatformPath } from "./intelligence.js";
+import { startPlatform, type ServedPlatform } from "./intelligence-server.js";
 import { createCliLogger } from "./log-output.js";
 import { nextStepsLine, prepareServe, type ServeSetup } from "./startup.js";
 
@@ -67,9 +69,13 @@ async function main(): Promise<void> {
       : configRunner instanceof InMemoryAgentRunner || configRunner.constructor?.name === "InMemoryAgentRunner"
         ? "config-memory-runner"
         : "config-runner";
+  const intelligence = setup.intelligence;
+  const platformOnly = intelligence?.mode === "only";
   let workers;
   try {
-    workers = slot === undefined ? decideWorkers(setup.workers, workerStorage, availableParallelism()) : undefined;
+    // The platform's long-poll sessions and fan-out live in one process: one worker with it.
+    const decide = () => (intelligence !== undefined ? intelligenceWorkers(setup.workers) : decideWorkers(setup.workers, workerStorage, availableParallelism()));
+    workers = slot === undefined ? decide() : undefined;
     checkBus(setup.bus, workerStorage);
   } catch (error) {
     if (!(error instanceof CliStartupError)) throw error;
@@ -80,7 +86,7 @@ async function main(): Promise<void> {
   if (workers !== undefined && workers.count > 1) return startPrimary(args, setup, workers.count, log);
 
   let storage: SelectedRunner | undefined;
-  if (configRunner === undefined) {
+  if (configRunner === undefined && !platformOnly) {
     try {
       storage = await selectRunner(args.storage, process.env, process.cwd(), { liveBus: await createLiveBus(setup.bus, args, slot, workerStorage) });
     } catch (error) {
@@ -89,20 +95,38 @@ async function main(): Promise<void> {
     }
     announce(`threads: ${storage.description}${setup.bus === undefined ? "" : `; live bus: ${busEngine(setup.bus)} ${redactUrl(setup.bus)}`}`);
   }
-  if (setup.runtimeOptions.identifyUser === undefined) {
+  if (setup.runtimeOptions.identifyUser === undefined && !platformOnly) {
     announce("threads: no identifyUser, so every caller is one anonymous user who sees every thread (set identifyUser in a config file)");
+  }
+  let platform: ServedPlatform | undefined;
+  if (intelligence !== undefined) {
+    try {
+      platform = await startPlatform(intelligence, args.storage, process.env, process.cwd(), log);
+    } catch (error) {
+      console.error((error as Error).message);
+      await storage?.close().catch(() => {});
+      removeFiles(storage?.createdFiles ?? []);
+      process.exit(1);
+    }
+    if (platform.storeWarning !== undefined) log.warn({}, platform.storeWarning);
+    // The platform warns about both in its own words; here is where this command takes them.
+    if (intelligence.tokenSecret === undefined) log.warn({}, "intelligence: set COPILOT_INTELLIGENCE_TOKEN_SECRET (or intelligence.tokenSecret) so browser join tokens survive a restart");
+    if (intelligence.clientOrigins === undefined) log.warn({}, "intelligence: set intelligence.clientOrigins in a config file to admit only your app's origins on /client");
+    announce(`intelligence: threads, runs and events in ${platform.storeDescription}`);
   }
   // One request's bug must not end every other user's stream: log what escapes and keep serving.
   installProcessGuard();
-  const runtime = new CopilotRuntime({
-    ...setup.runtimeOptions,
-    runner: setup.runtimeOptions.runner ?? storage!.runner,
-    logger: setup.runtimeOptions.logger ?? log,
-  });
+  const runtime = platformOnly
+    ? undefined
+    : new CopilotRuntime({
+        ...setup.runtimeOptions,
+        runner: setup.runtimeOptions.runner ?? storage!.runner,
+        logger: setup.runtimeOptions.logger ?? log,
+      });
   // The Node adapter is the fast path (native event streams); CORS is permissive unless the
   // config file says otherwise, as with CopilotKit's endpoints.
   // /healthz and /readyz at the root of the main port; /metrics there too unless it has a port of its own.
-  const health = createHealthHandler({ runtime });
+  const health = createHealthHandler({ ...(runtime !== undefined ? { runtime } : {}), checks: platform === undefined ? [] : [platform.readiness] });
   const registry = setup.metrics.enabled ? defaultMetricsRegistry() : undefined;
   const metricsPort = registry === undefined ? undefined : setup.metrics.port;
   // A worker with a metrics port: the primary serves it, merging every worker's series.
@@ -114,22 +138,27 @@ async function main(): Promise<void> {
       process.send?.(reply, () => {});
     });
   }
-  const listener = createCopilotNodeListener({
-    ...setup.endpointOptions,
-    cors: setup.endpointOptions.cors ?? true,
-    runtime,
-    basePath: args.basePath,
-    health,
-    metrics: registry === undefined ? false : { registry, endpoint: metricsPort === undefined },
-  });
+  const listener =
+    runtime === undefined
+      ? probesOnly(health, registry !== undefined && metricsPort === undefined ? registry : undefined)
+      : createCopilotNodeListener({
+          ...setup.endpointOptions,
+          cors: setup.endpointOptions.cors ?? true,
+          runtime,
+          basePath: args.basePath,
+          health,
+          metrics: registry === undefined ? false : { registry, endpoint: metricsPort === undefined },
+        });
   // Timeouts for receiving requests, JSON answers for what Node refuses itself, and a backlog
   // that takes a burst of new connections.
-  const server = applyServerLimits(createServer(tagWorker(refuseWhileDraining(listener, health), slot)), setup.server);
+  const server = applyServerLimits(createServer(tagWorker(routePlatform(refuseWhileDraining(listener, health), platform), slot)), setup.server);
+  if (platform !== undefined) server.on("upgrade", platform.upgrade);
   // A start that fails from here on leaves no database behind that it created itself.
   const failStart = async (message: string): Promise<never> => {
     console.error(message);
+    await platform?.close().catch(() => {});
     await storage?.close().catch(() => {});
-    removeFiles(storage?.createdFiles ?? []);
+    removeFiles([...(storage?.createdFiles ?? []), ...(platform?.createdFiles ?? [])]);
     process.exit(1);
   };
   const metricsServer =
@@ -139,15 +168,14 @@ async function main(): Promise<void> {
     if (slot !== undefined) return; // the primary prints the listening lines once every worker listens
     const info = server.address() as AddressInfo;
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
-    const url = `http://${shownHost}:${info.port}${args.basePath}`;
-    log.info(
-      { url, version: VERSION },
-      `copilot-runtime ${VERSION} listening on ${url} (${setup.agentSummary}; threads: ${storage?.description ?? "runner from the config file"})`,
-    );
     const root = `http://${shownHost}:${info.port}`;
+    const url = platformOnly ? root : `${root}${args.basePath}`;
+    const threads = platformOnly ? platform!.storeDescription : (storage?.description ?? "runner from the config file");
+    log.info({ url, version: VERSION }, `copilot-runtime ${VERSION} listening on ${url} (${setup.agentSummary}; threads: ${threads})`);
+    if (intelligence !== undefined) for (const line of intelligenceUrlLines(root, intelligence)) log.info({}, line);
     const onMain = registry !== undefined && metricsPort === undefined ? `, metrics ${root}/metrics` : registry === undefined ? " (metrics off)" : "";
     log.info({}, `health: ${root}/healthz, ready: ${root}/readyz${onMain}`);
-    log.info({}, nextStepsLine(url, setup.tryAgentId));
+    if (!platformOnly) log.info({}, nextStepsLine(url, setup.tryAgentId));
   });
 
   let stopping = false;
@@ -158,7 +186,15 @@ async function main(): Promise<void> {
     // probes get their answer, and any other request gets 503 `shutting_down`.
     health.drain();
     log.info({ signal }, `${signal} received: /readyz answers 503, new requests get 503; letting open runs finish (up to ${args.shutdownTimeoutMs / 1000} s)`);
-    await runtime.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs });
+    // The platform drains at once: runner sockets close with 1012, so CopilotKit's runners
+    // reconnect (to another instance) without counting an error; browser sockets close with 1001.
+    // Its REST API answers until the store closes, after the runtime's open runs.
+    const drained = platform?.drain().then(
+      () => log.info({}, "intelligence: platform drained (runner WebSockets closed with 1012, long-poll sessions ended, browser sockets closed with 1001)"),
+      (error: unknown) => log.error({ err: error }, "intelligence: draining the platform failed"),
+    );
+    await Promise.all([runtime?.runner.shutdown?.({ deadlineMs: args.shutdownTimeoutMs }), drained]);
+    await platform?.close().catch((error: unknown) => log.error({ err: error }, "intelligence: closing the platform's store failed"));
     await storage?.close();
     // Streams end once their runs have; give the last frames a moment to flush.
     setTimeout(() => {
@@ -287,6 +323,29 @@ function tagWorker(listener: CopilotNodeListener, slot: string | undefined): Cop
 }
 
 const PROBE_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * The Intelligence platform's paths (`/api/threads...`, `/runner`, `/client`, ...) go to it, the
+ * rest to `listener`. Also while draining: the platform answers in its own protocol then
+ * (long-poll `{"status":410}`/`500`, a refused WebSocket upgrade) so runners retry elsewhere,
+ * and lock heartbeats of runs still streaming keep their answers until the process exits.
+ */
+function routePlatform(listener: CopilotNodeListener, platform: ServedPlatform | undefined): CopilotNodeListener {
+  if (platform === undefined) return listener;
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    if (isPlatformPath(pathOf(req.url))) return platform.listener(req, res);
+    return listener(req, res);
+  };
+}
+
+/** `--intelligence-only`: no runtime, so the main port's own routes are the probes and /metrics. */
+function probesOnly(health: HealthHandler, registry: MetricsRegistry | undefined): CopilotNodeListener {
+  const metrics = registry === undefined ? undefined : createMetricsHandler({ metrics: registry });
+  return createCopilotNodeHandler((request) => {
+    if (metrics !== undefined && new URL(request.url).pathname === "/metrics") return metrics(request);
+    return health(request); // /healthz, /readyz; a JSON 404 for anything else
+  });
+}
 
 /** Once draining, everything but the probes and /metrics gets 503 `shutting_down` and a closed connection. */
 function refuseWhileDraining(listener: CopilotNodeListener, health: HealthHandler): CopilotNodeListener {

@@ -11,6 +11,7 @@ import { createSelectedAgent, missingApiKey, MODEL_VARIABLE, selectModel, select
 import type { ServeArgs } from "./args.js";
 import { findConfigFile, loadConfig, type LoadedConfig } from "./config.js";
 import { CliStartupError } from "./errors.js";
+import { type IntelligenceSettings, resolveIntelligence } from "./intelligence.js";
 import type { CliLogLevel, LogFormat } from "./log-output.js";
 
 type Env = Record<string, string | undefined>;
@@ -37,6 +38,8 @@ export interface ServeSetup {
   agentSummary: string;
   /** The agent the start-up curl example runs: "default" when registered, else the first; none for a per-request factory. */
   tryAgentId?: string;
+  /** The Intelligence platform to serve (`--intelligence`, `--intelligence-only`, the config's `intelligence`); undefined: none. */
+  intelligence?: IntelligenceSettings;
 }
 
 /** Where `serve` answers `GET /metrics`. */
@@ -68,10 +71,19 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
   const config: LoadedConfig | undefined = path ? await loadConfig(path, env) : undefined;
   if (config) lines.push(`config: ${config.path}${config.loadedWith === "typescript" ? " (transpiled with typescript)" : ""}`);
 
+  const configMode = config?.intelligence === undefined ? undefined : (config.intelligence.mode ?? "beside");
+  // The platform alone: no runtime, so no agents to choose (nor keys to demand for them).
+  const platformOnly = (args.intelligence ?? configMode) === "only";
+
   let agents: CopilotRuntimeOptions["agents"];
   let agentSummary: string;
   let tryAgentId: string | undefined = "default";
-  if (config?.agents !== undefined) {
+  if (platformOnly) {
+    agents = {};
+    agentSummary = "Intelligence platform only, no runtime";
+    tryAgentId = undefined;
+    lines.push(`runtime: off (${args.intelligence === "only" ? "--intelligence-only" : 'the config\'s intelligence.mode "only"'}): the Intelligence platform alone`);
+  } else if (config?.agents !== undefined) {
     agents = config.agents;
     if (typeof config.agents === "function") {
       lines.push("agents: chosen per request by the config's agents function");
@@ -103,7 +115,9 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
 
   const { transcriptionService: configuredTranscription, ...runtime } = config?.runtime ?? {};
   let transcriptionService;
-  if (configuredTranscription === false) {
+  if (platformOnly) {
+    // no runtime, no /transcribe
+  } else if (configuredTranscription === false) {
     lines.push("transcription: off (the config file sets transcriptionService: false)");
   } else if (configuredTranscription !== undefined) {
     transcriptionService = configuredTranscription;
@@ -128,7 +142,7 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
     args.limits !== undefined && Object.keys(args.limits).length > 0 ? { ...configLimits, ...args.limits } : configLimits;
   lines.push(describeLimits(server, limits));
   const metrics = metricsSettings(args, config);
-
+  const intelligence = resolveIntelligence(args.intelligence, config?.intelligence, env, overrides.basePath ?? args.basePath);
 
   return {
     args: overrides,
@@ -142,6 +156,7 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
     lines,
     agentSummary,
     tryAgentId,
+    ...(intelligence !== undefined ? { intelligence } : {}),
   };
 }
 

@@ -1,20 +1,36 @@
 /**
  * `/healthz` and `/readyz`. Liveness says the process answers; readiness says it should get
  * traffic: the runner is ready (for durable runners, its database answers a trivial query
- * within the timeout) and the process is not shutting down.
+ * within the timeout), so is every other dependency given as a check (the Intelligence
+ * platform's store, say), and the process is not shutting down.
  */
 import { logger, toLogger } from "../logger.js";
 import type { CopilotRuntime } from "../runtime.js";
 
-/** Why `/readyz` answers 503: a stable code for alerts, and a sentence for people. */
-export type UnreadyReason = "shutting_down" | "runner_unavailable" | "check_timeout";
+/**
+ * Why `/readyz` answers 503: a stable code for alerts, and a sentence for people. A failed
+ * {@link ReadinessCheck} reports its own `reason`.
+ */
+export type UnreadyReason = "shutting_down" | "runner_unavailable" | "check_timeout" | (string & {});
 
 /** The JSON body of `/readyz`. */
 export type Readiness = { status: "ready" } | { status: "unready"; reason: UnreadyReason; message: string };
 
+/** A dependency `/readyz` waits for besides the runner, e.g. the Intelligence platform's store. */
+export interface ReadinessCheck {
+  /** The stable code `/readyz` reports when `check` fails, e.g. `intelligence_unavailable`. */
+  reason: string;
+  /** The sentence that goes with it. */
+  message: string;
+  /** Resolves when the dependency can serve; rejects (or outlasts `timeoutMs`) when it cannot. */
+  check(): Promise<void>;
+}
+
 export interface HealthHandlerOptions {
-  /** The runtime whose runner is checked (its optional `checkReady()`). */
-  runtime: CopilotRuntime;
+  /** The runtime whose runner is checked (its optional `checkReady()`). Left out, only `checks` are (a process without a runtime). */
+  runtime?: CopilotRuntime;
+  /** More dependencies to check, after the runner. */
+  checks?: readonly ReadinessCheck[];
   /** Longest a readiness check may take before `/readyz` answers 503 `check_timeout`. Default 2,000 ms. */
   timeoutMs?: number;
 }
@@ -35,18 +51,18 @@ const NO_STORE = { "Content-Type": "application/json", "Cache-Control": "no-stor
 const LIVE_BODY = JSON.stringify({ status: "ok" });
 const READY_BODY = JSON.stringify({ status: "ready" });
 
-const MESSAGES: Record<UnreadyReason, string> = {
+const MESSAGES: Record<"shutting_down" | "runner_unavailable" | "check_timeout", string> = {
   shutting_down: "The process is shutting down: open runs are finishing, new work should go elsewhere.",
   runner_unavailable: "The runner cannot take runs: its database is unreachable or it failed to start (see the server logs).",
-  check_timeout: "The runner did not answer the readiness check in time.",
+  check_timeout: "The runner (or another dependency /readyz checks) did not answer the readiness check in time.",
 };
 
 /**
  * Liveness and readiness for load balancers and orchestrators. `GET .../healthz` answers 200
  * `{"status":"ok"}` while the process runs; `GET .../readyz` answers 200 `{"status":"ready"}`,
- * or 503 `{"status":"unready","reason":...,"message":...}` when the runner's `checkReady()`
- * fails or takes longer than `timeoutMs`, or once `drain()` was called. Checks never pile up:
- * probes arriving while one runs share it.
+ * or 503 `{"status":"unready","reason":...,"message":...}` when the runner's `checkReady()` or
+ * one of `checks` fails or takes longer than `timeoutMs`, or once `drain()` was called. Checks
+ * never pile up: probes arriving while one runs share it.
  *
  * @example
  * ```ts
@@ -56,13 +72,30 @@ const MESSAGES: Record<UnreadyReason, string> = {
  * ```
  */
 export function createHealthHandler(options: HealthHandlerOptions): HealthHandler {
-  const runner = options.runtime.runner;
-  const log = options.runtime.logger === undefined ? logger : toLogger(options.runtime.logger);
+  const runner = options.runtime?.runner;
+  const runtimeLogger = options.runtime?.logger;
+  const log = runtimeLogger === undefined ? logger : toLogger(runtimeLogger);
+  const checks: ReadinessCheck[] = [];
+  if (runner?.checkReady !== undefined) {
+    checks.push({ reason: "runner_unavailable", message: MESSAGES.runner_unavailable, check: () => runner.checkReady!() });
+  }
+  checks.push(...(options.checks ?? []));
   const timeoutMs = options.timeoutMs ?? 2_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new RangeError("timeoutMs must be a positive number of milliseconds");
   let draining = false;
   let running: Promise<void> | undefined;
   let lastReason: UnreadyReason | undefined;
+
+  /** Runs every check in order; rejects with the first failure, tagged with its check. */
+  const runChecks = async (): Promise<void> => {
+    for (const item of checks) {
+      try {
+        await item.check();
+      } catch (error) {
+        throw new FailedCheck(item, error);
+      }
+    }
+  };
 
   const report = (readiness: Readiness, error?: unknown): Readiness => {
     const reason = readiness.status === "ready" ? undefined : readiness.reason;
@@ -76,10 +109,8 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
 
   const check = async (): Promise<Readiness> => {
     if (draining) return report(unready("shutting_down"));
-    if (runner.checkReady === undefined) return report({ status: "ready" });
-    running ??= Promise.resolve()
-      .then(() => runner.checkReady!())
-      .finally(() => (running = undefined));
+    if (checks.length === 0) return report({ status: "ready" });
+    running ??= runChecks().finally(() => (running = undefined));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(resolve, timeoutMs, "timeout")));
     try {
@@ -87,7 +118,9 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
       if (draining) return report(unready("shutting_down"));
       return report(outcome === "ready" ? { status: "ready" } : unready("check_timeout"));
     } catch (error) {
-      return report(draining ? unready("shutting_down") : unready("runner_unavailable"), error);
+      if (draining) return report(unready("shutting_down"), error);
+      const failed = error as FailedCheck;
+      return report({ status: "unready", reason: failed.item.reason, message: failed.item.message }, failed.cause);
     } finally {
       clearTimeout(timer);
     }
@@ -112,7 +145,17 @@ export function createHealthHandler(options: HealthHandlerOptions): HealthHandle
   }) as HealthHandler;
 }
 
-function unready(reason: UnreadyReason): Readiness {
+/** A check that failed, and why (for the log line). */
+class FailedCheck extends Error {
+  constructor(
+    readonly item: ReadinessCheck,
+    override readonly cause: unknown,
+  ) {
+    super(item.message);
+  }
+}
+
+function unready(reason: keyof typeof MESSAGES): Readiness {
   return { status: "unready", reason, message: MESSAGES[reason] };
 }
 

@@ -91,6 +91,33 @@ describe("/healthz and /readyz", () => {
     expect(await probe("/readyz")).toMatchObject({ status: 503, body: { status: "unready", reason: "runner_unavailable" } });
     expect(await probe("/healthz")).toEqual({ status: 200, body: { status: "ok" } });
   });
+
+  it("run extra checks after the runner, reporting a failed one's own reason; work without a runtime", async () => {
+    let storeUp = true;
+    const checks = [
+      {
+        reason: "intelligence_unavailable",
+        message: "The platform's store is down.",
+        check: async () => {
+          if (!storeUp) throw new Error("store closed");
+        },
+      },
+    ];
+    const health = createHealthHandler({ runtime: runtimeWith(new InMemoryAgentRunner()), checks });
+    const { probe } = await serveHealth(runtimeWith(new InMemoryAgentRunner()), health);
+    expect(await probe("/readyz")).toEqual({ status: 200, body: { status: "ready" } });
+    storeUp = false;
+    expect(await probe("/readyz")).toEqual({ status: 503, body: { status: "unready", reason: "intelligence_unavailable", message: "The platform's store is down." } });
+    storeUp = true;
+    expect((await probe("/readyz")).status).toBe(200);
+
+    const alone = createHealthHandler({ checks });
+    expect(await alone.check()).toEqual({ status: "ready" });
+    storeUp = false;
+    expect(await alone.check()).toMatchObject({ status: "unready", reason: "intelligence_unavailable" });
+    alone.drain();
+    expect(await alone.check()).toMatchObject({ status: "unready", reason: "shutting_down" });
+  });
 });
 
 const url = await findPostgres();

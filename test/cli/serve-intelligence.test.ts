@@ -1,0 +1,129 @@
+/**
+ * `copilot-runtime serve --intelligence`, the built CLI in a child process, driven by CopilotKit's
+ * unmodified 1.75 runtime (`new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey })` pointed at the
+ * CLI's port; its runner uses Phoenix long-poll on Node 20) and the real `phoenix` client as the
+ * browser's realtime side.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BaseEvent, verifyEvents } from "@ag-ui/client";
+import { from, lastValueFrom, toArray } from "rxjs";
+import { WebSocket } from "ws";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { ScriptedAgent, textReply } from "../helpers/agents.js";
+import { copilotKitIntelligenceRuntime, eventually, followThread, runInput } from "../helpers/intelligence.js";
+import { killAllClis, runCliToExit, startCli, type RunningCli } from "./helpers/cli-process.js";
+
+const API_KEY = "cpk-3_cli-test-secret-do-not-print";
+const env = { COPILOT_INTELLIGENCE_API_KEYS: API_KEY, COPILOT_INTELLIGENCE_TOKEN_SECRET: "cli-test-token-secret", DATABASE_URL: "" };
+const dir = mkdtempSync(join(tmpdir(), "cli-intelligence-"));
+
+afterEach(() => killAllClis());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** CopilotKit's 1.75 runtime in this process, in Intelligence mode against the CLI at `root`. */
+async function copilotKitRuntimeAgainst(root: string) {
+  const v2: any = await import("@copilotkit/runtime/v2");
+  const intelligence = new v2.CopilotKitIntelligence({ apiUrl: root, wsUrl: root.replace(/^http/, "ws"), apiKey: API_KEY });
+  const handle = await copilotKitIntelligenceRuntime({
+    intelligence,
+    agents: { default: new ScriptedAgent({ script: textReply("Served by the CLI's platform") }) },
+    identifyUser: (request: Request) => ({ id: request.headers.get("x-user") ?? "alice", name: "Alice" }),
+    generateThreadNames: false,
+  });
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await handle(
+      new Request(`http://runtime.test/api/copilotkit${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      }),
+    );
+    const text = await response.text();
+    return { status: response.status, text, json: text === "" ? undefined : JSON.parse(text) };
+  };
+}
+
+function rootOf(cli: RunningCli): string {
+  return new URL(cli.url).origin;
+}
+
+function exitOf(cli: RunningCli): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (cli.child.exitCode !== null) resolve(cli.child.exitCode);
+    else cli.child.on("exit", (code) => resolve(code));
+  });
+}
+
+/** A runner-style WebSocket on `/runner` (the API key in the Phoenix auth subprotocol); resolves its close code. */
+function openRunnerSocket(root: string): Promise<{ closed: Promise<number> }> {
+  const token = Buffer.from(API_KEY).toString("base64").replace(/=+$/, "");
+  const socket = new WebSocket(`${root.replace(/^http/, "ws")}/runner/websocket?vsn=2.0.0`, ["phoenix", `base64url.bearer.phx.${token}`]);
+  const closed = new Promise<number>((resolve) => socket.on("close", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    socket.once("open", () => resolve({ closed }));
+    socket.once("error", reject);
+  });
+}
+
+describe("copilot-runtime serve --intelligence", () => {
+  it("serves the platform beside the runtime: a CopilotKit 1.75 run streams through it to a phoenix.js subscriber; SIGTERM drains and exits 0; a restart on the same SQLite file still lists the thread", async () => {
+    const cli = await startCli(["--intelligence", "--db", "threads.db", "--log-format", "json"], { env, cwd: dir });
+    const root = rootOf(cli);
+    // The start-up lines say what to configure, without the key's secret.
+    // (printed right after the listening line)
+    await eventually(() => expect(cli.output()).toContain(`new CopilotKitIntelligence({ apiUrl: "${root}", wsUrl: "${root.replace(/^http/, "ws")}", apiKey: "cpk-3_***" })`));
+    expect(cli.rawOutput()).not.toContain("cli-test-secret-do-not-print");
+
+    // Both on one port: the runtime under its base path, the platform at /api/threads..., and /readyz checks both.
+    expect((await fetch(`${cli.url}/info`)).status).toBe(200);
+    expect(await (await fetch(`${root}/readyz`)).json()).toEqual({ status: "ready" });
+    const wrongKey = await fetch(`${root}/api/threads?userId=alice&agentId=default`, { headers: { authorization: "Bearer cpk-3_wrong" } });
+    expect(wrongKey.status).toBe(401);
+    expect(await wrongKey.json()).toMatchObject({ error: "unauthorized" });
+
+    const browser = await copilotKitRuntimeAgainst(root);
+    const run = await browser("POST", "/agent/default/run", runInput("cli-thread", "cli-run-1", "Hello platform"));
+    expect(run.status, run.text).toBe(200);
+    expect(run.json.realtime).toEqual({ clientUrl: `${root.replace(/^http/, "ws")}/client`, topic: "thread:cli-thread" });
+    const live = followThread(run.json.realtime.clientUrl, run.json.joinToken, "thread:cli-thread", { stream_mode: "run", run_id: "cli-run-1" }, "websocket");
+    await live.join;
+    await live.done;
+    live.leave();
+    expect(live.sequence[0]).toBe("RUN_STARTED");
+    expect(live.sequence.at(-1)).toBe("RUN_FINISHED");
+    expect(live.events.filter((e) => e.type === "TEXT_MESSAGE_CONTENT").map((e) => e.delta).join("")).toBe("Served by the CLI's platform");
+    await lastValueFrom(from(live.events as BaseEvent[]).pipe(verifyEvents(), toArray()));
+
+    // SIGTERM: a connected runner socket is closed with 1012 (CopilotKit's runner reconnects without counting an error), exit 0.
+    const runner = await openRunnerSocket(root);
+    const exited = exitOf(cli);
+    cli.child.kill("SIGTERM");
+    expect(await runner.closed).toBe(1012);
+    expect(await exited).toBe(0);
+    await eventually(() => expect(cli.output()).toContain("intelligence: platform drained"));
+
+    // Restarted alone (--intelligence-only) on the same file: the thread and its messages are still there.
+    const again = await startCli(["--intelligence-only", "--db", "threads.db", "--log-format", "json"], { env, cwd: dir });
+    const root2 = rootOf(again);
+    expect(again.url).toBe(root2);
+    expect(again.output()).toContain("runtime: off (--intelligence-only)");
+    // No runtime on this port: its base path is not served; the probes are.
+    expect((await fetch(`${root2}/api/copilotkit/info`)).status).toBe(404);
+    expect((await fetch(`${root2}/readyz`)).status).toBe(200);
+    const browser2 = await copilotKitRuntimeAgainst(root2);
+    const listed = await browser2("GET", "/threads?agentId=default");
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json.threads.map((thread: { id: string }) => thread.id)).toEqual(["cli-thread"]);
+    expect(listed.json.threads[0]).toMatchObject({ agentId: "default", archived: false });
+    const messages = await browser2("GET", "/threads/cli-thread/messages");
+    expect(messages.json.messages.map((m: { id: string }) => m.id)).toEqual(["msg-cli-run-1", "reply-cli-run-1"]);
+  }, 90_000);
+
+  it("refuses to start without API keys (exit 2, saying which variable to set)", async () => {
+    const result = await runCliToExit(["--intelligence", "--memory"], { env: { COPILOT_INTELLIGENCE_API_KEYS: "" }, cwd: dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--intelligence needs at least one API key: set COPILOT_INTELLIGENCE_API_KEYS=cpk-<projectId>_<secret>/);
+  });
+});
