@@ -38,6 +38,14 @@ const RUNTIME_KEYS = [
   "mcpApps",
   "openGenerativeUI",
   "debug",
+  // Intelligence mode: the runtime hands runs to an Intelligence platform (this one's or another's).
+  "intelligence",
+  "generateThreadNames",
+  "lockTtlSeconds",
+  "lockKeyPrefix",
+  "lockHeartbeatIntervalSeconds",
+  "maxReconnectMs",
+  "maxRejoinMs",
 ] as const;
 const ENDPOINT_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs", "limits", "hooks"] as const;
 const HOOK_KEYS = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as const;
@@ -258,6 +266,9 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
     checkKeys(runtime, RUNTIME_KEYS, "runtime.", fail);
     for (const name of ["beforeRequestMiddleware", "afterRequestMiddleware", "identifyUser"] as const) {
       if (runtime[name] !== undefined && typeof runtime[name] !== "function") fail(`runtime.${name} must be a function, got ${describe(runtime[name])}.`);
+    }
+    if (runtime.intelligence !== undefined && runtime.runner !== undefined) {
+      fail("runtime.runner cannot be given with runtime.intelligence: in Intelligence mode the platform keeps the threads (drop one of the two).");
     }
     const runner = runtime.runner as Record<string, unknown> | undefined;
     if (runner !== undefined && !(isObject(runner) && ["run", "connect", "stop", "isRunning"].every((m) => typeof runner[m] === "function"))) {

@@ -29,7 +29,11 @@ export interface CopilotRuntimeConfig {
    * from the environment, as without a config file.
    */
   agents?: AgentsOption;
-  /** Runtime options: `identifyUser`, `beforeRequestMiddleware`, `afterRequestMiddleware`, `forwardHeaders`, `runner`, `transcriptionService`, `a2ui`, `mcpApps`, `openGenerativeUI`. */
+  /**
+   * Runtime options: `identifyUser`, `beforeRequestMiddleware`, `afterRequestMiddleware`, `forwardHeaders`, `runner`,
+   * `transcriptionService`, `a2ui`, `mcpApps`, `openGenerativeUI`, `debug`, and Intelligence mode
+   * (`intelligence: new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey })` with `identifyUser`, `generateThreadNames`, the lock options).
+   */
   runtime?: CopilotRuntimeConfigRuntimeOptions;
   /** Where the endpoint answers. Default `/api/copilotkit`; `--base-path` wins. */
   basePath?: string;

@@ -63,8 +63,11 @@ async function main(): Promise<void> {
   const announce = (line: string) => slot === undefined && log.info({}, line);
   for (const line of setup.lines) announce(line);
   const configRunner = setup.runtimeOptions.runner;
-  const workerStorage: WorkerStorage =
-    configRunner === undefined
+  // In Intelligence mode the runtime hands its runs to a platform: no store of this process's own.
+  const intelligenceRuntime = setup.runtimeOptions.intelligence !== undefined;
+  const workerStorage: WorkerStorage = intelligenceRuntime
+    ? "config-runner"
+    : configRunner === undefined
       ? storageKind(args.storage, process.env)
       : configRunner instanceof InMemoryAgentRunner || configRunner.constructor?.name === "InMemoryAgentRunner"
         ? "config-memory-runner"
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
   if (workers !== undefined && workers.count > 1) return startPrimary(args, setup, workers.count, log);
 
   let storage: SelectedRunner | undefined;
-  if (configRunner === undefined && !platformOnly) {
+  if (configRunner === undefined && !platformOnly && !intelligenceRuntime) {
     try {
       storage = await selectRunner(args.storage, process.env, process.cwd(), { liveBus: await createLiveBus(setup.bus, args, slot, workerStorage) });
     } catch (error) {
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
     ? undefined
     : new CopilotRuntime({
         ...setup.runtimeOptions,
-        runner: setup.runtimeOptions.runner ?? storage!.runner,
+        ...(intelligenceRuntime ? {} : { runner: setup.runtimeOptions.runner ?? storage!.runner }),
         logger: setup.runtimeOptions.logger ?? log,
       });
   // The Node adapter is the fast path (native event streams); CORS is permissive unless the
@@ -170,7 +173,7 @@ async function main(): Promise<void> {
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     const root = `http://${shownHost}:${info.port}`;
     const url = platformOnly ? root : `${root}${args.basePath}`;
-    const threads = platformOnly ? platform!.storeDescription : (storage?.description ?? "runner from the config file");
+    const threads = platformOnly ? platform!.storeDescription : (storage?.description ?? (intelligenceRuntime ? "the Intelligence platform (runtime.intelligence)" : "runner from the config file"));
     log.info({ url, version: VERSION }, `copilot-runtime ${VERSION} listening on ${url} (${setup.agentSummary}; threads: ${threads})`);
     if (intelligence !== undefined) for (const line of intelligenceUrlLines(root, intelligence)) log.info({}, line);
     const onMain = registry !== undefined && metricsPort === undefined ? `, metrics ${root}/metrics` : registry === undefined ? " (metrics off)" : "";

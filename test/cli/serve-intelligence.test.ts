@@ -4,7 +4,9 @@
  * CLI's port; its runner uses Phoenix long-poll on Node 20) and the real `phoenix` client as the
  * browser's realtime side.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { pathToFileURL } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BaseEvent, verifyEvents } from "@ag-ui/client";
@@ -43,6 +45,18 @@ async function copilotKitRuntimeAgainst(root: string) {
     const text = await response.text();
     return { status: response.status, text, json: text === "" ? undefined : JSON.parse(text) };
   };
+}
+
+/** A port nobody listens on right now (the config file must know the CLI's port before it starts). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function rootOf(cli: RunningCli): string {
@@ -119,6 +133,53 @@ describe("copilot-runtime serve --intelligence", () => {
     expect(listed.json.threads[0]).toMatchObject({ agentId: "default", archived: false });
     const messages = await browser2("GET", "/threads/cli-thread/messages");
     expect(messages.json.messages.map((m: { id: string }) => m.id)).toEqual(["msg-cli-run-1", "reply-cli-run-1"]);
+  }, 90_000);
+
+  it("runs OUR runtime in Intelligence mode on its own platform from a config file (runtime.intelligence): the browser gets credentials and the run streams over the platform's socket", async () => {
+    const port = await freePort();
+    const root = `http://127.0.0.1:${port}`;
+    const project = mkdtempSync(join(tmpdir(), "cli-intelligence-ours-"));
+    try {
+      const distIndex = pathToFileURL(join(import.meta.dirname, "../../dist/index.js")).href;
+      writeFileSync(
+        join(project, "copilot-runtime.config.mjs"),
+        `import { CopilotKitIntelligence, DemoAgent } from ${JSON.stringify(distIndex)};
+export default {
+  agents: { default: new DemoAgent({ wordDelayMs: 1 }) },
+  runtime: {
+    intelligence: new CopilotKitIntelligence({ apiUrl: ${JSON.stringify(root)}, wsUrl: ${JSON.stringify(root.replace(/^http/, "ws"))}, apiKey: ${JSON.stringify(API_KEY)} }),
+    identifyUser: (request) => ({ id: request.headers.get("x-user") ?? "alice", name: "Alice" }),
+    generateThreadNames: false,
+  },
+};
+`,
+      );
+      const cli = await startCli(["--intelligence", "--memory", "--port", String(port), "--log-format", "json"], { env, cwd: project });
+      expect(cli.output()).toContain("the Intelligence platform (runtime.intelligence)");
+      const info = await (await fetch(`${cli.url}/info`)).json();
+      expect(info).toMatchObject({ mode: "intelligence", intelligence: { wsUrl: `${root.replace(/^http/, "ws")}/client` } });
+      const run = await fetch(`${cli.url}/agent/default/run`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-user": "alice" },
+        body: JSON.stringify(runInput("ours-thread", "ours-run-1", "Hello from our runtime")),
+      });
+      const credentials = await run.json();
+      expect(run.status, JSON.stringify(credentials)).toBe(200);
+      expect(credentials.realtime).toEqual({ clientUrl: `${root.replace(/^http/, "ws")}/client`, topic: "thread:ours-thread" });
+      const live = followThread(credentials.realtime.clientUrl, credentials.joinToken, "thread:ours-thread", { stream_mode: "run", run_id: "ours-run-1" }, "websocket");
+      await live.join;
+      await live.done;
+      live.leave();
+      expect(live.sequence[0]).toBe("RUN_STARTED");
+      expect(live.sequence.at(-1)).toBe("RUN_FINISHED");
+      expect(live.sequence).toContain("TEXT_MESSAGE_CONTENT");
+      await lastValueFrom(from(live.events as BaseEvent[]).pipe(verifyEvents(), toArray()));
+      // Another user sees nothing of it.
+      const bobs = await fetch(`${cli.url}/threads?agentId=default`, { headers: { "x-user": "bob" } });
+      expect((await bobs.json()).threads).toEqual([]);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   }, 90_000);
 
   it("refuses to start without API keys (exit 2, saying which variable to set)", async () => {
