@@ -8,6 +8,7 @@
 export { CopilotRuntime, CopilotSseRuntime, CopilotIntelligenceRuntime, isIntelligenceRuntime, resolveAgents } from "./runtime.js";
 export { CopilotKitIntelligence } from "./intelligence-runtime/copilotkit-intelligence.js";
 export type { CopilotKitIntelligenceConfig } from "./intelligence-runtime/copilotkit-intelligence.js";
+export type { InProcessIntelligencePlatform } from "./intelligence-runtime/in-process-transport.js";
 export { PlatformRequestError } from "./intelligence-runtime/platform-request-error.js";
 export { IntelligenceAgentRunner } from "./intelligence-runtime/intelligence-agent-runner.js";
 export type { IntelligenceAgentRunnerOptions, IntelligenceRunRequest, RunnerStartupBoundary } from "./intelligence-runtime/intelligence-agent-runner.js";

@@ -182,6 +182,8 @@ export class CopilotRuntime {
       this.runner = new IntelligenceAgentRunner({
         url: intelligence.ɵgetRunnerWsUrl(),
         authToken: intelligence.ɵgetRunnerAuthToken(),
+        // A platform in this process: the runner's sockets open on it directly. (CopilotKit's own client has no such method.)
+        transport: (intelligence as { ɵgetRunnerTransport?: () => unknown }).ɵgetRunnerTransport?.(),
         maxReconnectMs: options.maxReconnectMs,
         maxRejoinMs: options.maxRejoinMs,
       });

@@ -5,6 +5,7 @@ import {
   isRetryableEntitlementStatus,
   parseRuntimeEntitlementResponse,
 } from "./entitlements.js";
+import { type InProcessIntelligencePlatform, type InProcessWebSocketClass, createInProcessPhoenixTransport } from "./in-process-transport.js";
 import { PlatformRequestError, platformErrorStatus } from "./platform-request-error.js";
 import type {
   AcquireThreadLockRequest,
@@ -26,6 +27,8 @@ import { MANAGED_INTELLIGENCE_API_URL, MANAGED_INTELLIGENCE_WS_URL, configuredUr
 const ENTITLEMENTS_TIMEOUT_MS = 1_500;
 const ENTITLEMENTS_ACTIVE_TTL_MS = 30_000;
 const ENTITLEMENTS_NEGATIVE_TTL_MS = 5_000;
+/** The origin of REST request URLs handed to an in-process platform (never resolved: `.invalid` cannot be). */
+const IN_PROCESS_API_URL = "http://in-process.invalid";
 
 export interface CopilotKitIntelligenceConfig {
   /** The platform's REST API. Default: CopilotKit's managed one. Set it together with `wsUrl`. */
@@ -37,6 +40,13 @@ export interface CopilotKitIntelligenceConfig {
   wsUrl?: string;
   /** The project's API key (`cpk-<projectId>_<secret>`); required, never blank. */
   apiKey: string;
+  /**
+   * A platform in this process (`createIntelligencePlatform()` from `copilot-runtime/intelligence`):
+   * REST calls go to its fetch handler and the runner's sockets open on it directly, with no
+   * network hop (the API key is still presented and checked). `wsUrl` is then required: it is
+   * the public address browsers open `<wsUrl>/client` at. `apiUrl` is not needed.
+   */
+  platform?: InProcessIntelligencePlatform;
   /** Called after the runtime created a thread. Prefer `onThreadCreated()` for several listeners. */
   onThreadCreated?: (thread: PlatformThreadSummary) => void;
   /** Called after a thread was renamed or archived. */
@@ -60,6 +70,14 @@ export interface CopilotKitIntelligenceConfig {
  * });
  * const runtime = new CopilotRuntime({ agents, intelligence, identifyUser: (req) => ({ id: "u1", name: "Ada" }) });
  * ```
+ *
+ * @example Our platform in the same process (no network hop between runtime and platform)
+ * ```ts
+ * import { createIntelligencePlatform } from "copilot-runtime/intelligence";
+ * const platform = createIntelligencePlatform({ store, apiKeys: [apiKey], tokenSecret });
+ * const intelligence = new CopilotKitIntelligence({ platform, wsUrl: "wss://app.example.com", apiKey });
+ * // Browsers still open wss://app.example.com/client: serve platform.fetch and platform.handleUpgrade there.
+ * ```
  */
 export class CopilotKitIntelligence {
   readonly #apiUrl: string;
@@ -67,6 +85,9 @@ export class CopilotKitIntelligence {
   readonly #clientWsUrl: string;
   readonly #channelsWsUrl: string;
   readonly #apiKey: string;
+  /** Where REST calls go: the global fetch, or the in-process platform's handler. */
+  readonly #fetch: (url: string, init: RequestInit) => Promise<Response>;
+  readonly #runnerTransport: InProcessWebSocketClass | undefined;
   readonly #created = new Set<(thread: PlatformThreadSummary) => void>();
   readonly #updated = new Set<(thread: PlatformThreadSummary) => void>();
   readonly #deleted = new Set<(params: ThreadDeletedPayload) => void>();
@@ -89,9 +110,18 @@ export class CopilotKitIntelligence {
     }
     const apiUrl = configuredUrl(config.apiUrl);
     const wsUrl = configuredUrl(config.wsUrl);
-    warnOnPartialOverride(apiUrl, wsUrl);
+    const platform = config.platform;
+    if (platform !== undefined) {
+      checkInProcessPlatform(platform, wsUrl);
+      this.#fetch = (url, init) => platform.fetch(new Request(url, init));
+      this.#runnerTransport = createInProcessPhoenixTransport(platform, "runner");
+    } else {
+      warnOnPartialOverride(apiUrl, wsUrl);
+      this.#fetch = (url, init) => fetch(url, init);
+      this.#runnerTransport = undefined;
+    }
     const base = normalizeWsUrl(wsUrl ?? MANAGED_INTELLIGENCE_WS_URL);
-    this.#apiUrl = (apiUrl ?? MANAGED_INTELLIGENCE_API_URL).replace(/\/$/, "");
+    this.#apiUrl = (apiUrl ?? (platform !== undefined ? IN_PROCESS_API_URL : MANAGED_INTELLIGENCE_API_URL)).replace(/\/$/, "");
     this.#runnerWsUrl = planeUrl(base, "/runner");
     this.#clientWsUrl = planeUrl(base, "/client");
     this.#channelsWsUrl = planeUrl(base, "/channels");
@@ -133,6 +163,14 @@ export class CopilotKitIntelligence {
 
   ɵgetChannelsWsUrl(): string {
     return this.#channelsWsUrl;
+  }
+
+  /**
+   * The socket class the runner must use: the in-process one with `platform`, else undefined
+   * (the runner picks WebSocket or long-poll itself).
+   */
+  ɵgetRunnerTransport(): InProcessWebSocketClass | undefined {
+    return this.#runnerTransport;
   }
 
   ɵgetRunnerAuthToken(): string {
@@ -312,7 +350,7 @@ export class CopilotKitIntelligence {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), ENTITLEMENTS_TIMEOUT_MS);
     try {
-      const response = await fetch(`${this.#apiUrl}${path}`, { method: "GET", headers: this.#headers(), signal: controller.signal });
+      const response = await this.#fetch(`${this.#apiUrl}${path}`, { method: "GET", headers: this.#headers(), signal: controller.signal });
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);
         logger.error({ status: response.status, path }, "Runtime entitlement request failed");
@@ -346,7 +384,7 @@ export class CopilotKitIntelligence {
    * `undefined`; a non-2xx throws {@link PlatformRequestError} (the body is logged, not thrown).
    */
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${this.#apiUrl}${path}`, {
+    const response = await this.#fetch(`${this.#apiUrl}${path}`, {
       method,
       headers: this.#headers(),
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -373,6 +411,19 @@ export class CopilotKitIntelligence {
 
 function threadPath(threadId: string): string {
   return `/api/threads/${encodeURIComponent(threadId)}`;
+}
+
+/** `platform` must be one, and browsers still need the platform's public socket address. */
+function checkInProcessPlatform(platform: unknown, wsUrl: string | undefined): void {
+  const candidate = platform as Partial<InProcessIntelligencePlatform> | null;
+  if (candidate === null || typeof candidate !== "object" || typeof candidate.fetch !== "function" || typeof candidate.connectInProcess !== "function") {
+    throw new TypeError("CopilotKitIntelligence `platform` must be an Intelligence platform in this process (createIntelligencePlatform() from copilot-runtime/intelligence).");
+  }
+  if (wsUrl === undefined) {
+    throw new TypeError(
+      "CopilotKitIntelligence with `platform` still needs `wsUrl`: the platform's public realtime address, where browsers open <wsUrl>/client (e.g. wss://app.example.com).",
+    );
+  }
 }
 
 /** Setting one plane only leaves the other on CopilotKit's managed cloud: worth a warning. */

@@ -5,7 +5,7 @@ import { sendWebResponse } from "../adapters/node-response.js";
 import { toWebRequest } from "../adapters/node-request.js";
 import { PlatformHttpError, errorResponse } from "./http-json.js";
 import { createPhoenixServer } from "./phoenix/index.js";
-import type { PhoenixServer, SocketHandler } from "./phoenix/types.js";
+import type { InProcessConnectRequest, InProcessConnection, InProcessPeer, PhoenixServer, SocketHandler } from "./phoenix/types.js";
 import { type IntelligencePlatformOptions, type PlatformCore, createPlatformCore } from "./platform-core.js";
 
 export type { IntelligencePlatformOptions } from "./platform-core.js";
@@ -16,6 +16,13 @@ export interface IntelligencePlatform {
   fetch(request: Request): Promise<Response>;
   /** Takes a Node `upgrade` for `/runner/websocket` or `/client/websocket`; false when the path is not ours (the caller handles it). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /**
+   * Opens a `/runner` or `/client` socket from this process, with no network: what a runtime in
+   * the same process uses instead of a WebSocket (`new CopilotKitIntelligence({ platform, ... })`).
+   * The same credentials are checked (the runner's API key as phoenix.js's bearer subprotocol);
+   * null when they are refused or the platform is closing.
+   */
+  connectInProcess(plane: "runner" | "client", request: InProcessConnectRequest, peer: InProcessPeer): Promise<InProcessConnection | null>;
   /** Resolves once the store is migrated (requests wait for it on their own). */
   readonly ready: Promise<void>;
   /** The transport-independent parts (store, fan-out, finalizer), for tests and embedding. */
@@ -80,6 +87,11 @@ export function createIntelligencePlatform(options: IntelligencePlatformOptions)
         log.error({ err, path: pathname }, "Intelligence platform: request failed");
         return errorResponse(new PlatformHttpError(500, "internal_error", "The request failed; see the platform's logs"));
       }
+    },
+    connectInProcess(plane, request, peer) {
+      if (plane === "runner") return runner.connectInProcess(request, peer);
+      if (plane === "client") return client.connectInProcess(request, peer);
+      return Promise.reject(new TypeError(`connectInProcess: plane must be "runner" or "client", got ${String(plane)}`));
     },
     handleUpgrade(request, socket, head) {
       const pathname = (request.url ?? "/").split("?")[0];

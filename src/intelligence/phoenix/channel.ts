@@ -1,6 +1,6 @@
 import type { Logger } from "../../logger.js";
 import { serializeFrame, serializeReply } from "./codec.js";
-import type { ChannelContext, ChannelHandler, JoinResult, Reply, SocketHandler } from "./types.js";
+import type { ChannelContext, ChannelHandler, JoinResult, PhoenixTransportKind, Reply, SocketHandler } from "./types.js";
 
 /** Why a channel ended; passed once to `ChannelHandler.terminate`. */
 export type EndReason = "leave" | "closed" | "replaced" | "server";
@@ -8,7 +8,7 @@ export type EndReason = "leave" | "closed" | "replaced" | "server";
 /** What a channel needs from the socket session it lives on. */
 export interface ChannelOwner {
   readonly socketId: string;
-  readonly transport: "websocket" | "longpoll";
+  readonly transport: PhoenixTransportKind;
   readonly bufferedAmount: number;
   readonly log: Logger;
   /** Queues one serialized frame for the client; false when the socket is gone. */
@@ -51,7 +51,7 @@ export class Channel<Assigns> implements ChannelContext<Assigns> {
     return this.owner.socketId;
   }
 
-  get transport(): "websocket" | "longpoll" {
+  get transport(): PhoenixTransportKind {
     return this.owner.transport;
   }
 

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { logger as processLogger, toLogger } from "../../logger.js";
+import { InProcessTransport } from "./in-process.js";
 import { LongPollTransport } from "./longpoll.js";
-import type { PhoenixServer, PhoenixServerOptions } from "./types.js";
+import type { InProcessConnectRequest, InProcessConnection, InProcessPeer, PhoenixServer, PhoenixServerOptions } from "./types.js";
 import { WebSocketTransport } from "./websocket.js";
 
 const MiB = 1024 * 1024;
@@ -16,6 +17,7 @@ const PHOENIX_JS_POLL_TIMEOUT_MS = 20_000;
  * `undefined` refuses the socket), who may join what (`join`), and what a push means
  * (`ChannelHandler.handleIn`). Mount it yourself: route `upgrade` events for `<path>/websocket`
  * to `handleUpgrade` and `GET`/`POST <path>/longpoll` to `handleLongPoll` (CORS is yours too).
+ * Code in the same process can open a socket without any network through `connectInProcess`.
  *
  * @example
  * ```ts
@@ -58,6 +60,7 @@ export function createPhoenixServer<Assigns>(options: PhoenixServerOptions<Assig
     maxBufferedBytes,
     log,
   });
+  const inProcess = new InProcessTransport<Assigns>({ handler: options.handler, maxFrameBytes, log });
   let closing: Promise<void> | null = null;
 
   return {
@@ -67,12 +70,16 @@ export function createPhoenixServer<Assigns>(options: PhoenixServerOptions<Assig
     handleLongPoll(request: Request): Promise<Response> {
       return longPoll.handle(request);
     },
+    connectInProcess(request: InProcessConnectRequest, peer: InProcessPeer): Promise<InProcessConnection | null> {
+      return inProcess.connect(request, peer);
+    },
     get socketCount(): number {
-      return websocket.socketCount + longPoll.socketCount;
+      return websocket.socketCount + longPoll.socketCount + inProcess.socketCount;
     },
     close(code = 1001, reason = ""): Promise<void> {
       closing ??= (async () => {
         longPoll.close();
+        inProcess.close(code, reason);
         await websocket.close(code, reason);
       })();
       return closing;

@@ -1,11 +1,11 @@
 import type { Logger } from "../../logger.js";
 import { Channel, type ChannelOwner } from "./channel.js";
 import { parseFrame, serializeReply } from "./codec.js";
-import type { SocketHandler } from "./types.js";
+import type { PhoenixTransportKind, SocketHandler } from "./types.js";
 
 /** Where a session's outgoing frames go: one WebSocket, or one long-poll session's buffer. */
 export interface SessionTransport {
-  readonly kind: "websocket" | "longpoll";
+  readonly kind: PhoenixTransportKind;
   /** Queues one serialized frame; false when the connection is gone. */
   send(frame: string): boolean;
   /** Bytes queued and not yet written (WebSocket) or not yet polled (long-poll). */
@@ -46,7 +46,7 @@ export class PhoenixSession<Assigns> implements ChannelOwner {
     return this.options.id;
   }
 
-  get transport(): "websocket" | "longpoll" {
+  get transport(): PhoenixTransportKind {
     return this.options.transport.kind;
   }
 

@@ -11,6 +11,9 @@ import type { Logger } from "../../logger.js";
  */
 export type PhoenixFrame = [joinRef: string | null, ref: string | null, topic: string, event: string, payload: unknown];
 
+/** What carries a socket's frames: a WebSocket, long-poll requests, or direct calls inside this process. */
+export type PhoenixTransportKind = "websocket" | "longpoll" | "in-process";
+
 export interface ConnectInfo {
   /** Query parameters of the connect request, without `vsn` and the long-poll `token`. */
   params: Record<string, string>;
@@ -21,7 +24,7 @@ export interface ConnectInfo {
    * `X-Phoenix-AuthToken` header on long-poll. Null when none.
    */
   authToken: string | null;
-  transport: "websocket" | "longpoll";
+  transport: PhoenixTransportKind;
 }
 
 export interface SocketHandler<Assigns> {
@@ -57,7 +60,7 @@ export interface ChannelContext<Assigns> {
   readonly assigns: Assigns;
   /** Unique per socket (per long-poll session). */
   readonly socketId: string;
-  readonly transport: "websocket" | "longpoll";
+  readonly transport: PhoenixTransportKind;
   /**
    * Sends `[join_ref, null, topic, event, payload]`. A payload given as a string is taken as
    * already-serialized JSON and spliced in verbatim (serialize an event once for N subscribers).
@@ -97,11 +100,45 @@ export interface PhoenixServer {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** `GET`/`POST <path>/longpoll` as a web Request (always 200 with a JSON status body). */
   handleLongPoll(request: Request): Promise<Response>;
-  /** Open sockets, both transports. */
+  /**
+   * Opens a socket from inside this process, with no network: the same authentication and
+   * session as a WebSocket, its frames handed over by direct calls. `request` stands for the
+   * upgrade request (the socket URL with its query, the offered subprotocols with phoenix.js's
+   * bearer token); `peer` receives the server's frames and its close. Resolves null when
+   * `connect` refuses the socket or the server is closing (where a WebSocket would get 403 or 503).
+   */
+  connectInProcess(request: InProcessConnectRequest, peer: InProcessPeer): Promise<InProcessConnection | null>;
+  /** Open sockets, every transport. */
   readonly socketCount: number;
   /**
    * Closes every socket (WebSocket close `code`, default 1001; 1012 tells CopilotKit's runner
    * it is a planned restart) and ends every channel. Long-poll sessions get 410.
    */
   close(code?: number, reason?: string): Promise<void>;
+}
+
+/** The in-process counterpart of a WebSocket upgrade request. */
+export interface InProcessConnectRequest {
+  /** The socket URL as phoenix.js builds it (`.../websocket?vsn=2.0.0&...`): its query gives the connect params. */
+  url: string;
+  /** What phoenix.js offers as `Sec-WebSocket-Protocol`: `["phoenix", "base64url.bearer.phx.<token>"]` with an `authToken`. */
+  protocols?: string | string[];
+  /** Headers the platform may read (e.g. `origin`); default none. */
+  headers?: Headers;
+}
+
+/** The client end of an in-process socket, as the server sees it. */
+export interface InProcessPeer {
+  /** One server frame (serialized JSON). Called synchronously by the server: defer work if needed. */
+  receive(frame: string): void;
+  /** The server closed the socket (`close()` of the server, or a socket it dropped). Called at most once. */
+  closed(code: number, reason: string): void;
+}
+
+/** The server end of an in-process socket, as the client sees it. */
+export interface InProcessConnection {
+  /** One client frame (serialized JSON, a v2 array). Ignored once closed. */
+  send(frame: string): void;
+  /** The client leaves: every channel of the socket ends. Idempotent; `peer.closed` is not called for it. */
+  close(): void;
 }
