@@ -52,7 +52,7 @@ const HOOK_KEYS = ["onRequest", "onBeforeHandler", "onResponse", "onError"] as c
 const ENDPOINT_SIZE_KEYS = ["maxBodyBytes", "maxAudioBytes", "heartbeatMs"] as const;
 const LIMIT_KEYS = ["maxStreams", "maxStreamsPerUser", "retryAfterSeconds"] as const;
 const INPUT_LIMIT_KEYS = ["maxJsonDepth", "maxIdLength", "maxNameLength"] as const;
-const INTELLIGENCE_KEYS = ["mode", "apiKeys", "tokenSecret", "clientOrigins", "store", "lockTtlSeconds", "tokenTtlMs"] as const;
+const INTELLIGENCE_KEYS = ["mode", "apiKeys", "tokenSecret", "clientOrigins", "store", "lockTtlSeconds", "tokenTtlMs", "runtime", "publicWsUrl"] as const;
 const INTELLIGENCE_MODES = ["beside", "only", "off"] as const;
 const SERVER_KEYS = ["headersTimeoutMs", "requestTimeoutMs", "keepAliveTimeoutMs", "backlog"] as const;
 const TYPESCRIPT_EXTENSIONS = new Set([".ts", ".mts", ".cts"]);
@@ -349,7 +349,10 @@ export async function checkConfig(value: unknown, source: string): Promise<Omit<
       fail(typeof config.bus === "string" ? `${(error as Error).message}.` : `\`bus\` must be a redis:// or nats:// URL, got ${describe(config.bus)}.`);
     }
   }
-  if (config.intelligence !== undefined) checkIntelligence(config.intelligence, fail);
+  if (config.intelligence !== undefined) {
+    checkIntelligence(config.intelligence, fail);
+    checkInProcessRuntime(config.intelligence as Record<string, unknown>, config.runtime as Record<string, unknown> | undefined, fail);
+  }
   if (config.log !== undefined) {
     if (!isPlainObject(config.log)) fail(`\`log\` must be an object ({ format, level }), got ${describe(config.log)}.`);
     const log = config.log as Record<string, unknown>;
@@ -384,6 +387,12 @@ function checkIntelligence(value: unknown, fail: (message: string) => never): vo
   if (section.tokenSecret !== undefined && !(typeof section.tokenSecret === "string" && section.tokenSecret.trim() !== "")) {
     fail(`intelligence.tokenSecret must be a non-empty string, got ${describe(section.tokenSecret)}.`);
   }
+  if (section.runtime !== undefined && typeof section.runtime !== "boolean") {
+    fail(`intelligence.runtime must be true or false, got ${describe(section.runtime)}.`);
+  }
+  if (section.publicWsUrl !== undefined && !(typeof section.publicWsUrl === "string" && /^wss?:\/\/[^/\s]/.test(section.publicWsUrl))) {
+    fail(`intelligence.publicWsUrl must be a ws:// or wss:// URL such as "wss://app.example.com", got ${describe(section.publicWsUrl)}.`);
+  }
   const store = section.store as Record<string, unknown> | undefined;
   if (store !== undefined && !(isObject(store) && ["migrate", "appendRunEvents", "close"].every((m) => typeof store[m] === "function"))) {
     fail(`intelligence.store must be an IntelligenceStore (new SqliteIntelligenceStore(...) from copilot-runtime/intelligence/sqlite, or the PostgreSQL or memory one), got ${describe(store)}.`);
@@ -401,6 +410,23 @@ function checkIntelligence(value: unknown, fail: (message: string) => never): vo
       const n = record[key];
       if (n !== undefined && !(typeof n === "number" && Number.isFinite(n) && n > 0)) fail(`intelligence.${name}.${key} must be a positive number, got ${describe(n)}.`);
     }
+  }
+}
+
+/** `intelligence.runtime: true` makes the runtime use this platform: nothing may point it elsewhere. */
+function checkInProcessRuntime(section: Record<string, unknown>, runtime: Record<string, unknown> | undefined, fail: (message: string) => never): void {
+  if (section.runtime !== true) return;
+  if (section.mode === "only" || section.mode === "off") {
+    fail(`intelligence.runtime: true needs the runtime and the platform in this process, but intelligence.mode is "${section.mode}" (drop one of the two).`);
+  }
+  if (runtime?.intelligence !== undefined) {
+    fail("intelligence.runtime: true and runtime.intelligence both choose the runtime's platform: keep runtime.intelligence for another platform, or intelligence.runtime for this one in process.");
+  }
+  if (runtime?.runner !== undefined) {
+    fail("runtime.runner cannot be given with intelligence.runtime: true: in Intelligence mode the platform keeps the threads (drop one of the two).");
+  }
+  if (typeof runtime?.identifyUser !== "function") {
+    fail("intelligence.runtime: true puts the runtime in Intelligence mode, which needs runtime.identifyUser: (request) => ({ id, name }) (threads are kept per user).");
   }
 }
 

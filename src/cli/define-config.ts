@@ -134,6 +134,18 @@ export interface CopilotRuntimeIntelligenceConfig {
   lockTtlSeconds?: { default?: number; max?: number };
   /** Join token lifetimes: thread tokens (default 30 min) and `user_meta` tokens (default 12 h). */
   tokenTtlMs?: { thread?: number; userMeta?: number };
+  /**
+   * `true`: the runtime on this port runs in Intelligence mode on this platform, in process (REST
+   * calls and runner sockets are direct calls, no network hop), with the first API key. Needs
+   * `runtime.identifyUser`; excludes `runtime.intelligence` and `runtime.runner`. Default false.
+   */
+  runtime?: boolean;
+  /**
+   * With `runtime: true`: the platform's public realtime address, where browsers open
+   * `<publicWsUrl>/client` (e.g. `"wss://app.example.com"` behind TLS). Default
+   * `ws://<host>:<port>` of this server (a fixed port is then needed).
+   */
+  publicWsUrl?: string;
 }
 
 /** What a config factory receives. */

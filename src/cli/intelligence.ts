@@ -30,6 +30,8 @@ export interface IntelligenceSettings {
   store?: IntelligenceStore;
   lockTtlSeconds?: { default?: number; max?: number };
   tokenTtlMs?: { thread?: number; userMeta?: number };
+  /** The runtime on this port uses the platform in process (`intelligence.runtime: true`). */
+  inProcessRuntime?: { publicWsUrl?: string };
 }
 
 /**
@@ -92,6 +94,9 @@ export function resolveIntelligence(
     }
   });
 
+  if (section?.runtime === true && mode === "only") {
+    throw new CliStartupError("--intelligence-only serves no runtime, but the config's intelligence.runtime: true asks for one on this platform: drop one of the two.");
+  }
   if (mode === "beside") checkBasePath(basePath, asked);
   const secret = env[TOKEN_SECRET_VARIABLE]?.trim() || section?.tokenSecret;
   return {
@@ -103,6 +108,7 @@ export function resolveIntelligence(
     ...(section?.store !== undefined ? { store: section.store } : {}),
     ...(section?.lockTtlSeconds !== undefined ? { lockTtlSeconds: section.lockTtlSeconds } : {}),
     ...(section?.tokenTtlMs !== undefined ? { tokenTtlMs: section.tokenTtlMs } : {}),
+    ...(section?.runtime === true ? { inProcessRuntime: section.publicWsUrl !== undefined ? { publicWsUrl: section.publicWsUrl } : {} } : {}),
   };
 }
 
@@ -126,6 +132,27 @@ export function checkBasePath(basePath: string, asked = "--intelligence"): void 
       `(the platform answers ${PLATFORM_PATH_PREFIXES.join(", ")} on the same port). ` +
       `Choose another --base-path (the default /api/copilotkit works), or serve the platform alone with --intelligence-only.`,
   );
+}
+
+/**
+ * Where browsers reach the platform's `/client` socket when the runtime uses it in process:
+ * `intelligence.publicWsUrl`, else this server's own address (which needs a known port).
+ *
+ * @example
+ * ```ts
+ * inProcessPublicWsUrl({}, "0.0.0.0", 3001); // "ws://localhost:3001"
+ * ```
+ */
+export function inProcessPublicWsUrl(runtime: { publicWsUrl?: string }, host: string, port: number): string {
+  if (runtime.publicWsUrl !== undefined) return runtime.publicWsUrl.replace(/\/$/, "");
+  if (port === 0) {
+    throw new CliStartupError(
+      "intelligence.runtime: true with port 0: browsers must be told the platform's socket address before the port is chosen. " +
+        'Set intelligence.publicWsUrl (e.g. "wss://app.example.com"), or a fixed --port.',
+    );
+  }
+  const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return `ws://${shown}:${port}`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { createMetricsHandler, defaultMetricsRegistry, type MetricsRegistry } fr
 import { applyServerLimits } from "../adapters/node-server.js";
 import { setLogger, type Logger } from "../logger.js";
 import { CopilotRuntime } from "../runtime.js";
+import { CopilotKitIntelligence } from "../intelligence-runtime/copilotkit-intelligence.js";
 import { VERSION } from "../version.js";
 import { HELP, parseArgs } from "./args.js";
 import { removeFiles, selectRunner, storageKind, storageTarget, type SelectedRunner } from "../runners/select-runner.js";
@@ -64,7 +65,8 @@ async function main(): Promise<void> {
   for (const line of setup.lines) announce(line);
   const configRunner = setup.runtimeOptions.runner;
   // In Intelligence mode the runtime hands its runs to a platform: no store of this process's own.
-  const intelligenceRuntime = setup.runtimeOptions.intelligence !== undefined;
+  const inProcessRuntime = setup.intelligence?.inProcessRuntime;
+  const intelligenceRuntime = setup.runtimeOptions.intelligence !== undefined || inProcessRuntime !== undefined;
   const workerStorage: WorkerStorage = intelligenceRuntime
     ? "config-runner"
     : configRunner === undefined
@@ -119,10 +121,16 @@ async function main(): Promise<void> {
   }
   // One request's bug must not end every other user's stream: log what escapes and keep serving.
   installProcessGuard();
+  // intelligence.runtime: true: REST calls and runner sockets go straight to the platform, with its first key.
+  const inProcessIntelligence =
+    inProcessRuntime !== undefined && platform !== undefined && intelligence !== undefined
+      ? new CopilotKitIntelligence({ platform: platform.platform, wsUrl: inProcessRuntime.publicWsUrl, apiKey: intelligence.apiKeys[0] })
+      : undefined;
   const runtime = platformOnly
     ? undefined
     : new CopilotRuntime({
         ...setup.runtimeOptions,
+        ...(inProcessIntelligence !== undefined ? { intelligence: inProcessIntelligence } : {}),
         ...(intelligenceRuntime ? {} : { runner: setup.runtimeOptions.runner ?? storage!.runner }),
         logger: setup.runtimeOptions.logger ?? log,
       });
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
     const shownHost = args.host === "0.0.0.0" || args.host === "::" ? "localhost" : args.host;
     const root = `http://${shownHost}:${info.port}`;
     const url = platformOnly ? root : `${root}${args.basePath}`;
-    const threads = platformOnly ? platform!.storeDescription : (storage?.description ?? (intelligenceRuntime ? "the Intelligence platform (runtime.intelligence)" : "runner from the config file"));
+    const threads = platformOnly ? platform!.storeDescription : (storage?.description ?? (inProcessRuntime !== undefined ? "this process's Intelligence platform, in process" : intelligenceRuntime ? "the Intelligence platform (runtime.intelligence)" : "runner from the config file"));
     log.info({ url, version: VERSION }, `copilot-runtime ${VERSION} listening on ${url} (${setup.agentSummary}; threads: ${threads})`);
     if (intelligence !== undefined) for (const line of intelligenceUrlLines(root, intelligence)) log.info({}, line);
     const onMain = registry !== undefined && metricsPort === undefined ? `, metrics ${root}/metrics` : registry === undefined ? " (metrics off)" : "";

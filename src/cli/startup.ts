@@ -11,7 +11,7 @@ import { createSelectedAgent, missingApiKey, MODEL_VARIABLE, selectModel, select
 import type { ServeArgs } from "./args.js";
 import { findConfigFile, loadConfig, type LoadedConfig } from "./config.js";
 import { CliStartupError } from "./errors.js";
-import { type IntelligenceSettings, resolveIntelligence } from "./intelligence.js";
+import { type IntelligenceSettings, inProcessPublicWsUrl, resolveIntelligence } from "./intelligence.js";
 import type { CliLogLevel, LogFormat } from "./log-output.js";
 
 type Env = Record<string, string | undefined>;
@@ -143,6 +143,12 @@ export async function prepareServe(args: ServeArgs, env: Env, cwd: string): Prom
   lines.push(describeLimits(server, limits));
   const metrics = metricsSettings(args, config);
   const intelligence = resolveIntelligence(args.intelligence, config?.intelligence, env, overrides.basePath ?? args.basePath);
+  if (intelligence?.inProcessRuntime !== undefined) {
+    // Decided now, as the runtime is built before the server listens.
+    const publicWsUrl = inProcessPublicWsUrl(intelligence.inProcessRuntime, overrides.host ?? args.host, overrides.port ?? args.port);
+    intelligence.inProcessRuntime = { publicWsUrl };
+    lines.push(`runtime: Intelligence mode on this process's own platform, in process (intelligence.runtime: true); browsers open ${publicWsUrl}/client`);
+  }
 
   return {
     args: overrides,

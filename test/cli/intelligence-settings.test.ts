@@ -8,6 +8,7 @@ import { checkConfig } from "../../src/cli/config.js";
 import { CliStartupError } from "../../src/cli/errors.js";
 import {
   checkBasePath,
+  inProcessPublicWsUrl,
   intelligenceUrlLines,
   intelligenceWorkers,
   isPlatformPath,
@@ -129,5 +130,34 @@ describe("serve --intelligence: the config file's intelligence section", () => {
     expect(await failure({ lockTtlSeconds: { default: -1 } })).toMatch(/intelligence\.lockTtlSeconds\.default must be a positive number/);
     expect(await failure({ tokenTtlMs: { user: 5 } })).toMatch(/unknown option `intelligence\.tokenTtlMs\.user`/);
     expect(await failure(true)).toMatch(/`intelligence` must be an object/);
+  });
+});
+
+describe("serve --intelligence: the runtime on its own platform in process (intelligence.runtime: true)", () => {
+  const identifyUser = () => ({ id: "u", name: "U" });
+
+  it("is accepted with runtime.identifyUser and becomes the settings' inProcessRuntime", async () => {
+    const config = await checkConfig({ intelligence: { runtime: true, publicWsUrl: "wss://app.example.com" }, runtime: { identifyUser } }, "inline");
+    const settings = resolveIntelligence(undefined, config.intelligence, env, "/api/copilotkit");
+    expect(settings?.inProcessRuntime).toEqual({ publicWsUrl: "wss://app.example.com" });
+    expect(resolveIntelligence("beside", { runtime: false }, env, "/api/copilotkit")?.inProcessRuntime).toBeUndefined();
+  });
+
+  it("refuses what contradicts it: no identifyUser, another platform, a runner, no runtime served, wrong types", async () => {
+    const failure = (config: Record<string, unknown>) => checkConfig(config, "inline").then(() => "accepted", (error: Error) => error.message);
+    expect(await failure({ intelligence: { runtime: true } })).toMatch(/needs runtime\.identifyUser/);
+    expect(await failure({ intelligence: { runtime: true }, runtime: { identifyUser, intelligence: {} } })).toMatch(/both choose the runtime's platform/);
+    expect(await failure({ intelligence: { runtime: true }, runtime: { identifyUser, runner: { run() {}, connect() {}, stop() {}, isRunning() {} } } })).toMatch(/runtime\.runner cannot be given with intelligence\.runtime/);
+    expect(await failure({ intelligence: { runtime: true, mode: "only" }, runtime: { identifyUser } })).toMatch(/intelligence\.mode is "only"/);
+    expect(await failure({ intelligence: { runtime: "yes" } })).toMatch(/intelligence\.runtime must be true or false/);
+    expect(await failure({ intelligence: { publicWsUrl: "https://app.example.com" } })).toMatch(/intelligence\.publicWsUrl must be a ws:\/\/ or wss:\/\/ URL/);
+    expect(startupError(() => resolveIntelligence("only", { runtime: true }, env, "/api/copilotkit")).message).toMatch(/--intelligence-only serves no runtime/);
+  });
+
+  it("tells browsers publicWsUrl, else this server's address; port 0 without publicWsUrl is a start-up error", () => {
+    expect(inProcessPublicWsUrl({ publicWsUrl: "wss://app.example.com/" }, "0.0.0.0", 0)).toBe("wss://app.example.com");
+    expect(inProcessPublicWsUrl({}, "0.0.0.0", 3001)).toBe("ws://localhost:3001");
+    expect(inProcessPublicWsUrl({}, "127.0.0.1", 4000)).toBe("ws://127.0.0.1:4000");
+    expect(startupError(() => inProcessPublicWsUrl({}, "127.0.0.1", 0)).message).toMatch(/Set intelligence\.publicWsUrl/);
   });
 });

@@ -182,6 +182,52 @@ export default {
     }
   }, 90_000);
 
+  it("intelligence.runtime: true runs OUR runtime on this process's platform in process: a run streams to the browser's socket, the thread is listed", async () => {
+    const port = await freePort();
+    const root = `http://127.0.0.1:${port}`;
+    const project = mkdtempSync(join(tmpdir(), "cli-intelligence-inproc-"));
+    try {
+      const distIndex = pathToFileURL(join(import.meta.dirname, "../../dist/index.js")).href;
+      writeFileSync(
+        join(project, "copilot-runtime.config.mjs"),
+        `import { DemoAgent } from ${JSON.stringify(distIndex)};
+export default {
+  agents: { default: new DemoAgent({ wordDelayMs: 1 }) },
+  runtime: { identifyUser: (request) => ({ id: request.headers.get("x-user") ?? "alice", name: "Alice" }), generateThreadNames: false },
+  intelligence: { runtime: true },
+};
+`,
+      );
+      const cli = await startCli(["--memory", "--port", String(port), "--log-format", "json"], { env, cwd: project });
+      const wsRoot = root.replace(/^http/, "ws");
+      expect(cli.output()).toContain(`in process (intelligence.runtime: true); browsers open ${wsRoot}/client`);
+      expect(cli.output()).toContain("this process's Intelligence platform, in process");
+      const info = await (await fetch(`${cli.url}/info`)).json();
+      expect(info).toMatchObject({ mode: "intelligence", intelligence: { wsUrl: `${wsRoot}/client` }, runtimeEntitlements: { status: "ready" } });
+      const run = await fetch(`${cli.url}/agent/default/run`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-user": "alice" },
+        body: JSON.stringify(runInput("inproc-thread", "inproc-run-1", "Hello next door")),
+      });
+      const credentials = await run.json();
+      expect(run.status, JSON.stringify(credentials)).toBe(200);
+      expect(credentials.realtime).toEqual({ clientUrl: `${wsRoot}/client`, topic: "thread:inproc-thread" });
+      const live = followThread(credentials.realtime.clientUrl, credentials.joinToken, "thread:inproc-thread", { stream_mode: "run", run_id: "inproc-run-1" }, "websocket");
+      await live.join;
+      await live.done;
+      live.leave();
+      expect(live.sequence[0]).toBe("RUN_STARTED");
+      expect(live.sequence.at(-1)).toBe("RUN_FINISHED");
+      await lastValueFrom(from(live.events as BaseEvent[]).pipe(verifyEvents(), toArray()));
+      await eventually(async () => {
+        const listed = await (await fetch(`${cli.url}/threads?agentId=default`, { headers: { "x-user": "alice" } })).json();
+        expect(listed.threads.map((thread: { id: string }) => thread.id)).toEqual(["inproc-thread"]);
+      });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it("refuses to start without API keys (exit 2, saying which variable to set)", async () => {
     const result = await runCliToExit(["--intelligence", "--memory"], { env: { COPILOT_INTELLIGENCE_API_KEYS: "" }, cwd: dir });
     expect(result.code).toBe(2);
