@@ -284,3 +284,64 @@ describe("a closing platform and its in-process runner sockets", () => {
     expect(refused).toBe(1006);
   });
 });
+
+describe("PhoenixServer.connectInProcess (the generic server)", () => {
+  async function echoServer() {
+    const { createPhoenixServer } = await import("../../src/intelligence/phoenix/index.js");
+    const connects: Array<{ params: Record<string, string>; authToken: string | null; transport: string }> = [];
+    const server = createPhoenixServer<{ user: string }>({
+      logger: quietLogger(),
+      maxFrameBytes: 1024,
+      handler: {
+        connect: (info) => {
+          connects.push({ params: info.params, authToken: info.authToken, transport: info.transport });
+          return info.authToken === "s3cret" ? { user: "u1" } : null;
+        },
+        join: (_topic, _payload, channel) => ({
+          ok: true,
+          response: { user: channel.assigns.user },
+          handler: { handleIn: (_event, body) => ({ status: "ok", response: { echo: body } }), terminate() {} },
+        }),
+      },
+    });
+    return { server, connects };
+  }
+  const recorder = () => {
+    const frames: unknown[] = [];
+    const closes: Array<[number, string]> = [];
+    return { frames, closes, peer: { receive: (frame: string) => void frames.push(JSON.parse(frame)), closed: (code: number, reason: string) => void closes.push([code, reason]) } };
+  };
+  const bearer = ["phoenix", `base64url.bearer.phx.${Buffer.from("s3cret").toString("base64").replace(/=+$/, "")}`];
+
+  it("authenticates like a WebSocket upgrade (params, bearer subprotocol), then speaks frames", async () => {
+    const { server, connects } = await echoServer();
+    const record = recorder();
+    expect(await server.connectInProcess({ url: "ws://x/socket/websocket?vsn=2.0.0&tenant=a", protocols: ["phoenix"] }, record.peer)).toBeNull();
+    const connection = await server.connectInProcess({ url: "ws://x/socket/websocket?vsn=2.0.0&tenant=a", protocols: bearer }, record.peer);
+    expect(connects.at(-1)).toEqual({ params: { tenant: "a" }, authToken: "s3cret", transport: "in-process" });
+    expect(server.socketCount).toBe(1);
+    connection!.send(JSON.stringify(["1", "1", "room:1", "phx_join", {}]));
+    await eventually(() => expect(record.frames).toEqual([["1", "1", "room:1", "phx_reply", { status: "ok", response: { user: "u1" } }]]));
+    connection!.send(JSON.stringify(["1", "2", "room:1", "say", { text: "hi" }]));
+    await eventually(() => expect(record.frames.at(-1)).toEqual(["1", "2", "room:1", "phx_reply", { status: "ok", response: { echo: { text: "hi" } } }]));
+    connection!.close();
+    expect(server.socketCount).toBe(0);
+    expect(record.closes).toEqual([]);
+    await server.close();
+  });
+
+  it("refuses serializer 1.x; closes a socket that sends an oversize frame with 1009; close() closes the rest and refuses new ones", async () => {
+    const { server } = await echoServer();
+    expect(await server.connectInProcess({ url: "ws://x/socket/websocket?vsn=1.0.0", protocols: bearer }, recorder().peer)).toBeNull();
+    const big = recorder();
+    const connection = await server.connectInProcess({ url: "ws://x/socket/websocket?vsn=2.0.0", protocols: bearer }, big.peer);
+    connection!.send(JSON.stringify(["1", "1", "room:1", "phx_join", { pad: "x".repeat(2048) }]));
+    expect(big.closes).toEqual([[1009, "frame too large"]]);
+    expect(big.frames).toEqual([]);
+    const other = recorder();
+    await server.connectInProcess({ url: "ws://x/socket/websocket?vsn=2.0.0", protocols: bearer }, other.peer);
+    await server.close(1012, "gateway_draining");
+    expect(other.closes).toEqual([[1012, "gateway_draining"]]);
+    expect(await server.connectInProcess({ url: "ws://x/socket/websocket?vsn=2.0.0", protocols: bearer }, recorder().peer)).toBeNull();
+  });
+});
