@@ -13,6 +13,10 @@ const ENTRIES = {
   // The entry asks for the AI SDK at import; `v2` re-exports src/built-in.ts without asking.
   "built-in": "src/built-in-entry.ts",
   config: "src/config.ts",
+  // The self-hosted Intelligence platform; its durable stores load native/optional packages, so each has its own entry.
+  "intelligence/index": "src/intelligence/index.ts",
+  "intelligence/sqlite": "src/intelligence/store/sqlite.ts",
+  "intelligence/postgres": "src/intelligence/store/postgres.ts",
   "adapters/express": "src/adapters/express.ts",
   "adapters/hono": "src/adapters/hono.ts",
   "adapters/next": "src/adapters/next.ts",

@@ -42,7 +42,7 @@ describe("the packed package", () => {
     expect(problems.filter((problem) => problem.kind !== "CJSResolvesToESM"), output).toEqual([]);
     expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(
       [
-        ".", "./built-in", "./config", "./express", "./hono", "./nats", "./next", "./node", "./package.json", "./postgres", "./redis", "./sqlite",
+        ".", "./built-in", "./config", "./express", "./hono", "./intelligence", "./intelligence/postgres", "./intelligence/sqlite", "./nats", "./next", "./node", "./package.json", "./postgres", "./redis", "./sqlite",
         "./v2", "./v2/express", "./v2/hono", "./v2/node",
       ].sort(),
     );
