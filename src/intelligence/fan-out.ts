@@ -120,6 +120,11 @@ export class FanOut {
     return this.#feeds.get(`${projectId}\u0000${threadId}`)?.subscribers.size ?? 0;
   }
 
+  /** Local `user_meta` channels of a user, for tests and metrics. */
+  userMetaSubscriberCount(projectId: string, userId: string): number {
+    return this.#userMeta.get(`${projectId}\u0000${userId}`)?.size ?? 0;
+  }
+
   /** Waits for every queued store read (tests use it to reach a quiet point). */
   async settle(): Promise<void> {
     await Promise.all([...this.#feeds.values()].map((feed) => feed.chain));
