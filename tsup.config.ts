@@ -16,7 +16,7 @@ const ENTRIES = {
   // The self-hosted Intelligence platform; its durable stores load native/optional packages, so each has its own entry.
   "intelligence/index": "src/intelligence/index.ts",
   "intelligence/sqlite": "src/intelligence/store/sqlite.ts",
-  "intelligence/postgres": "src/intelligence/store/postgres.ts",
+  "intelligence/postgres": "src/intelligence/postgres-entry.ts",
   "adapters/express": "src/adapters/express.ts",
   "adapters/hono": "src/adapters/hono.ts",
   "adapters/next": "src/adapters/next.ts",

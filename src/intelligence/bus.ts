@@ -13,7 +13,9 @@ export type PlatformBusMessage =
   /** The thread is gone: its subscribers are closed. */
   | { type: "thread_deleted"; projectId: string; threadId: string }
   /** A `user_meta` push (`thread_metadata` or `thread_run_activity`) for every socket of that user. */
-  | { type: "user_meta"; projectId: string; userId: string; event: "thread_metadata" | "thread_run_activity"; payload: Record<string, unknown> };
+  | { type: "user_meta"; projectId: string; userId: string; event: "thread_metadata" | "thread_run_activity"; payload: Record<string, unknown> }
+  /** Wake-ups may have been missed (a bus reconnected): every local thread feed re-reads the store. */
+  | { type: "resync" };
 
 export type PlatformBusListener = (message: PlatformBusMessage) => void;
 
@@ -21,6 +23,8 @@ export type PlatformBusListener = (message: PlatformBusMessage) => void;
 export interface PlatformBus {
   /** False for a bus that only reaches this process: then "no runner joined here" means "no runner anywhere". */
   readonly shared: boolean;
+  /** When present, the platform waits for it before serving (e.g. a LISTEN taking effect). */
+  readonly ready?: Promise<void>;
   publish(message: PlatformBusMessage): Promise<void>;
   /** Returns the unsubscribe function. */
   subscribe(listener: PlatformBusListener): () => void;

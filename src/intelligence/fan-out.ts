@@ -160,6 +160,9 @@ export class FanOut {
         feed.subscribers.clear();
         return;
       }
+      case "resync":
+        for (const feed of this.#feeds.values()) this.#pump(feed);
+        return;
       case "stop_run":
         this.relayStop(message.projectId, message.runId);
         return;

@@ -44,7 +44,7 @@ export function createIntelligencePlatform(options: IntelligencePlatformOptions)
   const ownsBus = options.bus === undefined;
   const { log } = core.deps;
   let draining = false;
-  const ready = core.deps.store.migrate();
+  const ready = Promise.all([core.deps.store.migrate(), core.deps.bus.ready]).then(() => undefined);
   // A failed migration surfaces on every request; do not crash the process on an unhandled rejection.
   ready.catch((err: unknown) => log.error({ err }, "Intelligence platform: store migration failed"));
 

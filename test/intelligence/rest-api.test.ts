@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SELF_HOSTED_ENTITLEMENT } from "../../src/intelligence/rest-api.js";
-import { API_KEY, OTHER_PROJECT_KEY, PROJECT, type TestCore, createTestCore, storesUnderTest, joinFake, runnerEvents } from "../helpers/intelligence.js";
+import { OTHER_PROJECT_KEY, PROJECT, type TestCore, createTestCore, storesUnderTest, joinFake, runnerEvents } from "../helpers/intelligence.js";
 
 const backends = await storesUnderTest("Intelligence REST API");
 afterAll(async () => {

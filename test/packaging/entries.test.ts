@@ -39,7 +39,7 @@ const ENTRIES: Record<string, string[]> = {
   "copilot-runtime/config": ["defineConfig"],
   "copilot-runtime/intelligence": ["createIntelligencePlatform", "serveIntelligencePlatform", "MemoryIntelligenceStore", "createInProcessBus", "SELF_HOSTED_ENTITLEMENT"],
   "copilot-runtime/intelligence/sqlite": ["SqliteIntelligenceStore"],
-  "copilot-runtime/intelligence/postgres": ["PostgresIntelligenceStore"],
+  "copilot-runtime/intelligence/postgres": ["PostgresIntelligenceStore", "PostgresPlatformBus"],
   "copilot-runtime/express": ["createCopilotEndpointExpress"],
   "copilot-runtime/hono": ["createCopilotEndpoint"],
   "copilot-runtime/next": ["createCopilotNextHandlers"],

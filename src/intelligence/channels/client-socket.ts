@@ -1,5 +1,3 @@
-import type { PlatformDeps } from "../context.js";
-import type { FanOut } from "../fan-out.js";
 import type { SocketHandler } from "../phoenix/types.js";
 import { THREAD_TOPIC_PREFIX, type ClientAssigns, type ThreadChannelDeps, joinThreadChannel } from "./thread-channel.js";
 import { USER_META_TOPIC_PREFIX, joinUserMetaChannel } from "./user-meta-channel.js";
@@ -14,7 +12,7 @@ export interface ClientSocketOptions {
  * `user_meta:<joinCode>`, the topic their token names. A missing, forged or expired token, or a
  * foreign origin, refuses the socket (403).
  */
-export function createClientSocketHandler(channelDeps: ThreadChannelDeps & { fanOut: FanOut; deps: PlatformDeps }, options: ClientSocketOptions): SocketHandler<ClientAssigns> {
+export function createClientSocketHandler(channelDeps: ThreadChannelDeps, options: ClientSocketOptions): SocketHandler<ClientAssigns> {
   const { deps, fanOut } = channelDeps;
   return {
     connect(info) {
