@@ -45,9 +45,7 @@ const sel = {
   // Playwright's CSS engine pierces the drawer's open shadow root.
   drawer: '[data-testid="copilot-threads-drawer"]',
   drawerLocked: '[data-testid="copilot-threads-drawer"] [data-testid="drawer-licensed"]',
-  drawerLoading: '[data-testid="copilot-threads-drawer"] [data-testid="drawer-loading"]',
   drawerError: '[data-testid="copilot-threads-drawer"] [data-testid="drawer-error"]',
-  drawerList: '[data-testid="copilot-threads-drawer"] [part="list"]',
   drawerEmpty: '[data-testid="copilot-threads-drawer"] [data-testid="drawer-empty"]',
   newThread: '[data-testid="copilot-threads-drawer"] [part="new-thread-button"]',
   row: (threadId: string) => `[data-testid="copilot-threads-drawer"] li[data-thread-id="${threadId}"]`,
@@ -299,7 +297,7 @@ function describeThreadsPage(runtimeName: string, createRuntime: RuntimeFactory)
       expect(body.licenseStatus).toBe("valid");
       expect(body.intelligence.wsUrl).toBe(`${platform.wsUrl}/client`);
 
-      // Settled: the drawer fetched the (empty) list; a locked drawer never fetches, so it would never get here.
+      // Settled on the (empty) list: a locked drawer shows its upsell in place of the list, and never fetches one.
       await page.waitForSelector(sel.drawerEmpty, { timeout: UI_TIMEOUT });
       expect(await page.$(sel.drawerLocked)).toBeNull();
       expect(await page.$(sel.drawerError)).toBeNull();
