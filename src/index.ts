@@ -5,7 +5,22 @@
  * `copilot-runtime/sqlite`, `/postgres`, `/built-in` (BuiltInAgent), `/config` (defineConfig), and
  * the adapters `/node`, `/express`, `/hono`, `/next`.
  */
-export { CopilotRuntime, CopilotSseRuntime, isIntelligenceRuntime, resolveAgents } from "./runtime.js";
+export { CopilotRuntime, CopilotSseRuntime, CopilotIntelligenceRuntime, isIntelligenceRuntime, resolveAgents } from "./runtime.js";
+export { CopilotKitIntelligence } from "./intelligence-runtime/copilotkit-intelligence.js";
+export type { CopilotKitIntelligenceConfig } from "./intelligence-runtime/copilotkit-intelligence.js";
+export { PlatformRequestError } from "./intelligence-runtime/platform-request-error.js";
+export { IntelligenceAgentRunner } from "./intelligence-runtime/intelligence-agent-runner.js";
+export type { IntelligenceAgentRunnerOptions, IntelligenceRunRequest, RunnerStartupBoundary } from "./intelligence-runtime/intelligence-agent-runner.js";
+export { LearnedSkillsError } from "./intelligence-runtime/learned-skills-error.js";
+export type { LearnedSkillsErrorCode } from "./intelligence-runtime/learned-skills-error.js";
+export type { RuntimeEntitlementResponse, RuntimeLicenseStatus } from "./intelligence-runtime/entitlements.js";
+export type {
+  ListThreadsResponse,
+  PlatformThreadSummary,
+  ThreadConnectionResponse,
+  ThreadDeletedPayload,
+  ThreadMessage,
+} from "./intelligence-runtime/platform-types.js";
 export type {
   AfterRequestContext,
   AgentFactoryContext,

@@ -11,6 +11,8 @@ import type { AgentRunner } from "./runners/agent-runner.js";
 import { type DebugConfig, type ResolvedDebugConfig, isDebugFeedEnabled, resolveDebugConfig } from "./debug/debug-config.js";
 import { DebugEventBus } from "./debug/debug-event-bus.js";
 import { InMemoryAgentRunner } from "./runners/in-memory.js";
+import type { CopilotKitIntelligence } from "./intelligence-runtime/copilotkit-intelligence.js";
+import { IntelligenceAgentRunner } from "./intelligence-runtime/intelligence-agent-runner.js";
 import type { TranscriptionService } from "./transcription/transcription-service.js";
 
 export type AgentRecord = Record<string, AgentLike>;
@@ -94,6 +96,24 @@ export interface CopilotRuntimeOptions {
    * `NODE_ENV` is `development` (it carries every thread's content: keep it off in production).
    */
   debug?: DebugConfig;
+  /**
+   * Intelligence mode (CopilotKit's): threads, history, locks and realtime live on an
+   * Intelligence platform; runs execute here and stream to it over its runner socket, and
+   * browsers read them from it. Needs `identifyUser`; excludes `runner`.
+   */
+  intelligence?: CopilotKitIntelligence;
+  /** Intelligence mode: name a new thread after its first run (extra agent calls). Default true. */
+  generateThreadNames?: boolean;
+  /** Intelligence mode: the thread lock's TTL in seconds (at most 3600). Default 20. */
+  lockTtlSeconds?: number;
+  /** Intelligence mode: a namespace hint for the platform's lock keys. */
+  lockKeyPrefix?: string;
+  /** Intelligence mode: how often a run renews its lock, in seconds (at most 3000). Default 15. */
+  lockHeartbeatIntervalSeconds?: number;
+  /** Intelligence mode: cap of the runner socket's reconnect backoff, ms. Default 10,000. */
+  maxReconnectMs?: number;
+  /** Intelligence mode: cap of the runner channel's rejoin backoff, ms. Default 30,000. */
+  maxRejoinMs?: number;
 }
 
 /**
@@ -113,10 +133,10 @@ export interface CopilotRuntimeOptions {
  */
 export class CopilotRuntime {
   /**
-   * How runs are served: `"sse"`, events streamed over HTTP from this process's runner (the only
-   * mode implemented; CopilotKit's `"intelligence"` mode is not). Read by `isIntelligenceRuntime`.
+   * How runs are served: `"sse"`, events streamed over HTTP from this process's runner, or
+   * `"intelligence"` (with the `intelligence` option), runs delivered to an Intelligence platform.
    */
-  readonly mode: RuntimeMode = "sse";
+  readonly mode: RuntimeMode;
   readonly agents: AgentsOption;
   readonly runner: AgentRunner;
   readonly transcriptionService?: TranscriptionService;
@@ -132,6 +152,21 @@ export class CopilotRuntime {
   readonly debug: ResolvedDebugConfig;
   /** Where run and connect streams publish for `/cpk-debug-events`; absent when the feed is off. */
   readonly debugEvents?: DebugEventBus;
+  /** The Intelligence platform client; set in Intelligence mode only. */
+  readonly intelligence?: CopilotKitIntelligence;
+  /** Intelligence mode: auto-name new threads (default true); undefined in SSE mode. */
+  readonly generateThreadNames?: boolean;
+  /** Intelligence mode: lock TTL in seconds; undefined in SSE mode. */
+  readonly lockTtlSeconds?: number;
+  /** Intelligence mode: lock key prefix. */
+  readonly lockKeyPrefix?: string;
+  /** Intelligence mode: lock heartbeat interval in seconds; undefined in SSE mode. */
+  readonly lockHeartbeatIntervalSeconds?: number;
+
+  /** Largest lock TTL, seconds (1 hour), as CopilotKit clamps it. */
+  static readonly MAX_LOCK_TTL_SECONDS = 3_600;
+  /** Largest heartbeat interval, seconds (50 minutes). */
+  static readonly MAX_HEARTBEAT_INTERVAL_SECONDS = 3_000;
 
   constructor(options: CopilotRuntimeOptions) {
     if (options === null || typeof options !== "object" || options.agents === undefined) {
@@ -139,7 +174,25 @@ export class CopilotRuntime {
     }
     checkOptions(RUNTIME_OPTIONS, options, `new ${new.target.name}()`, loggerOf(options));
     this.agents = options.agents;
-    this.runner = options.runner ?? new InMemoryAgentRunner();
+    if (options.intelligence) {
+      checkIntelligenceOptions(options);
+      const intelligence = options.intelligence;
+      this.mode = "intelligence";
+      this.intelligence = intelligence;
+      this.runner = new IntelligenceAgentRunner({
+        url: intelligence.ɵgetRunnerWsUrl(),
+        authToken: intelligence.ɵgetRunnerAuthToken(),
+        maxReconnectMs: options.maxReconnectMs,
+        maxRejoinMs: options.maxRejoinMs,
+      });
+      this.generateThreadNames = options.generateThreadNames ?? true;
+      this.lockTtlSeconds = Math.min(options.lockTtlSeconds ?? 20, CopilotRuntime.MAX_LOCK_TTL_SECONDS);
+      this.lockKeyPrefix = options.lockKeyPrefix;
+      this.lockHeartbeatIntervalSeconds = Math.min(options.lockHeartbeatIntervalSeconds ?? 15, CopilotRuntime.MAX_HEARTBEAT_INTERVAL_SECONDS);
+    } else {
+      this.mode = "sse";
+      this.runner = options.runner ?? new InMemoryAgentRunner();
+    }
     this.transcriptionService = options.transcriptionService;
     this.beforeRequestMiddleware = options.beforeRequestMiddleware;
     this.afterRequestMiddleware = options.afterRequestMiddleware;
@@ -159,6 +212,29 @@ export class CopilotRuntime {
     const agents = await resolveAgents(this.agents, request);
     if (agents === null || typeof agents !== "object") throw new TypeError("the agents option resolved to a non-object");
     return agents;
+  }
+}
+
+/**
+ * What Intelligence mode needs beside `intelligence`, checked at construction as CopilotKit does
+ * (its messages), so a misconfiguration shows at start-up rather than on a user's first message.
+ */
+function checkIntelligenceOptions(options: CopilotRuntimeOptions): void {
+  const intelligence = options.intelligence as { ɵgetRunnerWsUrl?: unknown; ɵgetClientWsUrl?: unknown };
+  if (typeof intelligence.ɵgetRunnerWsUrl !== "function" || typeof intelligence.ɵgetClientWsUrl !== "function") {
+    throw new TypeError("`intelligence` must be a CopilotKitIntelligence (new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey })).");
+  }
+  if (options.runner !== undefined) {
+    throw new Error(
+      "Intelligence Runtime auto-wires its own `runner`; passing `runner` alongside `intelligence` is not supported. Durability is managed by the Intelligence service, so `InMemoryAgentRunner` / a SQLite runner is unnecessary here — drop `runner`, or drop `intelligence` to run in SSE mode with a runner you control.",
+    );
+  }
+  if (options.identifyUser !== undefined && typeof options.identifyUser !== "function") {
+    throw new Error("Intelligence Runtime `identifyUser` must be a callback");
+  }
+  if (options.identifyUser === undefined) {
+    // CopilotKit also allows a Channels-only runtime without it; Channels are not implemented here.
+    throw new Error("Intelligence Runtime requires web `identifyUser`, at least one Channel, or both surfaces");
   }
 }
 
@@ -183,12 +259,12 @@ export type CopilotSseRuntimeLike = CopilotRuntime;
 /** The `CopilotRuntime` class's constructor type. */
 export type CopilotRuntimeConstructor = typeof CopilotRuntime;
 
-/** `"sse"`: runs served over HTTP by this process. `"intelligence"` is CopilotKit's hosted mode, not implemented here. */
+/** `"sse"`: runs served over HTTP by this process; `"intelligence"`: runs delivered to an Intelligence platform. */
 export type RuntimeMode = "sse" | "intelligence";
 
 /**
- * CopilotKit's name for the runtime without Intelligence: the same class as {@link CopilotRuntime}
- * (whose `mode` is always `"sse"` here), for code that names it.
+ * CopilotKit's name for the runtime without Intelligence: a {@link CopilotRuntime} whose `mode` is
+ * always `"sse"`. As in CopilotKit, an `intelligence` option is not honoured here (a warning says so).
  *
  * @example
  * ```ts
@@ -196,7 +272,15 @@ export type RuntimeMode = "sse" | "intelligence";
  * runtime.mode; // "sse"
  * ```
  */
-export class CopilotSseRuntime extends CopilotRuntime {}
+export class CopilotSseRuntime extends CopilotRuntime {
+  constructor(options: CopilotRuntimeOptions) {
+    if (options !== null && typeof options === "object" && options.intelligence !== undefined) {
+      loggerOf(options).warn({ option: "intelligence" }, "new CopilotSseRuntime(): option \"intelligence\" is ignored: use CopilotRuntime or CopilotIntelligenceRuntime for Intelligence mode.");
+      options = { ...options, intelligence: undefined };
+    }
+    super(options);
+  }
+}
 
 /**
  * The agents an `agents` option stands for: a factory is called with the request, a record or a
@@ -216,15 +300,37 @@ export async function resolveAgents(agents: AgentsOption, request?: Request): Pr
 }
 
 /**
- * True when a runtime runs in CopilotKit's Intelligence mode (`mode: "intelligence"` with an
- * `intelligence` client). Never the case for this package's runtimes, which are `"sse"`; kept so
- * code that branches on it runs unchanged.
+ * True when a runtime runs in Intelligence mode (`mode: "intelligence"` with an `intelligence`
+ * client), as CopilotKit's `isIntelligenceRuntime`.
  *
  * @example
  * ```ts
- * if (!isIntelligenceRuntime(runtime)) console.log("threads live in", runtime.runner.constructor.name);
+ * if (isIntelligenceRuntime(runtime)) console.log("threads live on", runtime.intelligence.ɵgetApiUrl());
  * ```
  */
-export function isIntelligenceRuntime(runtime: { mode?: unknown; intelligence?: unknown }): boolean {
+export function isIntelligenceRuntime<R extends { mode?: unknown; intelligence?: unknown }>(runtime: R): runtime is R & { mode: "intelligence"; intelligence: CopilotKitIntelligence } {
   return runtime.mode === "intelligence" && Boolean(runtime.intelligence);
+}
+
+/**
+ * CopilotKit's name for the runtime in Intelligence mode: a {@link CopilotRuntime} that requires
+ * `intelligence` (and `identifyUser`).
+ *
+ * @example
+ * ```ts
+ * const runtime = new CopilotIntelligenceRuntime({
+ *   agents: { default: agent },
+ *   intelligence: new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey }),
+ *   identifyUser: (request) => ({ id: userIdOf(request), name: "Ada" }),
+ * });
+ * runtime.mode; // "intelligence"
+ * ```
+ */
+export class CopilotIntelligenceRuntime extends CopilotRuntime {
+  constructor(options: CopilotRuntimeOptions & { intelligence: CopilotKitIntelligence }) {
+    if (options === null || typeof options !== "object" || !options.intelligence) {
+      throw new TypeError("CopilotIntelligenceRuntime needs `intelligence`: a CopilotKitIntelligence.");
+    }
+    super(options);
+  }
 }

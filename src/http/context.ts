@@ -43,6 +43,7 @@ export interface StreamReport {
 export class RequestContext {
   private agentsPromise?: Promise<AgentRecord>;
   private userPromise?: Promise<RuntimeUser | undefined>;
+  private identifyPromise?: Promise<RuntimeUser | undefined>;
   private streamEndListener?: (report: StreamReport) => void;
   private endedReport?: StreamReport;
   private streamCloseListener?: (events: number) => void;
@@ -74,12 +75,22 @@ export class RequestContext {
     return this.agentsPromise;
   }
 
+  /**
+   * `identifyUser`'s own answer for this request, asked once however many parts of the request
+   * need it (rejects as `identifyUser` does). Undefined without `identifyUser`.
+   */
+  identify(): Promise<RuntimeUser | undefined> {
+    const identify = this.runtime.identifyUser;
+    if (identify === undefined) return Promise.resolve(undefined);
+    this.identifyPromise ??= Promise.resolve().then(() => identify(this.request));
+    return this.identifyPromise;
+  }
+
   /** The caller's owner id for thread isolation. */
   async ownerId(): Promise<string> {
     const identify = this.runtime.identifyUser;
     if (identify === undefined) return ANONYMOUS_OWNER;
-    this.userPromise ??= Promise.resolve()
-      .then(() => identify(this.request))
+    this.userPromise ??= this.identify()
       .catch((error: unknown) => {
         if (error instanceof Response) throw error;
         this.log.error({ err: error }, "identifyUser failed");

@@ -4,9 +4,10 @@ const ERROR_CODE = Symbol.for("copilot-runtime.error-code");
 /**
  * A JSON error response: `{ "error": <stable code>, "message": <for humans>, ...extra }`.
  * Where CopilotKit's contract fixes an `error` string ("Agent not found", "Not found", ...),
- * that string is kept byte for byte and a `message` is added.
+ * that string is kept byte for byte and a `message` is added. `message` undefined leaves it out
+ * (Intelligence-mode answers, whose CopilotKit bodies have none).
  */
-export function jsonError(status: number, error: string, message: string, extra?: Record<string, unknown>, headers?: HeadersInit): Response {
+export function jsonError(status: number, error: string, message: string | undefined, extra?: Record<string, unknown>, headers?: HeadersInit): Response {
   const response = jsonResponse({ error, message, ...extra }, status, headers);
   (response as { [ERROR_CODE]?: string })[ERROR_CODE] = error;
   return response;

@@ -2,7 +2,8 @@ import { type Logger, isLevelEnabled, logger, toLogger } from "../logger.js";
 import { checkOptions, loggerOf } from "../options/check-options.js";
 import { HANDLER_OPTIONS } from "../options/option-tables.js";
 import { HTTP_ERRORS, errorResponse as catalogueResponse, httpError } from "../errors.js";
-import type { CopilotRuntime } from "../runtime.js";
+import { type CopilotRuntime, isIntelligenceRuntime } from "../runtime.js";
+import { INTELLIGENCE_ROUTES } from "../intelligence-runtime/routes/index.js";
 import { handleTranscribe } from "../transcription/handle-transcribe.js";
 import { DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { RequestContext, type HandlerSettings, type StreamReport } from "./context.js";
@@ -161,6 +162,8 @@ export function createCopilotRuntimeHandler(options: CopilotRuntimeHandlerOption
     "thread/state": handleThreadState,
     "inspector-metadata": async () => new Response(null, { status: 204, headers: { "Cache-Control": "no-store, private" } }),
     "cpk-debug-events": handleDebugEvents,
+    // Intelligence mode: runs, connects and threads go through the platform.
+    ...(isIntelligenceRuntime(runtime) ? INTELLIGENCE_ROUTES : {}),
   };
 
   // A route's own failure is answered here, with its context, so the metrics know the route.

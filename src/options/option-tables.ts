@@ -9,7 +9,8 @@
  */
 import type { OptionSpec, OptionTable } from "./check-options.js";
 
-const INTELLIGENCE = "unsupported: Intelligence mode is not implemented yet";
+const MEMORY = "unsupported: Intelligence Memory is not implemented yet";
+const LEARNING = "unsupported: Intelligence Learning Containers are not implemented yet";
 const CHANNELS = "unsupported: Intelligence channels are not implemented yet";
 
 const FUNCTION: OptionSpec = { status: "supported", kinds: ["function"] };
@@ -39,16 +40,17 @@ export const RUNTIME_OPTIONS: OptionTable = {
   telemetryProperties: { status: "unsupported: this runtime sends no telemetry", kinds: ["object"] },
   ɵtelemetry: { status: "unsupported: this runtime sends no telemetry", kinds: ["object"] },
   sseKeepAliveIntervalSeconds: { status: "unsupported: set `heartbeatMs` (milliseconds) on the endpoint instead", kinds: ["number"] },
-  exposeMemoryRoutes: { status: INTELLIGENCE, kinds: ["boolean"] },
-  memory: { status: INTELLIGENCE, kinds: ["object"] },
-  intelligence: { status: INTELLIGENCE, kinds: ["object"] },
-  generateThreadNames: { status: INTELLIGENCE, kinds: ["boolean"] },
-  maxReconnectMs: { status: INTELLIGENCE, kinds: ["number"] },
-  maxRejoinMs: { status: INTELLIGENCE, kinds: ["number"] },
-  lockTtlSeconds: { status: INTELLIGENCE, kinds: ["number"] },
-  lockKeyPrefix: { status: INTELLIGENCE, kinds: ["string"] },
-  lockHeartbeatIntervalSeconds: { status: INTELLIGENCE, kinds: ["number"] },
-  ɵlearning: { status: INTELLIGENCE, kinds: ["object"] },
+  // Intelligence mode (src/intelligence-runtime/).
+  intelligence: OBJECT,
+  generateThreadNames: BOOLEAN,
+  maxReconnectMs: NUMBER,
+  maxRejoinMs: NUMBER,
+  lockTtlSeconds: NUMBER,
+  lockKeyPrefix: { status: "supported", kinds: ["string"] },
+  lockHeartbeatIntervalSeconds: NUMBER,
+  exposeMemoryRoutes: { status: MEMORY, kinds: ["boolean"] },
+  memory: { status: MEMORY, kinds: ["object"] },
+  ɵlearning: { status: LEARNING, kinds: ["object"] },
   channels: { status: CHANNELS, kinds: ["array"] },
 };
 

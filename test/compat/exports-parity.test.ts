@@ -22,7 +22,6 @@ const ENTRIES = {
 
 type Entry = keyof typeof ENTRIES;
 
-const INTELLIGENCE = "Intelligence (CopilotKit's hosted platform) is not implemented";
 const INTERNAL = "ɵ-prefixed: CopilotKit's internal in-memory store, not public API";
 
 /**
@@ -32,11 +31,6 @@ const INTERNAL = "ɵ-prefixed: CopilotKit's internal in-memory store, not public
  */
 const ABSENT: Record<Entry, Record<string, string>> = {
   "@copilotkit/runtime/v2": {
-    // Intelligence mode: threads, realtime and learned skills on CopilotKit's platform.
-    CopilotIntelligenceRuntime: INTELLIGENCE,
-    CopilotKitIntelligence: INTELLIGENCE,
-    IntelligenceAgentRunner: INTELLIGENCE,
-    LearnedSkillsError: INTELLIGENCE,
     // CopilotKit's own internals, exported for its tests.
     ɵBoundedThreadStore: INTERNAL,
     ɵGLOBAL_STORE: INTERNAL,

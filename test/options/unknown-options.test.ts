@@ -59,12 +59,12 @@ describe("new CopilotRuntime(options)", () => {
 
   it("warns that a 1.75 option we do not implement is not supported, with the reason", () => {
     const log = captureLogger();
-    const options: Untyped = { agents: agents(), logger: log, intelligence: {}, lockTtlSeconds: 20, licenseToken: "t" };
+    const options: Untyped = { agents: agents(), logger: log, memory: { access: () => null }, exposeMemoryRoutes: true, licenseToken: "t" };
     const runtime = new CopilotSseRuntime(options);
     expect(runtime.mode).toBe("sse");
     expect(log.warnings.map((w) => w.msg)).toEqual([
-      'new CopilotSseRuntime(): option "intelligence" is not supported and is ignored: Intelligence mode is not implemented yet.',
-      'new CopilotSseRuntime(): option "lockTtlSeconds" is not supported and is ignored: Intelligence mode is not implemented yet.',
+      'new CopilotSseRuntime(): option "memory" is not supported and is ignored: Intelligence Memory is not implemented yet.',
+      'new CopilotSseRuntime(): option "exposeMemoryRoutes" is not supported and is ignored: Intelligence Memory is not implemented yet.',
       'new CopilotSseRuntime(): option "licenseToken" is not supported and is ignored: nothing here is licence-gated.',
     ]);
   });

@@ -49,6 +49,24 @@ describe("an app without the optional peer dependencies", () => {
     }
   });
 
+  it.each(["import", "require"] as const)("without phoenix, an Intelligence run fails to start with the install command (%s)", (how) => {
+    const app = appWithout("phoenix");
+    const then = `const runner = new m.IntelligenceAgentRunner({ url: "ws://127.0.0.1:9/runner" });
+const agent = { clone() { return this; }, runAgent: async () => {} };
+const { events, startup } = runner.runWithStartupBoundary({ threadId: "t", agent, input: { threadId: "t", runId: "r", messages: [], tools: [], context: [] } });
+events.subscribe({ next() {}, error() {}, complete() {} });
+try { await startup; } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, packageName: e.packageName })); process.exitCode = 3; }`;
+    const script = how === "import" ? `const m = await import("copilot-runtime"); ${then}` : `(async () => { const m = require("copilot-runtime"); ${then} })();`;
+    const { status, stdout, stderr } = runNode(app, how === "import" ? ["--input-type=module", "-e", script] : ["-e", script]);
+    expect(status, stdout + stderr).toBe(3);
+    const error = failure(stdout);
+    expect(error).toEqual({
+      code: "ERR_COPILOT_RUNTIME_MISSING_DEPENDENCY",
+      packageName: "phoenix",
+      message: expect.stringContaining("IntelligenceAgentRunner needs phoenix, which is not installed: npm install phoenix@1.8"),
+    });
+  });
+
   it.each([
     ["copilot-runtime/sqlite", "better-sqlite3", "SqliteAgentRunner needs better-sqlite3, which is not installed: npm install better-sqlite3@12"],
     ["copilot-runtime/postgres", "pg", "PostgresAgentRunner needs pg, which is not installed: npm install pg@8"],

@@ -27,6 +27,7 @@ export const OPTIONAL_PEERS = [
   "@copilotkit/shared",
   "ioredis",
   "nats",
+  "phoenix",
 ] as const;
 
 const made: string[] = [];

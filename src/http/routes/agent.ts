@@ -18,7 +18,7 @@ import { HttpError, jsonResponse } from "../errors.js";
 import { mergeAgentHeaders } from "../forward-headers.js";
 import { parseRunInput } from "../run-input.js";
 
-async function findAgent(ctx: RequestContext): Promise<{ id: string; agent: AgentLike }> {
+export async function findAgent(ctx: RequestContext): Promise<{ id: string; agent: AgentLike }> {
   const id = ctx.params.agentId;
   const agents = await ctx.agents();
   const agent = Object.prototype.hasOwnProperty.call(agents, id) ? agents[id] : undefined;
@@ -31,7 +31,7 @@ async function findAgent(ctx: RequestContext): Promise<{ id: string; agent: Agen
  * `Invalid request body`, like any other body that is not a `RunAgentInput`, so clients that
  * match on `error` see the same value.
  */
-async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input: RunInput }> {
+export async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input: RunInput }> {
   let body: unknown;
   try {
     body = await ctx.readJson();
@@ -44,7 +44,7 @@ async function readRunInput(ctx: RequestContext): Promise<{ body: unknown; input
   return { body, input: parseRunInput(body, ctx.settings.limits) };
 }
 
-function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string, string> {
+export function forwardedHeaders(ctx: RequestContext, agent: AgentLike): Record<string, string> {
   return mergeAgentHeaders(ctx.settings.selectHeaders(ctx.headerSource()), agent.headers);
 }
 
@@ -66,7 +66,7 @@ export async function handleRun(ctx: RequestContext): Promise<Response> {
 }
 
 /** The runtime's `a2ui`, `mcpApps` and `openGenerativeUI` middlewares, on this run's clone. */
-async function addGenerativeUi(ctx: RequestContext, agent: AgentLike, agentId: string, input: RunInput): Promise<void> {
+export async function addGenerativeUi(ctx: RequestContext, agent: AgentLike, agentId: string, input: RunInput): Promise<void> {
   try {
     await applyGenerativeUi(ctx.runtime, agent, agentId, input, ctx.log);
   } catch (error) {

@@ -9,6 +9,11 @@ import { jsonResponse } from "../errors.js";
  * where the envelope has no thread methods).
  */
 export async function handleInfo(ctx: RequestContext): Promise<Response> {
+  return jsonResponse(await runtimeInfo(ctx));
+}
+
+/** The `/info` body; Intelligence mode (src/intelligence-runtime/routes/info.ts) builds on it. */
+export async function runtimeInfo(ctx: RequestContext): Promise<Record<string, unknown>> {
   const agents = await ctx.agents();
   const runner = ctx.runtime.runner;
   const singleRoute = ctx.settings.mode === "single-route";
@@ -36,7 +41,7 @@ export async function handleInfo(ctx: RequestContext): Promise<Response> {
   );
 
   const a2ui = ctx.runtime.a2ui;
-  return jsonResponse({
+  return {
     version: VERSION,
     agents: Object.fromEntries(entries),
     audioFileTranscriptionEnabled: ctx.runtime.transcriptionService !== undefined,
@@ -48,5 +53,5 @@ export async function handleInfo(ctx: RequestContext): Promise<Response> {
     suggestions: true,
     openGenerativeUIEnabled: !!ctx.runtime.openGenerativeUI,
     telemetryDisabled: true,
-  });
+  };
 }
