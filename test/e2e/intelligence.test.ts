@@ -3,8 +3,8 @@
  * platform: examples/chat's threads page (`?mode=intelligence`) served on one origin with a runtime
  * under `/api/copilotkit` (configured with `new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey })`
  * pointing at `serveIntelligencePlatform` on a SQLite store); the browser opens its Phoenix sockets
- * to the platform, a second origin that is the only one on its `clientOrigins`. The runtime is
- * CopilotKit's real 1.75 one; each suite is written once for any runtime factory.
+ * to the platform, a second origin that is the only one on its `clientOrigins`. The same suite runs
+ * with CopilotKit's real 1.75 runtime and with ours (`CopilotRuntime({ intelligence })`).
  *
  * One user's session runs through the tests in order: the drawer is unlocked with no licence banner,
  * a reply streams in, the drawer lists the thread, a second thread and back restores the first, and
@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page, Response as PwResponse } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { sendWebResponse } from "../../src/adapters/node-response.js";
+import { CopilotKitIntelligence, CopilotRuntime, createCopilotRuntimeHandler } from "../../src/index.js";
 import { toWebRequest } from "../../src/adapters/node-request.js";
 import { type ServedIntelligencePlatform, serveIntelligencePlatform } from "../../src/intelligence/platform.js";
 import { SqliteIntelligenceStore } from "../../src/intelligence/store/sqlite.js";
@@ -103,6 +104,13 @@ const copilotKitRuntime: RuntimeFactory = async ({ apiUrl, wsUrl, basePath, agen
   const intelligence = new v2.CopilotKitIntelligence({ apiUrl, wsUrl, apiKey: API_KEY });
   const runtime = new v2.CopilotRuntime({ intelligence, agents, identifyUser, generateThreadNames: false });
   return v2.createCopilotRuntimeHandler({ runtime, basePath });
+};
+
+/** Our runtime: `CopilotRuntime({ intelligence })` with our `CopilotKitIntelligence`. */
+const ourRuntime: RuntimeFactory = async ({ apiUrl, wsUrl, basePath, agents, identifyUser }) => {
+  const intelligence = new CopilotKitIntelligence({ apiUrl, wsUrl, apiKey: API_KEY });
+  const runtime = new CopilotRuntime({ intelligence, agents, identifyUser, generateThreadNames: false });
+  return createCopilotRuntimeHandler({ runtime, basePath });
 };
 
 /** The platform's REST API with the entitlement endpoint missing (a platform that never implemented E1). */
@@ -470,3 +478,4 @@ function describeThreadsPage(runtimeName: string, createRuntime: RuntimeFactory)
 }
 
 describeThreadsPage("CopilotKit's 1.75 runtime", copilotKitRuntime);
+describeThreadsPage("our runtime", ourRuntime);
