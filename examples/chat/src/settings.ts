@@ -13,6 +13,16 @@ export interface Settings {
    * in a development build (`npm run dev`) on a loopback host; the default page keeps it off.
    */
   inspector: boolean;
+  /**
+   * `?mode=intelligence`: the threads page (chat + CopilotKit's threads drawer) for a runtime in
+   * Intelligence mode; anything else is the plain chat.
+   */
+  mode: "chat" | "intelligence";
+  /**
+   * `?user=`: sent as the `x-user` header on every runtime request, for a demo runtime whose
+   * `identifyUser` reads it (a real app would use its session). Omitted when not set.
+   */
+  user?: string;
 }
 
 const DEFAULT_RUNTIME_URL = import.meta.env.VITE_RUNTIME_URL ?? "http://localhost:3001/api/copilotkit";
@@ -32,5 +42,7 @@ export function readSettings(): Settings {
     credentials: credentials === "include" || credentials === "same-origin" ? credentials : undefined,
     agentId: url.searchParams.get("agent") || undefined,
     inspector: url.searchParams.get("inspector") === "1",
+    mode: url.searchParams.get("mode") === "intelligence" ? "intelligence" : "chat",
+    user: url.searchParams.get("user") || undefined,
   };
 }
