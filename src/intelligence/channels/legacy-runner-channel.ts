@@ -1,5 +1,6 @@
 import type { PlatformDeps } from "../context.js";
 import type { FanOut } from "../fan-out.js";
+import type { RunFinalizer } from "../finalizer.js";
 import type { ChannelContext } from "../phoenix/types.js";
 import type { RunnerAssigns, RunnerTarget } from "./runner-channel.js";
 
@@ -43,7 +44,9 @@ export interface RunnerJoinRefusal {
  * 1.54.1 neither renews nor releases its lock, so the platform renews it while the runner is
  * joined (a long run is not taken for a dead one) and, when the runner's channel ends before the
  * run's terminal event arrived, lets it lapse after `LEGACY_LEAVE_GRACE_MS`; the sweep then
- * closes the run (closers + `RUN_ERROR`) and frees the thread.
+ * closes the run (closers + `RUN_ERROR`) and frees the thread. A run that was asked to stop is
+ * closed at once (closers + `RUN_FINISHED`): 1.54.1 sends its own stop closers only after it
+ * left the channel, so they are always lost.
  */
 export async function acceptLegacyRunnerJoin(
   deps: PlatformDeps,
@@ -51,6 +54,7 @@ export async function acceptLegacyRunnerJoin(
   topic: string,
   payload: Record<string, unknown>,
   channel: ChannelContext<RunnerAssigns>,
+  finalizer?: RunFinalizer,
 ): Promise<LegacyRunnerJoin | RunnerJoinRefusal> {
   const { projectId } = channel.assigns;
   if (!topic.startsWith(TOPIC_PREFIX)) return refuse("unknown_topic", `Runner sockets join ${TOPIC_PREFIX}<threadId>, not ${topic}`);
@@ -83,6 +87,15 @@ export async function acceptLegacyRunnerJoin(
     clearInterval(keepalive);
     // A rejoin on a new socket may already have taken over here: its keepalive holds the lock.
     if (fanOut.hasLocalRunner(projectId, runId)) return;
+    if (finalizer?.isStopRequested(projectId, runId)) {
+      // A stopped 1.54.1 runner pushes its closers after leaving the channel, so they never
+      // arrive; nothing will come back for this run: close it now with RUN_FINISHED.
+      void renew(0)
+        .then(() => deps.store.getRun(projectId, runId))
+        .then((current) => (current !== undefined ? finalizer.closeIfLapsed(current) : false))
+        .catch((err: unknown) => deps.log.error({ err, threadId, runId }, "Intelligence: closing a stopped 1.54.1 run failed"));
+      return;
+    }
     void renew(LEGACY_LEAVE_GRACE_MS);
   };
   return { target: { projectId, threadId, runId }, onTerminate };

@@ -1,6 +1,7 @@
 import type { ApiKeyRegistry } from "../api-keys.js";
 import type { PlatformDeps } from "../context.js";
 import type { FanOut } from "../fan-out.js";
+import type { RunFinalizer } from "../finalizer.js";
 import { ingestRunEvents } from "../ingest.js";
 import type { ChannelContext, ChannelHandler, JoinResult, Reply, SocketHandler } from "../phoenix/types.js";
 import type { NewEvent } from "../store/types.js";
@@ -25,13 +26,13 @@ const TOPIC_PREFIX = "ingestion:";
  * @example
  * createPhoenixServer({ handler: createRunnerSocketHandler(deps, fanOut, apiKeys) });
  */
-export function createRunnerSocketHandler(deps: PlatformDeps, fanOut: FanOut, apiKeys: ApiKeyRegistry): SocketHandler<RunnerAssigns> {
+export function createRunnerSocketHandler(deps: PlatformDeps, fanOut: FanOut, apiKeys: ApiKeyRegistry, finalizer?: RunFinalizer): SocketHandler<RunnerAssigns> {
   return {
     connect(info) {
       return apiKeys.authenticate(info.authToken);
     },
     join(topic, payload, channel) {
-      return joinRunnerChannel(deps, fanOut, topic, payload, channel);
+      return joinRunnerChannel(deps, fanOut, topic, payload, channel, finalizer);
     },
   };
 }
@@ -40,7 +41,8 @@ export function createRunnerSocketHandler(deps: PlatformDeps, fanOut: FanOut, ap
  * A join of `ingestion:<runId>` `{thread_id, run_id}`: allowed while the project holds a live
  * lock for exactly that (thread, run), including rejoins after a socket blip. Events pushed on
  * it are stored (deduplicated by `cpki_event_id`) before they are acknowledged; the terminal
- * event ends the run and releases its lock in the same write.
+ * event ends the run and releases its lock in the same write. A join in CopilotKit 1.54.1's shape
+ * (`ingestion:<threadId>` `{runId}`) is served the same way, see `legacy-runner-channel.ts`.
  */
 export async function joinRunnerChannel(
   deps: PlatformDeps,
@@ -48,11 +50,12 @@ export async function joinRunnerChannel(
   topic: string,
   payload: Record<string, unknown>,
   channel: ChannelContext<RunnerAssigns>,
+  finalizer?: RunFinalizer,
 ): Promise<JoinResult> {
   const { projectId } = channel.assigns;
   if (isLegacyRunnerJoin(payload)) {
     // CopilotKit 1.54.1: `ingestion:<threadId>` `{runId}`, single events, no capabilities.
-    const legacy = await acceptLegacyRunnerJoin(deps, fanOut, topic, payload, channel);
+    const legacy = await acceptLegacyRunnerJoin(deps, fanOut, topic, payload, channel, finalizer);
     if (!("target" in legacy)) return { ok: false, response: { ...legacy } };
     return { ok: true, response: {}, handler: ingestingChannelHandler(deps, fanOut, legacy.target, channel, legacy.onTerminate) };
   }
