@@ -99,6 +99,11 @@ export class RunFinalizer {
     }
   }
 
+  /** True when someone asked this run to stop (here, or on another instance through the bus). */
+  isStopRequested(projectId: string, runId: string): boolean {
+    return this.#stopRequested.has(`${projectId}\u0000${runId}`);
+  }
+
   /**
    * Finalizes a running run whose lock has lapsed and whose runner is not joined here (a late
    * heartbeat must not kill a live runner). True when it was closed.

@@ -93,7 +93,7 @@ export function createPlatformCore(options: IntelligencePlatformOptions): Platfo
     fanOut,
     finalizer,
     rest,
-    runnerSocket: createRunnerSocketHandler(deps, fanOut, apiKeys),
+    runnerSocket: createRunnerSocketHandler(deps, fanOut, apiKeys, finalizer),
     clientSocket: createClientSocketHandler({ deps, fanOut, finalizer, cursors }, { allowedOrigins }),
     close() {
       stopHearingCursors();

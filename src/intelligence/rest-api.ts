@@ -3,6 +3,7 @@ import { type ApiKeyRegistry, bearerToken } from "./api-keys.js";
 import type { PlatformDeps } from "./context.js";
 import type { RunFinalizer } from "./finalizer.js";
 import { PlatformHttpError, errorResponse, json, readJsonObject, requireId, requireResourceId } from "./http-json.js";
+import { connectPlanResponse, createIsolationGapWarning, isLegacy154Call, userIdFromDeleteReason } from "./legacy-154.js";
 import { publishThreadDeleted, publishThreadMetadata } from "./notify.js";
 import { ThreadNotFoundError } from "./store/errors.js";
 import type { PlatformThread, ThreadPatch } from "./store/types.js";
@@ -63,6 +64,22 @@ export function createRestApi(deps: PlatformDeps, options: RestApiOptions): (req
   const { store, tokens, bus } = deps;
 
   const body = (call: Call) => readJsonObject(call.request, maxBody);
+  const warnIsolationGap = createIsolationGapWarning(deps.log);
+
+  /**
+   * The thread a read without `userId` may see: CopilotKit 1.54.1 sends none on T1 and H1, so
+   * its calls are scoped by project alone. Every other caller must name the user.
+   */
+  const readableThread = async (call: Call, threadId: string, endpoint: string): Promise<PlatformThread> => {
+    const userId = call.url.searchParams.get("userId");
+    if (userId === null && isLegacy154Call(call.request)) {
+      warnIsolationGap(endpoint);
+      const thread = await store.getThread(call.projectId, threadId);
+      if (thread === undefined) throw new PlatformHttpError(404, "thread_not_found", `Thread ${threadId} not found`);
+      return thread;
+    }
+    return requireOwnedThread(call.projectId, threadId, requireId(userId, "userId"));
+  };
 
   const ownedThread = async (projectId: string, threadId: string, userId: string): Promise<PlatformThread | undefined> => {
     const thread = await store.getThread(projectId, threadId);
@@ -80,8 +97,7 @@ export function createRestApi(deps: PlatformDeps, options: RestApiOptions): (req
 
   // ---- T1 GET /api/threads/:id?userId=
   async function getThread(call: Call, threadId: string): Promise<Response> {
-    const userId = requireId(call.url.searchParams.get("userId"), "userId");
-    const thread = await requireOwnedThread(call.projectId, threadId, userId);
+    const thread = await readableThread(call, threadId, "GET /api/threads/:id");
     return json(200, { thread: toWireThread(thread) });
   }
 
@@ -139,7 +155,8 @@ export function createRestApi(deps: PlatformDeps, options: RestApiOptions): (req
   // ---- T5 DELETE /api/threads/:id
   async function deleteThread(call: Call, threadId: string): Promise<Response> {
     const input = await body(call);
-    const userId = requireId(input.userId, "userId");
+    // 1.54.1 sends only `{reason}`, which names the user: "Deleted via CopilotKit runtime (userId=…, agentId=…)".
+    const userId = requireId(input.userId === undefined && isLegacy154Call(call.request) ? userIdFromDeleteReason(input.reason) : input.userId, "userId");
     const thread = await requireOwnedThread(call.projectId, threadId, userId);
     const active = await store.activeRun(call.projectId, threadId);
     await store.deleteThread(call.projectId, threadId);
@@ -162,13 +179,19 @@ export function createRestApi(deps: PlatformDeps, options: RestApiOptions): (req
     const input = await body(call);
     const runId = requireResourceId(input.runId, "runId");
     const userId = requireId(input.userId, "userId");
-    const agentId = requireId(input.agentId, "agentId");
+    const legacy = isLegacy154Call(call.request);
+    // 1.54.1 sends neither agentId nor a TTL (and never renews): the run belongs to the thread's agent,
+    // and its lock lives on the default TTL, kept alive while its runner is joined.
+    const requestedAgentId = legacy && input.agentId === undefined ? undefined : requireId(input.agentId, "agentId");
     const ttlSeconds = parseTtl(input.ttlSeconds, defaultTtl, maxTtl);
     const thread = await requireOwnedThread(call.projectId, threadId, userId);
+    const agentId = requestedAgentId ?? thread.agentId;
     for (let attempt = 0; attempt < 3; attempt++) {
       const result = await lockOrNotFound(() => store.acquireLock({ projectId: call.projectId, threadId, runId, userId, agentId, ttlMs: ttlSeconds * 1000, now: deps.now() }));
       switch (result.status) {
         case "acquired":
+          // 1.54.1 reads `{joinToken, joinCode?}`; without a joinCode its runner joins `ingestion:<threadId>`.
+          if (legacy) return json(200, { joinToken: threadToken(thread, runId) });
           return json(200, { threadId, runId, joinToken: threadToken(thread, runId), lock: { key: `thread:${threadId}`, ttlSeconds } });
         case "held":
           throw new PlatformHttpError(409, "thread_locked", `Thread ${threadId} is locked by another run`);
@@ -209,8 +232,7 @@ export function createRestApi(deps: PlatformDeps, options: RestApiOptions): (req
 
   // ---- H1 GET /api/threads/:id/messages?userId=
   async function messages(call: Call, threadId: string): Promise<Response> {
-    const userId = requireId(call.url.searchParams.get("userId"), "userId");
-    await requireOwnedThread(call.projectId, threadId, userId);
+    await readableThread(call, threadId, "GET /api/threads/:id/messages");
     const events: AgentEvent[] = [];
     let after: string | null = null;
     for (;;) {
@@ -232,6 +254,11 @@ export function createRestApi(deps: PlatformDeps, options: RestApiOptions): (req
     const thread = await ownedThread(call.projectId, threadId, userId);
     // Unknown (for this user) or empty: 204, which the browser reads as "nothing to connect to".
     if (thread === undefined) return new Response(null, { status: 204 });
+    if (isLegacy154Call(call.request)) {
+      const cursor = input.lastSeenEventId ?? null;
+      if (cursor !== null && typeof cursor !== "string") throw new PlatformHttpError(400, "invalid_request", "lastSeenEventId must be a string or null");
+      return connectPlanResponse(deps, options.finalizer, thread, cursor, () => threadToken(thread));
+    }
     let active = await store.activeRun(call.projectId, threadId);
     if (active !== undefined && (await options.finalizer.closeIfLapsed(active))) active = undefined;
     if (active === undefined && (await store.latestEventId(call.projectId, threadId)) === null) return new Response(null, { status: 204 });

@@ -1,10 +1,12 @@
 import type { ApiKeyRegistry } from "../api-keys.js";
 import type { PlatformDeps } from "../context.js";
 import type { FanOut } from "../fan-out.js";
+import type { RunFinalizer } from "../finalizer.js";
 import { ingestRunEvents } from "../ingest.js";
 import type { ChannelContext, ChannelHandler, JoinResult, Reply, SocketHandler } from "../phoenix/types.js";
 import type { NewEvent } from "../store/types.js";
 import { TERMINAL_TYPES } from "../wire.js";
+import { acceptLegacyRunnerJoin, isLegacyRunnerJoin } from "./legacy-runner-channel.js";
 
 /** What a runner socket proved at connect: the API key's project. */
 export interface RunnerAssigns {
@@ -24,13 +26,13 @@ const TOPIC_PREFIX = "ingestion:";
  * @example
  * createPhoenixServer({ handler: createRunnerSocketHandler(deps, fanOut, apiKeys) });
  */
-export function createRunnerSocketHandler(deps: PlatformDeps, fanOut: FanOut, apiKeys: ApiKeyRegistry): SocketHandler<RunnerAssigns> {
+export function createRunnerSocketHandler(deps: PlatformDeps, fanOut: FanOut, apiKeys: ApiKeyRegistry, finalizer?: RunFinalizer): SocketHandler<RunnerAssigns> {
   return {
     connect(info) {
       return apiKeys.authenticate(info.authToken);
     },
     join(topic, payload, channel) {
-      return joinRunnerChannel(deps, fanOut, topic, payload, channel);
+      return joinRunnerChannel(deps, fanOut, topic, payload, channel, finalizer);
     },
   };
 }
@@ -39,7 +41,8 @@ export function createRunnerSocketHandler(deps: PlatformDeps, fanOut: FanOut, ap
  * A join of `ingestion:<runId>` `{thread_id, run_id}`: allowed while the project holds a live
  * lock for exactly that (thread, run), including rejoins after a socket blip. Events pushed on
  * it are stored (deduplicated by `cpki_event_id`) before they are acknowledged; the terminal
- * event ends the run and releases its lock in the same write.
+ * event ends the run and releases its lock in the same write. A join in CopilotKit 1.54.1's shape
+ * (`ingestion:<threadId>` `{runId}`) is served the same way, see `legacy-runner-channel.ts`.
  */
 export async function joinRunnerChannel(
   deps: PlatformDeps,
@@ -47,8 +50,15 @@ export async function joinRunnerChannel(
   topic: string,
   payload: Record<string, unknown>,
   channel: ChannelContext<RunnerAssigns>,
+  finalizer?: RunFinalizer,
 ): Promise<JoinResult> {
   const { projectId } = channel.assigns;
+  if (isLegacyRunnerJoin(payload)) {
+    // CopilotKit 1.54.1: `ingestion:<threadId>` `{runId}`, single events, no capabilities.
+    const legacy = await acceptLegacyRunnerJoin(deps, fanOut, topic, payload, channel, finalizer);
+    if (!("target" in legacy)) return { ok: false, response: { ...legacy } };
+    return { ok: true, response: {}, handler: ingestingChannelHandler(deps, fanOut, legacy.target, channel, legacy.onTerminate) };
+  }
   if (!topic.startsWith(TOPIC_PREFIX)) return refuse("unknown_topic", `Runner sockets join ${TOPIC_PREFIX}<runId>, not ${topic}`);
   const runId = topic.slice(TOPIC_PREFIX.length);
   const threadId = payload.thread_id;
@@ -60,6 +70,29 @@ export async function joinRunnerChannel(
   if (run.status !== "running") return refuse("not_running", `Run ${runId} already ended`);
   if (run.lockExpiresAt <= deps.now()) return refuse("lock_expired", `The lock of run ${runId} has expired`);
 
+  return { ok: true, response: { capabilities: [...RUNNER_CAPABILITIES] }, handler: ingestingChannelHandler(deps, fanOut, { projectId, threadId, runId }, channel) };
+}
+
+/** The run a runner channel writes to. */
+export interface RunnerTarget {
+  projectId: string;
+  threadId: string;
+  runId: string;
+}
+
+/**
+ * The handler of a joined runner channel (1.75 or 1.54.1): registers it for stop relays, stores
+ * pushed `events` batches and single `event`s one write at a time, and replies `ok` only once
+ * they are durable. `onTerminate` runs after the channel is unregistered.
+ */
+export function ingestingChannelHandler(
+  deps: PlatformDeps,
+  fanOut: FanOut,
+  target: RunnerTarget,
+  channel: ChannelContext<RunnerAssigns>,
+  onTerminate?: () => void,
+): ChannelHandler {
+  const { projectId, threadId, runId } = target;
   const unregister = fanOut.addRunner(projectId, runId, channel);
   // One write at a time per channel: the runner keeps one batch in flight, but a rejoin may overlap.
   let chain: Promise<unknown> = Promise.resolve();
@@ -82,7 +115,7 @@ export async function joinRunnerChannel(
     return task;
   };
 
-  const handler: ChannelHandler = {
+  return {
     handleIn(event, body) {
       if (event === "events") {
         const events = (body as { events?: unknown } | null)?.events;
@@ -95,9 +128,9 @@ export async function joinRunnerChannel(
     terminate() {
       // Leaving does not end the run: a runner that never comes back is finalized when its lock lapses.
       unregister();
+      onTerminate?.();
     },
   };
-  return { ok: true, response: { capabilities: [...RUNNER_CAPABILITIES] }, handler };
 }
 
 /**
