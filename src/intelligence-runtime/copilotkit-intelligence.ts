@@ -391,7 +391,10 @@ export class CopilotKitIntelligence {
     });
     if (!response.ok) {
       const text = await response.text().catch(() => "");
-      logger.error({ status: response.status, body: text, path: path.split("?")[0] }, "Intelligence platform request failed");
+      const fields = { status: response.status, body: text, path: path.split("?")[0] };
+      // A 404 for a thread looked up by id is how a new thread is found out (it is created next): not an error.
+      if (response.status === 404 && method === "GET" && /^\/api\/threads\/[^/?]+(\?|$)/.test(path)) logger.debug?.(fields, "Intelligence platform: no such thread yet");
+      else logger.error(fields, "Intelligence platform request failed");
       throw new PlatformRequestError(`Intelligence platform error ${response.status}: ${text || response.statusText}`, response.status);
     }
     const text = await response.text();
