@@ -9,7 +9,7 @@
 //             subscriber has RUN_FINISHED, and the server's CPU per event. Intelligence: one phoenix.js
 //             socket (WebSocket via `ws`) joined to thread:<id> in run mode with the run's join token.
 //             SSE: the same agent through /agent/stamped/run on the plain runtime, read by node:http.
-// fanout      one run of M deltas on one thread, held (gate) until 100 subscribers are in: 100 run-mode
+// fanout      one run of M deltas on one thread, held (gate) until 100 subscribers are in: 100 connect-mode
 //             phoenix.js sockets vs 100 SSE /connect followers of the running run; deliveries/s in total
 //             from opening the gate to the last RUN_FINISHED, and per-event lag (receive time minus the
 //             agent's emit time, stamped in each delta) p50/p99 over all deliveries.
@@ -163,7 +163,9 @@ async function fanout() {
     const subs = [];
     for (let i = 0; i < SUBSCRIBERS; i++) {
       subs.push(
-        subscribe(server.clientWsUrl, started.joinToken, started.realtime?.topic ?? `thread:${threadId}`, { stream_mode: "run", run_id: started.runId ?? runId }, (payload, now) => {
+        // Connect mode: a run-mode join token carries one delivery cursor (a rejoin resumes after the
+        // last event sent on it), so 100 sockets sharing one run token would share that cursor.
+        subscribe(server.clientWsUrl, started.joinToken, started.realtime?.topic ?? `thread:${threadId}`, { stream_mode: "connect", last_seen_event_id: null }, (payload, now) => {
           wsCount++;
           if (payload.type === "TEXT_MESSAGE_CONTENT") wsLags.push(now - Number(payload.delta));
         }),
