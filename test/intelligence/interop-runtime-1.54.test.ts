@@ -16,7 +16,7 @@ import type { AddressInfo } from "node:net";
 import { Observable, from, lastValueFrom, toArray } from "rxjs";
 import { WebSocket as WsWebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ScriptedAgent, pauseUntil, replyMessageId, textReply } from "../helpers/agents.js";
+import { ScriptedAgent, replyMessageId, textReply } from "../helpers/agents.js";
 import { API_KEY, PROJECT, TOKEN_SECRET, copilotKitIntelligenceRuntime, eventually, followThread, quietLogger, runInput } from "../helpers/intelligence.js";
 import { disableCopilotKitTelemetry } from "../helpers/runtimes.js";
 import { type ServedIntelligencePlatform, serveIntelligencePlatform } from "../../src/intelligence/platform.js";
@@ -113,18 +113,8 @@ describe("CopilotKit runtime 1.54.1 against our Intelligence platform (runner ov
     store = new MemoryIntelligenceStore();
     platform = await serveIntelligencePlatform({ store, apiKeys: [API_KEY], tokenSecret: TOKEN_SECRET, logger: quietLogger(), sweepIntervalMs: 500 });
     const held = new ScriptedAgent({
-      script: (input) => {
-        const messageId = replyMessageId(input);
-        return [
-          { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
-          { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
-          { type: "TEXT_MESSAGE_CONTENT", messageId, delta: "Holding" },
-          pauseUntil(new Promise<void>((resolve) => (release = resolve))),
-          { type: "TEXT_MESSAGE_CONTENT", messageId, delta: " done" },
-          { type: "TEXT_MESSAGE_END", messageId },
-          { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
-        ];
-      },
+      // "Holding", then a pause until the test calls release(), then " done".
+      script: textReply("Holding done", { pauseAfterFirstWord: () => new Promise<void>((resolve) => (release = resolve)) }),
     });
     legacy = await runtime154(platform, {
       default: new ScriptedAgent({ script: textReply("Hello from 1.54") }),

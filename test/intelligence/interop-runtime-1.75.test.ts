@@ -7,7 +7,7 @@
 import { type BaseEvent, verifyEvents } from "@ag-ui/client";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ScriptedAgent, longReply, pauseUntil, replyMessageId, textReply } from "../helpers/agents.js";
+import { ScriptedAgent, longReply, textReply } from "../helpers/agents.js";
 import { type IntelligenceStack, PROJECT, eventually, followThread, runInput, startIntelligenceStack, storesUnderTest } from "../helpers/intelligence.js";
 
 const verified = (events: unknown[]) => lastValueFrom(from(events as BaseEvent[]).pipe(verifyEvents(), toArray()));
@@ -24,18 +24,8 @@ for (const backend of backends) {
 
     beforeAll(async () => {
       const held = new ScriptedAgent({
-        script: (input) => {
-          const messageId = replyMessageId(input);
-          return [
-            { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
-            { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
-            { type: "TEXT_MESSAGE_CONTENT", messageId, delta: "Holding" },
-            pauseUntil(new Promise<void>((resolve) => (release = resolve))),
-            { type: "TEXT_MESSAGE_CONTENT", messageId, delta: " done" },
-            { type: "TEXT_MESSAGE_END", messageId },
-            { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
-          ];
-        },
+        // "Holding", then a pause until the test calls release(), then " done".
+        script: textReply("Holding done", { pauseAfterFirstWord: () => new Promise<void>((resolve) => (release = resolve)) }),
       });
       stack = await startIntelligenceStack({
         store: await backend.open(),

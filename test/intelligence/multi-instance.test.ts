@@ -15,7 +15,7 @@ import { WebSocket as WsWebSocket } from "ws";
 import { type ServedIntelligencePlatform, serveIntelligencePlatform } from "../../src/intelligence/platform.js";
 import { type PostgresPlatformBus, createPostgresPlatformBus } from "../../src/intelligence/postgres-bus.js";
 import type { PostgresIntelligenceStore } from "../../src/intelligence/store/postgres.js";
-import { ScriptedAgent, longReply, pauseUntil, replyMessageId } from "../helpers/agents.js";
+import { ScriptedAgent, longReply, textReply } from "../helpers/agents.js";
 import {
   API_KEY,
   PROJECT,
@@ -99,18 +99,8 @@ if (requirePostgres(url, "Intelligence platform: several instances on one Postgr
       B = await startInstance("B");
       C = await startInstance("C");
       const held = new ScriptedAgent({
-        script: (input) => {
-          const messageId = replyMessageId(input);
-          return [
-            { type: "RUN_STARTED", threadId: input.threadId, runId: input.runId },
-            { type: "TEXT_MESSAGE_START", messageId, role: "assistant" },
-            { type: "TEXT_MESSAGE_CONTENT", messageId, delta: "Holding" },
-            pauseUntil(new Promise<void>((resolve) => (release = resolve))),
-            { type: "TEXT_MESSAGE_CONTENT", messageId, delta: " done" },
-            { type: "TEXT_MESSAGE_END", messageId },
-            { type: "RUN_FINISHED", threadId: input.threadId, runId: input.runId },
-          ];
-        },
+        // "Holding", then a pause until the test calls release(), then " done".
+        script: textReply("Holding done", { pauseAfterFirstWord: () => new Promise<void>((resolve) => (release = resolve)) }),
       });
       const agents: Record<string, AbstractAgent> = { held, long: new ScriptedAgent({ script: longReply(3000), delayMs: 5 }) };
       const v2: any = await import("@copilotkit/runtime/v2");
